@@ -65,14 +65,19 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         size = out.stat().st_size
         print(
-            f"wrote {out} ({_size(size)}): {data.records:,} records, "
-            f"{data.findings_total:,} findings, {len(data.charts())} charts",
+            f"wrote {out} ({_size(size)}): {_count(data.records, 'record')}, "
+            f"{_count(data.findings_total, 'finding')}, {_count(len(data.charts()), 'chart')}",
             file=sys.stdout,
         )
         print(f"open it in a browser: file://{out.resolve()}")
         if pngs:
             print(f"wrote {len(pngs)} PNG charts to {args.png}")
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 record``, ``2,017 records``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _size(n: int) -> str:

@@ -55,11 +55,7 @@ def build_report_data(
         generated=_dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         version=__version__,
     )
-    # The token rules resolve the tokenizer per record: a name hits a dict cache, while
-    # an object goes through a slow runtime Protocol isinstance check, so pass the name.
-    options: dict[str, Any] = {
-        "tokenizer": tok if tokenizer is not None and not isinstance(tokenizer, str) else tokenizer
-    }
+    options: dict[str, Any] = {"tokenizer": _rule_tokenizer(tok, tokenizer)}
     if max_tokens is not None:
         options["max_tokens"] = max_tokens
     data.add_check(check(path, format=format, options=options, progress=progress))
@@ -91,6 +87,17 @@ def build_report_data(
     if examples:
         data.examples = token_examples(path, tok, count=examples, format=format)
     return data
+
+
+def _rule_tokenizer(tok: Any, spec: Any) -> Any:
+    """What the token rules get as ``options["tokenizer"]``: never ``None`` (that
+    would turn them off), the name when there is one (a name hits a dict cache per
+    record), the object itself otherwise."""
+    from sftprep.tokens import DEFAULT_TOKENIZER
+
+    if spec is None:
+        return DEFAULT_TOKENIZER
+    return spec if isinstance(spec, str) else tok
 
 
 def _tokenizer_name(tok: Any, spec: Any) -> str:

@@ -23,6 +23,7 @@ LIMIT_COLOR = "#d62728"
 MAX_BINS = 40
 CDF_POINTS = 400
 SCATTER_POINTS = 2000
+MIN_COUNT_SLOTS = 5  # a counts chart shows at least this many integer values
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,7 @@ class Chart:
     width: int = 640
     height: int = 300
     x_integer: bool = False
+    y_integer: bool = False
     y_max: float | None = None
     y_percent: bool = False
     legend: tuple[tuple[str, str], ...] = field(default=())
@@ -330,6 +332,7 @@ def cdf(
         "share of records",
         tuple(layers),
         note=note,
+        x_integer=True,
         y_max=1.0,
         y_percent=True,
     )
@@ -368,11 +371,23 @@ def scatter(
     px = tuple(float(xs[i]) for i in indices)
     py = tuple(float(ys[i]) for i in indices)
     layers: list[Layer] = [Points(px, py, "records", PALETTE[0])]
+    legend: tuple[tuple[str, str], ...] = ()
     if limit is not None and px and limit <= (max(px) + max(py)) * 1.5:
         top = float(limit)
-        label = f"prompt + completion = {limit:,}"
+        label = f"prompt + completion = {limit:,} (max length)"
         layers.append(Line((0.0, top), (top, 0.0), label, LIMIT_COLOR, dashed=True))
-    return Chart(name, title, x_label, y_label, tuple(layers), note=note)
+        legend = (("records", PALETTE[0]), (label, LIMIT_COLOR))
+    return Chart(
+        name,
+        title,
+        x_label,
+        y_label,
+        tuple(layers),
+        note=note,
+        x_integer=True,
+        y_integer=True,
+        legend=legend,
+    )
 
 
 def boxes(
@@ -402,7 +417,7 @@ def boxes(
     height = max(180, 70 + 34 * len(rows))
     layers: tuple[Layer, ...] = (Boxes(tuple(rows)),) if rows else ()
     note = "whiskers: p5 to p95; box: p25 to p75; tick: median"
-    return Chart(name, title, x_label, "", layers, note=note, height=height)
+    return Chart(name, title, x_label, "", layers, note=note, height=height, x_integer=True)
 
 
 def counts(
@@ -413,15 +428,20 @@ def counts(
     name: str = "counts",
     cap: int = 30,
 ) -> Chart:
-    """One bar per integer value (turns per conversation); values above ``cap`` share a bar."""
+    """One bar per integer value (turns per conversation); values above ``cap`` share a bar.
+
+    The axis spans at least `MIN_COUNT_SLOTS` values (from 0 when they are small), so
+    a dataset where every conversation has 2 turns shows one bar, not a solid block.
+    """
     if not values:
         return Chart(name, title, x_label, "records", (), note="no records", x_integer=True)
-    low = min(values)
+    low = max(0, min(min(values), max(values) - MIN_COUNT_SLOTS + 1))
     high = min(max(values), max(cap, low))
+    high = max(high, low + MIN_COUNT_SLOTS - 1)
     edges = tuple(v - 0.5 for v in range(low, high + 2))
     tally = [0] * (high - low + 1)
     for v in values:
-        tally[min(v, high) - low] += 1
+        tally[min(max(v, low), high) - low] += 1
     note = f"values above {high} are in the last bar" if max(values) > high else ""
     layers = (Bars(edges, tuple(tally), "records", PALETTE[4]),)
     return Chart(name, title, x_label, "records", layers, note=note, x_integer=True)

@@ -348,17 +348,38 @@ def estimate_html(estimate: Mapping[str, Any]) -> str:
 
 TRAIN_STYLE = "background:#fbd38d"
 PROMPT_STYLE = "background:#eef1f4;color:#57606a"
+CONTROL_STYLE = "color:#cf222e;font-size:10px"
+# Invisible characters that change how the text around them is shown (bidi overrides
+# and isolates, marks) or hide in it (zero-width space, BOM, word joiner): the token
+# view names them instead, so a right-to-left override cannot reorder the tokens.
+INVISIBLE = frozenset(
+    "\u061c\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"
+)
+
+
+def show_invisible(text: str, *, inline: bool = False) -> str:
+    """``text`` escaped for HTML, each `INVISIBLE` character written as ``⟨U+202E⟩``.
+
+    >>> show_invisible("a\u202eb<")
+    'a<span class="ctl">⟨U+202E⟩</span>b&lt;'
+    """
+    attr = f'style="{CONTROL_STYLE}"' if inline else 'class="ctl"'
+    return "".join(
+        f"<span {attr}>⟨U+{ord(c):04X}⟩</span>" if c in INVISIBLE else escape(c) for c in text
+    )
 
 
 def token_spans(example: TokenExample, *, inline: bool = False) -> str:
     """One ``<span>`` per token: class ``t`` (trainable) or ``p`` (context), or inline
-    styles with ``inline=True`` (outside the report's stylesheet); newlines show as ↵."""
+    styles with ``inline=True`` (outside the report's stylesheet); newlines show as ↵,
+    bidi controls and zero-width characters by name, and each token is bidi-isolated
+    so right-to-left text keeps the tokens in reading order."""
     parts = []
     for text, trainable in example.pieces:
-        shown = escape(text).replace("\n", "↵\n")
+        shown = show_invisible(text, inline=inline).replace("\n", "↵\n")
         if inline:
             style = TRAIN_STYLE if trainable else PROMPT_STYLE
-            attr = f'style="{style};box-shadow:inset -1px 0 0 rgba(0,0,0,.18)"'
+            attr = f'style="{style};box-shadow:inset -1px 0 0 rgba(0,0,0,.18);unicode-bidi:isolate"'
         else:
             attr = f'class="{"t" if trainable else "p"}"'
         parts.append(f"<span {attr}>{shown}</span>")

@@ -48,8 +48,17 @@ def _markup(text: str) -> Any:
 
 
 def _where(finding: Finding) -> str:
+    """``file:line`` with the file's full path (the cell's tooltip)."""
     loc = finding.location
     return f"{loc.path}:{loc.line}" if loc.line is not None else loc.path
+
+
+def _where_short(finding: Finding) -> str:
+    """``name:line``: the table shows the file name, not the whole path, so the
+    message and excerpt columns keep their width."""
+    loc = finding.location
+    name = Path(loc.path).name or loc.path
+    return f"{name}:{loc.line}" if loc.line is not None else name
 
 
 def _stats_tables(stats: dict[str, Any]) -> str:
@@ -103,6 +112,7 @@ def render_body(data: ReportData) -> str:
             rows=data.shown_findings,
             fmt=display.fmt_value,
             where=_where,
+            where_short=_where_short,
             token_view=lambda ex: _markup(display.token_spans(ex)),
         )
     )

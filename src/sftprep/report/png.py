@@ -97,17 +97,28 @@ def _draw(ax: Any, layer: object) -> None:
             label=layer.label or None,
         )
     elif isinstance(layer, Points):
-        ax.scatter(layer.xs, layer.ys, s=6, color=layer.color, alpha=0.5, linewidths=0)
+        ax.scatter(
+            layer.xs,
+            layer.ys,
+            s=6,
+            color=layer.color,
+            alpha=0.5,
+            linewidths=0,
+            label=layer.label or None,
+        )
     elif isinstance(layer, RefLine):
         draw = ax.axvline if layer.axis == "x" else ax.axhline
         draw(layer.value, color=layer.color, linestyle="--", linewidth=1.5)
-        if layer.axis == "x":
+        if layer.axis == "x":  # inside the plot beside the line, as in the SVG
+            top = layer.position == "top"
             ax.annotate(
                 layer.label,
-                (layer.value, 1.0),
+                (layer.value, 0.98 if top else 0.02),
                 xycoords=("data", "axes fraction"),
-                ha="center",
-                va="bottom",
+                xytext=(4, 0),
+                textcoords="offset points",
+                ha="left",
+                va="top" if top else "bottom",
                 color=layer.color,
                 fontsize=8,
             )

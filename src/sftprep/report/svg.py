@@ -35,6 +35,7 @@ AXIS = "#555"
 GRID = "#e6e6e6"
 TEXT = "#222"
 MUTED = "#666"
+MARKER_GAP = 14  # vertical pixels between percentile labels (11 px text)
 
 
 def _n(value: float) -> str:
@@ -128,8 +129,8 @@ def _x_domain(chart: Chart) -> tuple[tuple[float, float], float]:
         elif isinstance(layer, Boxes):
             values += [0.0, *(b.high for b in layer.boxes)]
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
-    if high <= low:
-        high = low + 1
+    if high <= low:  # one distinct value: show it from 0 with some room on the right
+        low, high = min(low, 0.0), max(high * 1.1, low + 1)
     step = nice_step(high - low, 6)
     if chart.x_integer:
         step = max(1.0, round(step))
@@ -151,7 +152,7 @@ def _y_domain(chart: Chart) -> tuple[tuple[float, float], float]:
             high = max(high, layer.value)
     high = high or 1.0
     step = nice_step(high, 5)
-    if any(isinstance(layer, Bars) for layer in chart.layers):
+    if chart.y_integer or any(isinstance(layer, Bars) for layer in chart.layers):
         step = max(1.0, round(step))
     return (0.0, _ceil_to(high, step)), step
 
@@ -237,7 +238,8 @@ def _bars(f: _Frame, bars: Bars) -> list[str]:
         x, x2 = f.x(lo), f.x(hi)
         y = f.y(count)
         span = f"{lo + 0.5:.0f}" if hi - lo == 1 and not integer else _range(lo, hi, integer)
-        tip = f"{bars.label + ': ' if bars.label else ''}{span}: {count:,} records"
+        noun = "record" if count == 1 else "records"
+        tip = f"{bars.label + ': ' if bars.label else ''}{span}: {count:,} {noun}"
         out.append(
             f'<rect x="{_n(x + 0.5)}" y="{_n(y)}" width="{_n(max(x2 - x - 1, 0.8))}"'
             f' height="{_n(f.bottom - y)}"><title>{escape(tip)}</title></rect>'
@@ -283,22 +285,22 @@ def _points(f: _Frame, points: Points) -> list[str]:
 
 def _refline(f: _Frame, ref: RefLine) -> list[str]:
     if ref.axis == "x":
-        x = _n(f.x(ref.value))
+        x = f.x(ref.value)
+        # the label sits inside the plot, beside the line (clear of title and legend)
+        y = f.top + 11 if ref.position == "top" else f.bottom - 6
+        left = x > f.right - 8 * len(ref.label) - 8
+        tx, anchor = (x - 4, "end") if left else (x + 4, "start")
         return [
-            f'<line x1="{x}" x2="{x}" y1="{_n(f.top)}" y2="{_n(f.bottom)}" stroke="{ref.color}"'
-            f' stroke-width="1.5" stroke-dasharray="5 4"/>'
-            + (
-                f'<text x="{x}" y="{_n(f.top - 4)}" text-anchor="middle" fill="{ref.color}">'
-                if ref.position == "top"
-                else f'<text x="{_n(float(x) + 4)}" y="{_n(f.bottom - 6)}" fill="{ref.color}">'
-            )
-            + f"{escape(ref.label)}</text>"
+            f'<line x1="{_n(x)}" x2="{_n(x)}" y1="{_n(f.top)}" y2="{_n(f.bottom)}"'
+            f' stroke="{ref.color}" stroke-width="1.5" stroke-dasharray="5 4"/>'
+            f'<text x="{_n(tx)}" y="{_n(y)}" text-anchor="{anchor}" fill="{ref.color}">'
+            f"{escape(ref.label)}</text>"
         ]
-    y = _n(f.y(ref.value))
+    level = _n(f.y(ref.value))
     return [
-        f'<line x1="{_n(f.left)}" x2="{_n(f.right)}" y1="{y}" y2="{y}" stroke="{ref.color}"'
-        f' stroke-width="1.5" stroke-dasharray="5 4"/>'
-        f'<text x="{_n(f.right)}" y="{y}" dy="-4" text-anchor="end" fill="{ref.color}">'
+        f'<line x1="{_n(f.left)}" x2="{_n(f.right)}" y1="{level}" y2="{level}"'
+        f' stroke="{ref.color}" stroke-width="1.5" stroke-dasharray="5 4"/>'
+        f'<text x="{_n(f.right)}" y="{level}" dy="-4" text-anchor="end" fill="{ref.color}">'
         f"{escape(ref.label)}</text>"
     ]
 
@@ -346,21 +348,53 @@ def _short(label: str, limit: int = 24) -> str:
 
 
 def _markers(markers: Sequence[Marker], f: _Frame) -> list[str]:
-    """Percentile dots with labels nudged apart so close percentiles stay readable."""
-    out = []
-    placed: list[float] = []
-    for marker in sorted(markers, key=lambda m: f.y(m.y)):
-        x, y = f.x(marker.x), f.y(marker.y)
-        label_y = max(y, (placed[-1] + 13) if placed else y)
-        placed.append(label_y)
-        right = x < f.right - 110
-        anchor, dx = ("start", 8) if right else ("end", -8)
-        out.append(
-            f'<circle cx="{_n(x)}" cy="{_n(y)}" r="3.5" fill="{marker.color}"/>'
-            f'<text x="{_n(x + dx)}" y="{_n(label_y)}" dy="0.32em" text-anchor="{anchor}"'
-            f' fill="{marker.color}">{escape(marker.label)}</text>'
-        )
+    """Percentile dots on a rising curve, labelled where the curve leaves room.
+
+    Below and right of a rising curve is empty, and so is above and left of it. A
+    label goes right of its dot, nudged down when it would touch the one above;
+    near the right edge the labels go left of the leftmost of those dots instead,
+    nudged up, so a steep tail's labels cross neither the curve nor another dot.
+    """
+    points = sorted(((m, f.x(m.x), f.y(m.y)) for m in markers), key=lambda p: p[1])
+    split = next((i for i, p in enumerate(points) if p[1] >= f.right - 110), len(points))
+    while 0 < split < len(points) and _collides(points[split - 1], points[split:]):
+        split -= 1  # its label would run into the left-hand labels: move it there too
+    right, left = points[:split], points[split:]
+    labels: list[tuple[Marker, float, float, str]] = []
+    below = -1e9
+    for marker, x, y in sorted(right, key=lambda p: p[2]):
+        below = max(y, below + MARKER_GAP)
+        labels.append((marker, x + 8, below, "start"))
+    if left:
+        edge = min(x for _, x, _ in left) - 8
+        ys: list[float] = []
+        for _, _, y in sorted(left, key=lambda p: -p[2]):
+            ys.append(min(y, ys[-1] - MARKER_GAP) if ys else y)
+        shift = max(0.0, f.top - 4 - min(ys))  # keep the top label inside the plot
+        ordered = sorted(left, key=lambda p: -p[2])
+        labels += [(m, edge, y + shift, "end") for (m, _, _), y in zip(ordered, ys, strict=True)]
+    out = [f'<circle cx="{_n(x)}" cy="{_n(y)}" r="3.5" fill="{m.color}"/>' for m, x, y in points]
+    out += [
+        f'<text x="{_n(x)}" y="{_n(y)}" dy="0.32em" text-anchor="{anchor}" fill="{m.color}">'
+        f"{escape(m.label)}</text>"
+        for m, x, y, anchor in labels
+    ]
     return out
+
+
+def _label_width(text: str) -> float:
+    return 6.2 * len(text)  # 11 px system-ui, a little generous
+
+
+def _collides(
+    point: tuple[Marker, float, float], left: Sequence[tuple[Marker, float, float]]
+) -> bool:
+    """Whether ``point``'s right-hand label would overlap labels put left of ``left``."""
+    marker, x, y = point
+    edge = min(p[1] for p in left) - 8
+    return x + 8 + _label_width(marker.label) > edge - max(
+        _label_width(m.label) for m, _, _ in left
+    ) and any(abs(y - ly) < MARKER_GAP * 1.5 for _, _, ly in left)
 
 
 def _legend(chart: Chart, f: _Frame) -> list[str]:

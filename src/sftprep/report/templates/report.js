@@ -13,7 +13,8 @@
     rows.forEach(function (row) {
       var ok = (!r || row.getAttribute("data-rule") === r) &&
                (!s || row.getAttribute("data-severity") === s) &&
-               (!t || row.textContent.toLowerCase().indexOf(t) !== -1);
+               (!t || (row.textContent + " " + (row.getAttribute("data-where") || ""))
+                        .toLowerCase().indexOf(t) !== -1);
       row.hidden = !ok;
       if (ok) { shown += 1; }
     });
