@@ -74,22 +74,28 @@ def _check_source(
     enabled = {rule.id for rule in rules}
     record_rules = [rule for rule in rules if rule.scope in ("record", "token")]
     reader_errors: set[int] = set()  # records a reader already found broken (invalid-utf8)
+    last_valid: int | None = None  # the last record counted valid (a reader may report it late)
     for item in _with_progress(iter_samples(source), progress, source.path):
         if isinstance(item, Finding):
-            if item.rule == "json-syntax" and item.location.record is not None:
+            record = item.location.record
+            if item.rule == "json-syntax" and record is not None:
                 summary.records += 1  # a record that could not be parsed is still a record
-            elif item.severity is Severity.ERROR and item.location.record is not None:
-                reader_errors.add(item.location.record)
+            elif item.severity is Severity.ERROR and record is not None:
+                reader_errors.add(record)
+                if record == last_valid:  # found broken after it was read (csv: left open)
+                    summary.valid_records -= 1
+                    last_valid = None
             if item.rule in enabled:
                 report.findings.append(item)
             continue
         summary.records += 1
         findings = [f for f in item.findings if f.rule in enabled]
-        findings.extend(_run_rules(record_rules, item, source.format.name, options))
+        findings.extend(_run_rules(record_rules, item, item.format or source.format.name, options))
         report.findings.extend(findings)
         broken = item.location.record in reader_errors
         if not broken and not any(f.severity is Severity.ERROR for f in findings):
             summary.valid_records += 1
+            last_valid = item.location.record
     for rule in rules:
         report.findings.extend(rule.finish())
 

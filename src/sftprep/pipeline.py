@@ -18,6 +18,7 @@ from sftprep.io import RawRecord, read
 from sftprep.model import Conversation, Location
 
 DETECTION_SAMPLE = 200
+FIT = 0.9  # a record "has a format's keys" from this score on (every required group)
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Sample:
     location: Location
     conversation: Conversation | None
     findings: list[Finding] = field(default_factory=list)
+    format: str = ""  # the adapter that read it, when not the source's (`mixed-format`)
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Source:
     format: Format
     detection: str
     items: Iterator[RawRecord | Finding]
+    detected: bool = False  # format chosen by detection: odd records may use their own
 
 
 def open_source(path: str | Path, *, format: str | Format | None = None) -> Source:
@@ -53,7 +56,11 @@ def open_source(path: str | Path, *, format: str | Format | None = None) -> Sour
     values = [item.value for item in head if isinstance(item, RawRecord)]
     detection = detect(values)
     return Source(
-        str(path), get_format(detection.format), detection.explain(), itertools.chain(head, items)
+        str(path),
+        get_format(detection.format),
+        detection.explain(),
+        itertools.chain(head, items),
+        detected=True,
     )
 
 
@@ -64,11 +71,57 @@ def iter_samples(source: Source) -> Iterator[Sample | Finding]:
         if isinstance(item, Finding):
             yield item
             continue
-        findings = list(fmt.validate(item.value, item.location))
+        adapter: Format = fmt
+        findings: list[Finding] = []
+        if source.detected:
+            adapter, findings = _record_format(fmt, item.value, item.location)
+        findings.extend(adapter.validate(item.value, item.location))
         conversation = None
         if isinstance(item.value, Mapping):
-            conversation = fmt.to_conversation(item.value, item.location)
-        yield Sample(item.value, item.location, conversation, findings)
+            conversation = adapter.to_conversation(item.value, item.location)
+        yield Sample(item.value, item.location, conversation, findings, adapter.name)
+
+
+def _record_format(fmt: Format, value: Any, location: Location) -> tuple[Format, list[Finding]]:
+    """The detected format, or the one a record that does not fit it is written in.
+
+    A record missing the detected format's keys but holding all of another format's
+    is read in its own format, with one `mixed-format` finding, so that its text is
+    still checked instead of drowning in missing keys.
+    """
+    if not isinstance(value, Mapping) or fmt.matches(value) >= FIT:
+        return fmt, []
+    other = _fitting_format(value, fmt.name)
+    if other is None:
+        return fmt, []
+    from sftprep.rules.base import make_finding
+
+    keys = [k for group in other.required for k in group if k in value]
+    key = next((k for k in keys if k not in fmt.known_keys), keys[0] if keys else None)
+    finding = make_finding(
+        "mixed-format",
+        f"record is in the {other.name} format, but the file was detected as {fmt.name}",
+        location,
+        field=key,
+    )
+    return other, [finding]
+
+
+def _fitting_format(value: Mapping[str, Any], exclude: str) -> Format | None:
+    """The best-scoring other format whose required keys ``value`` all has, or None."""
+    from sftprep.formats.base import FORMATS
+
+    best: tuple[float, int, str] | None = None
+    for name in FORMATS:
+        if name == exclude:
+            continue
+        fmt = get_format(name)
+        score = fmt.matches(value)
+        if score >= FIT:
+            rank = (score, len(fmt.known_keys & set(value)), name)
+            if best is None or rank[:2] > best[:2]:
+                best = rank
+    return None if best is None else get_format(best[2])
 
 
 def load(

@@ -210,7 +210,7 @@ CASES: list[tuple[str, list[RecordContext], str | None, list[RecordContext]]] = 
     (
         "tool-response-orphan",
         [msgs(U, CALL_WEATHER, {**REPLY, "tool_call_id": "c9"}, A, tools=[tool("get_weather")])],
-        "messages[2]",
+        "messages[2].tool_call_id",
         [
             msgs(
                 U,

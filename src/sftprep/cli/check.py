@@ -21,7 +21,12 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--fail-on", choices=list(FAIL_LEVELS), default="error")
     p.add_argument("--select", type=_csv, help="only these rule ids (comma-separated)")
     p.add_argument("--ignore", type=_csv, help="skip these rule ids (comma-separated)")
-    p.add_argument("--max-findings", type=int, default=20, help="findings shown in the terminal")
+    p.add_argument(
+        "--max-findings",
+        type=_count,
+        default=20,
+        help="findings shown in the terminal (errors first)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--tokenizer", help="run the token rules with this tokenizer (cl100k_base, ...)")
     p.add_argument("--max-tokens", type=int, help="context limit for the token rules")
@@ -31,6 +36,17 @@ def add_parser(subparsers: Any) -> None:
         "llama-factory, trl, aidaptiv",
     )
     p.set_defaults(run=run)
+
+
+def _count(text: str) -> int:
+    """A non-negative integer, for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
 
 
 def _csv(text: str) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sftprep.errors import LossyConversionError
 from sftprep.findings import Finding
+from sftprep.formats.schema import json_kind
 from sftprep.model import Location, Message, ToolCall
 from sftprep.rules.base import make_finding
 
@@ -71,6 +72,18 @@ def call_from_json(value: Any, field: str) -> ToolCall:
     )
 
 
+def calls_from_json(value: Any, field: str) -> tuple[ToolCall, ...]:
+    """`call_from_json`, also for a JSON list of calls (LLaMA-Factory's parallel calls).
+
+    >>> [c.name for c in calls_from_json('[{"name": "a"}, {"name": "b"}]', "v")]
+    ['a', 'b']
+    """
+    decoded = loads(value) if isinstance(value, str) else value
+    if isinstance(decoded, list) and decoded and all(isinstance(c, Mapping) for c in decoded):
+        return tuple(call_from_json(c, f"{field}[{j}]") for j, c in enumerate(decoded))
+    return (call_from_json(value, field),)
+
+
 def tool_call_from_dict(call: Any, field: str) -> ToolCall | None:
     """Read ``{"id", "type", "function": {"name", "arguments"}}`` or ``{"name", "arguments"}``."""
     if not isinstance(call, Mapping):
@@ -100,7 +113,7 @@ def check_tools(record: Mapping[str, Any], key: str, location: Location) -> Iter
     # "" is how LLaMA-Factory rows without tools often read: no tools, not a wrong type.
     if value is None or value == "" or isinstance(maybe_json(value), list):
         return
-    kind = "text that is not a JSON list" if isinstance(value, str) else type(value).__name__
+    kind = "text that is not a JSON list" if isinstance(value, str) else json_kind(value)
     yield make_finding(
         "wrong-type",
         f"`{key}` should be a list of tool definitions (or JSON text of one), got {kind}",
@@ -118,7 +131,7 @@ def check_text_keys(
         if key in record and not isinstance(record[key], str):
             if record[key] is None and nullable:
                 continue
-            kind = type(record[key]).__name__
+            kind = json_kind(record[key])
             yield make_finding(
                 "wrong-type", f"`{key}` should be a string, got {kind}", location, field=key
             )

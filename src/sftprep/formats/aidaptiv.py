@@ -37,6 +37,7 @@ import yaml
 from sftprep.errors import UsageError
 from sftprep.findings import Finding
 from sftprep.formats.base import Format
+from sftprep.formats.schema import json_kind
 from sftprep.model import Conversation, Location, Message
 from sftprep.rules.base import make_finding
 
@@ -108,7 +109,7 @@ class AidaptivFormat(Format):
     def validate(self, record: Any, location: Location) -> Iterator[Finding]:
         # Keys the config does not name are simply not trained on: no unknown-key here.
         if not isinstance(record, Mapping):
-            kind = type(record).__name__
+            kind = json_kind(record)
             yield make_finding("not-an-object", f"record is a JSON {kind}, not an object", location)
             return
         e = self.entry
@@ -216,7 +217,7 @@ def _check_path(
         wanted = " or ".join("text" if t is str else "a list" for t in types)
         yield make_finding(
             "wrong-type",
-            f"`{path}` should be {wanted}, got {type(value).__name__}",
+            f"`{path}` should be {wanted}, got {json_kind(value)}",
             location,
             field=path,
         )

@@ -50,8 +50,8 @@ def detect(records: Sequence[Any]) -> Detection:
     )
     score, specificity, name = ranked[0]
     if score <= 0:
-        keys = Counter(k for r in objects for k in r)
-        seen = ", ".join(k for k, _ in keys.most_common(8))
+        keys = Counter(str(k) for r in objects for k in r)
+        seen = ", ".join(k for k, _ in keys.most_common(8)) or "none: the objects are empty"
         raise UsageError(
             f"could not recognise the format (keys seen: {seen}); pass --format, one of: "
             + ", ".join(sorted(FORMATS))

@@ -21,13 +21,16 @@ from typing import Any
 
 from sftprep.findings import Finding
 from sftprep.formats._common import (
-    call_from_json,
+    NOT_JSON,
+    calls_from_json,
     check_tools,
+    loads,
     tool_call_from_dict,
     tools_tuple,
     with_metadata,
 )
 from sftprep.formats.base import Format, register_format
+from sftprep.formats.schema import json_kind
 from sftprep.model import Conversation, Location, Message, ToolCall, message_to_openai
 from sftprep.rules.base import make_finding
 
@@ -97,9 +100,10 @@ def validate_message_list(value: Any, key: str, location: Location) -> Iterator[
     if not isinstance(value, list):
         yield make_finding(
             "wrong-type",
-            f"`{key}` should be a list of messages, got {type(value).__name__}",
+            f"`{key}` should be a list of messages, got {_kind_of_list_text(value)}",
             location,
             field=key,
+            excerpt_text=value if isinstance(value, str) else None,
         )
         return
     for i, message in enumerate(value):
@@ -107,12 +111,22 @@ def validate_message_list(value: Any, key: str, location: Location) -> Iterator[
         if not isinstance(message, Mapping):
             yield make_finding(
                 "wrong-type",
-                f"`{field}` should be an object, got {type(message).__name__}",
+                f"`{field}` should be an object, got {json_kind(message)}",
                 location,
                 field=field,
             )
             continue
         yield from _validate_message(message, field, location)
+
+
+def _kind_of_list_text(value: Any) -> str:
+    """``string``, or what JSON-looking text is: a double-encoded list, or broken JSON."""
+    if not isinstance(value, str) or value.strip()[:1] not in ("[", "{"):
+        return json_kind(value)
+    decoded = loads(value)
+    if decoded is NOT_JSON:
+        return "text that is not valid JSON (truncated or badly quoted?)"
+    return f"a string holding JSON text of an {json_kind(decoded)} (double-encoded?)"
 
 
 # Roles other tools write for the same thing.
@@ -153,7 +167,7 @@ def _validate_message(
     elif content is not None and not isinstance(content, (str, list)):
         yield make_finding(
             "wrong-type",
-            f"`{field}.{text_key}` should be text or a list of parts, got {type(content).__name__}",
+            f"`{field}.{text_key}` should be text or a list of parts, got {json_kind(content)}",
             location,
             field=f"{field}.{text_key}",
         )
@@ -193,7 +207,7 @@ def _check_items(
         if not isinstance(item, types):
             yield make_finding(
                 "wrong-type",
-                f"`{field}.{key}[{j}]` should be an object, got {type(item).__name__}",
+                f"`{field}.{key}[{j}]` should be an object, got {json_kind(item)}",
                 location,
                 field=f"{field}.{key}[{j}]",
             )
@@ -269,7 +283,7 @@ def _content_parts(content: Any, field: str) -> tuple[str | None, str | None, li
         kind = part.get("type", "text")
         value = part.get("text", part.get("value"))
         if kind == "tool_call":
-            calls.append(call_from_json(value, f"{field}[{j}].value"))
+            calls.extend(calls_from_json(value, f"{field}[{j}].value"))
         elif kind in ("reasoning", "thinking") and isinstance(value, str):
             reasoning.append(value)
         elif isinstance(value, str):

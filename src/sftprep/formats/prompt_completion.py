@@ -21,6 +21,7 @@ from sftprep.findings import Finding
 from sftprep.formats._common import with_metadata
 from sftprep.formats.base import Format, register_format
 from sftprep.formats.messages import message_to_dict, parse_message_list, validate_message_list
+from sftprep.formats.schema import json_kind
 from sftprep.model import Conversation, Location, Message
 from sftprep.rules.base import make_finding
 
@@ -43,7 +44,7 @@ class PromptCompletionFormat(Format):
             elif key in record and value is not None and not isinstance(value, str):
                 yield make_finding(
                     "wrong-type",
-                    f"`{key}` should be a string or a list of messages, got {type(value).__name__}",
+                    f"`{key}` should be a string or a list of messages, got {json_kind(value)}",
                     location,
                     field=key,
                 )

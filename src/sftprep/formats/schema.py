@@ -13,9 +13,30 @@ if TYPE_CHECKING:
     from sftprep.formats.base import Format
 
 
+def json_kind(value: Any) -> str:
+    """The JSON name of a parsed value's type: ``string``, ``number``, ``array``, ``null``...
+
+    >>> json_kind([1]), json_kind(None), json_kind(2.5)
+    ('array', 'null', 'number')
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    return type(value).__name__
+
+
 def check_keys(fmt: Format, record: Any, location: Location) -> Iterator[Finding]:
     if not isinstance(record, Mapping):
-        kind = type(record).__name__
+        kind = json_kind(record)
         yield make_finding("not-an-object", f"record is a JSON {kind}, not an object", location)
         return
     for group in fmt.required:

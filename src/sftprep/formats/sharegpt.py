@@ -25,7 +25,7 @@ from sftprep.formats._common import (
     NOT_JSON,
     arguments_text,
     as_text,
-    call_from_json,
+    calls_from_json,
     check_text_keys,
     check_tools,
     loads,
@@ -176,7 +176,7 @@ def _message(turn: Mapping[str, Any], field: str) -> Message:
         return Message(
             "assistant",
             None,
-            tool_calls=(call_from_json(value, content_field),),
+            tool_calls=calls_from_json(value, content_field),
             field=field,
             content_field=content_field,
             weight=turn.get("weight"),

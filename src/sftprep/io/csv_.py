@@ -25,12 +25,16 @@ from pathlib import Path
 from typing import IO, Any
 
 from sftprep.errors import UsageError
+from sftprep.findings import Severity
 from sftprep.io.base import Item, RawRecord, register_reader
 from sftprep.io.text import ensure_text_file, parse_json
 from sftprep.model import Location
 
 # Cells hold whole documents in some datasets; the default limit (128 KiB) is far too low.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+# Separators other than the comma that spreadsheets write into a ``.csv``.
+OTHER_DELIMITERS = (";", "\t", "|")
 
 # Keys whose values are prose in every format: JSON-looking text there stays text.
 TEXT_COLUMNS = frozenset(
@@ -63,10 +67,12 @@ class _Lines:
         self.fh = fh
         self.lines = 0
         self.bad: list[int] = []  # lines with undecodable bytes, not yet reported
+        self.last = ""  # the last physical line read
 
     def __iter__(self) -> Iterator[str]:
         for line in self.fh:
             self.lines += 1
+            self.last = line
             if not line.isascii() and _ESCAPED.search(line):
                 self.bad.append(self.lines)
                 line = _ESCAPED.sub("\ufffd", line)
@@ -85,8 +91,16 @@ def read_csv(path: Path) -> Iterator[Item]:
     except OSError as exc:
         raise UsageError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     with fh:
+        found = _sniff_delimiter(fh, delimiter)
+        if found != delimiter:
+            yield make_finding(
+                "csv-shape",
+                f"the file is separated by {found!r}, not {delimiter!r} (read with {found!r})",
+                Location(name, 1),
+                severity=Severity.WARNING,
+            )
         lines = _Lines(fh)
-        rows = csv.reader(iter(lines), delimiter=delimiter)
+        rows = csv.reader(iter(lines), delimiter=found)
         try:
             header = next(rows, None)
         except csv.Error as exc:
@@ -98,12 +112,20 @@ def read_csv(path: Path) -> Iterator[Item]:
                 "invalid-utf8", "the header holds bytes that are not valid UTF-8", Location(name, 1)
             )
             lines.bad.clear()
+        yield from _header_findings(header, name)
         record = 0
+        last: tuple[Location, list[str]] | None = None
         while True:
             start = lines.lines + 1
             try:
                 row = next(rows)
             except StopIteration:
+                if last is not None and _left_open(last[1], lines.last):
+                    yield make_finding(
+                        "csv-shape",
+                        "a quoted field is never closed: the row runs to the end of the file",
+                        last[0],
+                    )
                 return
             except csv.Error as exc:
                 yield make_finding(
@@ -127,7 +149,41 @@ def read_csv(path: Path) -> Iterator[Item]:
                 yield make_finding(
                     "csv-shape", f"row has {len(row)} cells, the header has {len(header)}", loc
                 )
+            last = (loc, row)
             yield RawRecord(_row_dict(header, row), loc)
+
+
+def _sniff_delimiter(fh: IO[str], delimiter: str) -> str:
+    """``delimiter``, or ``;``/tab/``|`` when the header line has only that one (then rewinds)."""
+    first = fh.readline()
+    fh.seek(0)
+    if delimiter in first:
+        return delimiter
+    return next((d for d in OTHER_DELIMITERS if d != delimiter and d in first), delimiter)
+
+
+def _header_findings(header: list[str], name: str) -> Iterator[Item]:
+    """``csv-shape`` for each column name the header repeats (its later cell wins)."""
+    from sftprep.rules.base import make_finding
+
+    seen: set[str] = set()
+    for cell in header:
+        if cell in seen:
+            yield make_finding(
+                "csv-shape",
+                f"the header repeats column `{cell}`: its later cells overwrite the earlier",
+                Location(name, 1),
+                field=cell,
+            )
+        seen.add(cell)
+
+
+def _left_open(row: list[str], last_line: str) -> bool:
+    """Whether the file ended inside a quoted last cell (the csv module accepts that).
+
+    A multi-line last cell was quoted, so its closing quote ends the last line.
+    """
+    return bool(row) and "\n" in row[-1] and not last_line.rstrip("\r\n").endswith('"')
 
 
 def _row_dict(header: list[str], row: list[str]) -> dict[str, Any]:

@@ -40,6 +40,22 @@ from sftprep.model import Location
 CHUNK = 1 << 20
 HEAD = 1 << 16  # bytes looked at to tell an array, a wrapped list or other content
 WRAPPER_KEYS = ("data", "train", "examples", "records", "rows", "items", "instances", "samples")
+# Keys of a record itself (any format): an object holding one is a record, never a wrapper.
+RECORD_KEYS = frozenset(
+    {
+        "messages",
+        "conversations",
+        "instruction",
+        "output",
+        "prompt",
+        "completion",
+        "response",
+        "question",
+        "answer",
+        "cot_answer",
+        "text",
+    }
+)
 _TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|"|[\[\]{}:,]')
 _SPECIAL = re.compile(rb'["\\\[\]{},\n]')
 _NON_SPACE = re.compile(rb"\S")
@@ -87,6 +103,7 @@ class _Scanner:
         self.line = line
         self.closed = False
         self.extra_line: int | None = None  # first non-blank byte after the closing bracket
+        self.comma_line: int | None = None  # the last element-separating comma, if no element since
         self.segment = _Segment()
 
     def feed(self, chunk: bytes) -> Iterator[tuple[bytes, int]]:
@@ -121,15 +138,19 @@ class _Scanner:
             elif char in b"]}":
                 self.depth -= 1
                 if self.depth == self.target - 1 and self.target > 0:
-                    yield from self._cut(chunk, pos, i)
+                    if not (yield from self._cut(chunk, pos, i)) and self.comma_line is not None:
+                        yield b"", self.comma_line  # `[{...},]`: a trailing comma
                     self.closed = True
                     self._after_close(chunk, i + 1)
                     return
-                elif self.depth == 0 and self.target == 0:
+                elif self.depth <= 0 and self.target == 0:
+                    self.depth = 0  # a stray `]` or `}` is cut out alone: it fails to parse
                     yield from self._cut(chunk, pos, i + 1)
                     pos = i + 1
             elif char == b"," and self.depth == self.target > 0:
-                yield from self._cut(chunk, pos, i)
+                if not (yield from self._cut(chunk, pos, i)):
+                    yield b"", self.line  # `[,{...}]` or `{...},,{...}`: a stray comma
+                self.comma_line = self.line
                 pos = i + 1
         self.skip_to = max(0, skip - len(chunk))
         if self.depth >= self.target:
@@ -149,12 +170,16 @@ class _Scanner:
         # At the end of a chunk self.line has counted all its newlines.
         return self.line - chunk.count(b"\n", pos)
 
-    def _cut(self, chunk: bytes, start: int, end: int) -> Iterator[tuple[bytes, int]]:
+    def _cut(self, chunk: bytes, start: int, end: int) -> Generator[tuple[bytes, int], None, bool]:
+        """Yield the element ending at ``end``, if any; returns whether there was one."""
         # self.line is the line of position `end` here: every newline before it was counted.
         self.segment.add(chunk[start:end], self.line - chunk.count(b"\n", start, end))
         done = self.segment.take()
-        if done is not None:
-            yield done
+        if done is None:
+            return False
+        self.comma_line = None
+        yield done
+        return True
 
     def finish(self) -> tuple[bytes, int] | None:
         return self.segment.take()
@@ -179,6 +204,13 @@ def read_json(path: Path) -> Iterator[Item]:
         record = 0
         failed_last = False
         for data, start in _elements(scanner, head, fh):
+            if not data:
+                yield make_finding(
+                    "json-syntax",
+                    "stray comma (leading, doubled or trailing): JSON allows none",
+                    Location(name, start, None),
+                )
+                continue
             loc = Location(name, start, record)
             record += 1
             try:
@@ -272,8 +304,8 @@ def _elements(scanner: _Scanner, head: bytes, fh: Any) -> Iterator[tuple[bytes, 
 def _wrapped_list_offset(data: bytes, *, strict: bool) -> int | None:
     """Offset of the ``[`` of a wrapped list (``{"data": [``, any key position), or None.
 
-    ``strict`` (used on the first bytes of a file, before anything is parsed): only
-    scalars or lists may come before the wrapper key, as `_is_wrapper` demands.
+    ``strict`` (used on the first bytes of a file, before anything is parsed): no
+    record key (`RECORD_KEYS`) may come before the wrapper key, as `_is_wrapper` demands.
     """
     if not data.lstrip().startswith(b"{"):
         return None
@@ -287,6 +319,8 @@ def _wrapped_list_offset(data: bytes, *, strict: bool) -> int | None:
         if token[:1] == b'"':
             if depth == 1 and not after_colon:
                 key = token
+                if strict and _decoded(key) in RECORD_KEYS:
+                    return None
             after_colon = False
             continue
         if token == b":":
@@ -295,8 +329,6 @@ def _wrapped_list_offset(data: bytes, *, strict: bool) -> int | None:
         if token in (b"[", b"{"):
             if depth == 1 and after_colon and token == b"[" and _is_wrapper_key(key):
                 return match.start()
-            if strict and depth == 1 and token == b"{":
-                return None
             depth += 1
         elif token in (b"]", b"}"):
             depth -= 1
@@ -307,25 +339,29 @@ def _wrapped_list_offset(data: bytes, *, strict: bool) -> int | None:
 
 
 def _is_wrapper_key(key: bytes | None) -> bool:
+    return key is not None and _decoded(key) in WRAPPER_KEYS
+
+
+def _decoded(key: bytes) -> Any:
     try:
-        return key is not None and json.loads(key) in WRAPPER_KEYS
+        return json.loads(key)
     except ValueError:
-        return False
+        return None
 
 
 def _is_wrapper(value: Any) -> bool:
-    """An object whose one list of objects is the dataset: ``{"version": 1, "rows": [...]}``."""
-    if not isinstance(value, Mapping):
+    """An object whose one list of objects is the dataset: ``{"version": 1, "rows": [...]}``.
+
+    Its other keys (``version``, a ``metadata`` object...) must not be keys of a record.
+    """
+    if not isinstance(value, Mapping) or RECORD_KEYS & set(value):
         return False
     lists = [
         k
         for k, v in value.items()
         if isinstance(v, list) and v and all(isinstance(x, Mapping) for x in v)
     ]
-    scalars_only = all(
-        isinstance(v, (str, int, float, bool, type(None), list)) for v in value.values()
-    )
-    return len(lists) == 1 and scalars_only and lists[0] in WRAPPER_KEYS
+    return len(lists) == 1 and lists[0] in WRAPPER_KEYS
 
 
 def _unwrap(value: Mapping[str, Any], data: bytes, loc: Location) -> Iterator[Item]:

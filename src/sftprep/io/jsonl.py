@@ -4,14 +4,15 @@ A line that is not valid JSON becomes a ``json-syntax`` finding and reading goes
 on; undecodable bytes give an ``invalid-utf8`` finding and the line is parsed
 with U+FFFD in their place. The record index counts non-blank lines, so a broken
 line keeps its index and later records keep theirs. A BOM on the first line is
-dropped, CRLF line ends are fine, and a line may be any length (only that line
-is in memory).
+dropped, CRLF and old-Mac bare CR line ends are fine, and a line may be any
+length (only that line is in memory).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from sftprep.io.base import Item, RawRecord, register_reader
 from sftprep.io.text import (
@@ -31,7 +32,7 @@ def read_jsonl(path: Path) -> Iterator[Item]:
     name = str(path)
     record = 0
     with open_binary(path) as fh:
-        for line_no, line in enumerate(fh, 1):
+        for line_no, line in _lines(fh):
             if line_no == 1 and line.startswith(BOM):
                 line = line[len(BOM) :]
             stripped = line.strip()
@@ -45,6 +46,32 @@ def read_jsonl(path: Path) -> Iterator[Item]:
                 yield from _bad_line(stripped, loc, exc)
                 continue
             yield RawRecord(value, loc)
+
+
+def _lines(fh: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines, ended by LF or CRLF, or by a bare CR (old Mac files) as editors count.
+
+    A line is only cut at bare CRs when it does not parse whole: CR is also JSON
+    whitespace, which a valid record may hold between its tokens.
+    """
+    line_no = 0
+    for raw in fh:
+        body = raw.rstrip(b"\r\n")
+        if b"\r" in body and not _parses(body):
+            for piece in body.split(b"\r"):
+                line_no += 1
+                yield line_no, piece
+            continue
+        line_no += 1
+        yield line_no, raw
+
+
+def _parses(data: bytes) -> bool:
+    try:
+        parse_json(data.strip())
+    except ValueError:
+        return False
+    return True
 
 
 def _bad_line(data: bytes, loc: Location, error: ValueError) -> Iterator[Item]:

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sftprep.findings import Finding, Report
+from sftprep.findings import Finding, Report, Severity
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -28,8 +28,10 @@ def print_check_report(
         console.print("[green]No problems found.[/]")
         return
     console.print(_rule_table(report))
-    shown = report.findings[:max_findings]
-    console.print(f"[bold]First {len(shown)} of {len(report.findings)} findings[/]")
+    shown = _worst_first(report.findings)[: max(0, max_findings)]
+    if shown:
+        order = " (errors first)" if len(shown) < len(report.findings) else ""
+        console.print(f"[bold]First {len(shown)} of {len(report.findings)} findings{order}[/]")
     for finding in shown:
         console.print(_finding_line(finding), highlight=False, soft_wrap=True)
         if finding.excerpt:
@@ -50,13 +52,26 @@ def _finding_line(f: Finding) -> str:
     return f"{escape(where)}  [{style}]{f.rule}[/]  {field}{escape(f.message)}"
 
 
+def _worst_first(findings: list[Finding]) -> list[Finding]:
+    """Errors, then warnings, then infos, each in file order (so 5,000 infos hide no error)."""
+    return sorted(findings, key=lambda f: -f.severity.rank)
+
+
 def _rule_table(report: Report) -> Table:
-    severity = {f.rule: f.severity.value for f in report.findings}
+    # A rule may report at several severities (empty-text: warning for a system turn).
+    found: dict[str, set[Severity]] = {}
+    for f in report.findings:
+        found.setdefault(f.rule, set()).add(f.severity)
+    severity = {
+        rule: ", ".join(s.value for s in sorted(levels, key=lambda s: -s.rank))
+        for rule, levels in found.items()
+    }
     table = Table(title="Findings by rule", expand=False)
     table.add_column("rule")
     table.add_column("severity")
     table.add_column("count", justify="right")
     for rule, count in report.summary["by_rule"].items():
         sev = severity[rule]
-        table.add_row(rule, f"[{SEVERITY_STYLE[sev]}]{sev}[/]", str(count))
+        style = SEVERITY_STYLE[sev.split(",")[0]]
+        table.add_row(rule, f"[{style}]{sev}[/]", str(count))
     return table

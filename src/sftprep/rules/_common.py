@@ -40,6 +40,11 @@ def messages_field(conv: Conversation) -> str | None:
     return None
 
 
+def message_path(message: Message, index: int) -> str:
+    """Where a message is in the record (``conversations[1]``, ``output``), for messages."""
+    return message.field or message.content_field or f"messages[{index}]"
+
+
 def role_field(ctx: RecordContext, message: Message) -> str:
     """Path of a message's role key (``conversations[3].from``, ``messages[0].role``)."""
     if not message.field:

@@ -269,13 +269,14 @@ PLACEHOLDER_NAMES = (
 )
 _PLACEHOLDER = re.compile(
     r"\{\{\s*(?:[A-Za-z_][A-Za-z0-9_]*)?\s*\}\}"  # {{name}}, {{ }}
-    r"|(?<![{$])\{(?:" + "|".join(PLACEHOLDER_NAMES) + r")\}(?!\})"  # {question}
+    # {question}; not ${var}, `{x}` (inline code) or \text{output} (LaTeX: a letter before)
+    r"|(?<![{$`\w])\{(?:" + "|".join(PLACEHOLDER_NAMES) + r")\}(?!\})"
 )
 # Signs that a field holds code or markup, where braces are legitimate syntax.
 _CODE = re.compile(
     r"```|=>|</?[A-Za-z][A-Za-z0-9]*[\s/>]|\bdef \w+\(|\bfunction\s*\w*\s*\(|^\s*return\b"
     r"|^\s*(?:import|from|const|let|var) \w|\bprint\(|console\.log|#include|\bclass \w+[:({]"
-    r"|;\s*$|\{%|\bf[\"']",
+    r"|;\s*$|\{%|\bf[\"']|\.format\(|\b\w+!\(|\w\(\s*[\"']|\$\"",
     re.MULTILINE,
 )
 
@@ -289,7 +290,9 @@ class TemplatePlaceholder(Rule):
     template field (``{question}``, ``{input}``, ``{instruction}``, ``{context}``,
     ``{rag}``, ``{answer}``, ``{name}``, ``{text}``, ``{query}``, ``{prompt}``,
     ``{response}``, ``{output}``). Fields that look like code or markup (JSX,
-    Python f-strings, Jinja/Angular templates) are skipped, as are ``${var}`` and
+    Python f-strings and ``.format(``, calls such as ``log("{name}")``, Rust macros,
+    C# ``$"..."``, Jinja/Angular templates) are skipped, as are ``${var}``, braces in
+    inline code (`` `{name}` ``), LaTeX commands (``\\text{output}``) and
     placeholders with dots (``{{ user.name }}``).
 
     **Why is this bad?**

@@ -6,17 +6,31 @@ They look at the normalised `Conversation`, so they apply to every format; the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from sftprep.findings import Finding, Severity
 from sftprep.model import ROLES, Conversation
-from sftprep.rules._common import CHAT_FORMATS, TEXT_FORMAT, messages_field, role_field
+from sftprep.rules._common import (
+    CHAT_FORMATS,
+    TEXT_FORMAT,
+    message_path,
+    messages_field,
+    role_field,
+)
 from sftprep.rules.base import RecordContext, Rule, register_rule
 
 
 def _first_text(conv: Conversation) -> str:
     """The first non-empty message text, as the excerpt of a whole-conversation finding."""
     return next((m.text for m in conv.messages if m.text.strip()), "")
+
+
+def _turns_key(record: Any) -> str | None:
+    """The record's ``messages`` or ``conversations`` key, if it has one."""
+    if not isinstance(record, Mapping):
+        return None
+    return next((k for k in ("messages", "conversations") if k in record), None)
 
 
 def _conversation(ctx: RecordContext) -> Conversation | None:
@@ -99,11 +113,14 @@ class NoAssistantTurn(Rule):
         conv = _conversation(ctx)
         if conv is None or "assistant" in conv.roles:
             return
+        key = messages_field(conv) or _turns_key(ctx.record)
+        if not conv.messages and (key is None or not isinstance(ctx.record[key], list)):
+            return  # absent or not a list: missing-key or wrong-type reports it
         roles = " -> ".join(conv.roles) or "no messages"
         yield self.finding(
             ctx,
             f"conversation has no assistant turn ({roles})",
-            field=messages_field(conv),
+            field=key,
             excerpt_text=_first_text(conv),
         )
 
@@ -161,7 +178,7 @@ class RoleOrder(Rule):
                 if seen_other:
                     yield self.finding(
                         ctx,
-                        f"system message at position {i} is not first",
+                        f"system message `{message_path(message, i)}` is not first",
                         field=where,
                         excerpt_text=message.content,
                     )
@@ -177,9 +194,10 @@ class RoleOrder(Rule):
                             excerpt_text=message.content,
                         )
                 if previous is not None and previous.role == role:
+                    pair = f"{message_path(previous, i - 1)} and {message_path(message, i)}"
                     yield self.finding(
                         ctx,
-                        f"two {role} turns in a row (positions {i - 1} and {i})",
+                        f"two {role} turns in a row ({pair})",
                         field=where,
                         excerpt_text=message.content,
                     )

@@ -75,7 +75,10 @@ class CsvShape(Rule):
 
     **What it does**
     Reports rows with more or fewer cells than the header line, usually from an
-    unquoted delimiter or newline inside a field.
+    unquoted delimiter or newline inside a field. Also reports a header that repeats
+    a column name (the later cell wins), a quoted field still open at the end of the
+    file, and a ``.csv`` separated by ``;``, tabs or ``|`` (read with that separator,
+    as a warning: loaders that expect commas see one column).
 
     **Why is this bad?**
     Cells shift into the wrong columns: an answer ends up in ``input`` or is cut in
@@ -244,3 +247,37 @@ class ConfigInvalid(Rule):
     scope = "schema"
     group = "structure"
     hint = "correct the config key or value named in the message"
+
+
+@register_rule
+class MixedFormat(Rule):
+    """A record is in another format than the rest of the file.
+
+    **What it does**
+    When the format was detected (not given with ``--format``), reports each record
+    that lacks the detected format's required keys but has all the keys of another
+    format: a ShareGPT ``conversations`` row in an OpenAI ``messages`` file, a Dolly
+    ``response`` row among Alpaca ``output`` rows. The record is then read in its own
+    format, so the other rules still check its text (instead of a cascade of
+    ``missing-key`` and ``no-assistant-turn`` findings).
+
+    **Why is this bad?**
+    Trainers read a file with one format: the odd rows load with empty prompts or
+    answers (columns filled with null) or make the loader fail on a schema mismatch.
+
+    **Example**
+    ```json
+    {"conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello"}]}
+    ```
+    (in a file whose other records are ``{"messages": [...]}``)
+
+    **Fix**
+    Convert the odd records to the file's format (``sftprep convert --to FORMAT``
+    on them), or keep each format in its own file.
+    """
+
+    id = "mixed-format"
+    severity = Severity.ERROR
+    scope = "schema"
+    group = "structure"
+    hint = "convert the record to the file's format, or keep each format in its own file"

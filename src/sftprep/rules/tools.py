@@ -11,6 +11,7 @@ from sftprep.model import Message, ToolCall
 from sftprep.rules._common import (
     TEXT_FORMAT,
     declared_tools,
+    message_path,
     resolve,
     tool_names,
 )
@@ -113,7 +114,8 @@ def _arguments_problem(arguments: str) -> str | None:
         return None
     if isinstance(value, str):
         return "are a JSON string, not an object (double-encoded?)"
-    kind = "null" if value is None else type(value).__name__
+    kinds = {bool: "boolean", int: "number", float: "number", list: "array"}
+    kind = "null" if value is None else kinds.get(type(value), type(value).__name__)
     return f"are a JSON {kind}, not an object"
 
 
@@ -232,30 +234,43 @@ class ToolResponseOrphan(Rule):
             if message.role != "tool":
                 turn, replies = message, 0
                 continue
-            field = message.field or message.content_field or f"messages[{i}]"
-            problem = _orphan_problem(turn, message, replies)
+            where = message_path(message, i)
+            found = _orphan_problem(turn, message, replies)
             replies += 1
-            if problem:
+            if found:
+                problem, key = found
                 yield self.finding(
                     ctx,
-                    f"tool reply at position {i} {problem}",
-                    field=field,
+                    f"tool reply `{where}` {problem}",
+                    field=_reply_field(ctx, message, where, key),
                     excerpt_text=message.content,
                 )
 
 
-def _orphan_problem(turn: Message | None, reply: Message, replies: int) -> str | None:
+def _reply_field(ctx: RecordContext, reply: Message, where: str, key: str | None) -> str:
+    """The reply's ``tool_call_id`` or ``name`` key when that is what matches no call."""
+    raw = resolve(ctx.record, reply.field) if reply.field else None
+    if key is not None and isinstance(raw, Mapping) and key in raw:
+        return f"{where}.{key}"
+    return where
+
+
+def _orphan_problem(
+    turn: Message | None, reply: Message, replies: int
+) -> tuple[str, str | None] | None:
+    """What is wrong with a tool reply, and the reply key at fault (None: the whole turn)."""
     if turn is None or turn.role != "assistant" or not turn.tool_calls:
         after = "the start" if turn is None else f"a {turn.role} turn without tool calls"
-        return f"follows {after}, not an assistant tool call"
+        return f"follows {after}, not an assistant tool call", None
     calls = turn.tool_calls
     if reply.tool_call_id is not None:
         if reply.tool_call_id not in {call.id for call in calls}:
-            return f"has tool_call_id {reply.tool_call_id!r}, which no preceding call has"
+            problem = f"has tool_call_id {reply.tool_call_id!r}, which no preceding call has"
+            return problem, "tool_call_id"
     elif reply.name is not None and reply.name not in {call.name for call in calls}:
-        return f"names `{reply.name}`, which the preceding assistant turn did not call"
+        return f"names `{reply.name}`, which the preceding assistant turn did not call", "name"
     if replies >= len(calls):
-        return f"is reply {replies + 1} to an assistant turn with {len(calls)} call(s)"
+        return f"is reply {replies + 1} to an assistant turn with {len(calls)} call(s)", None
     return None
 
 
