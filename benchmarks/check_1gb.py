@@ -6,6 +6,7 @@ same file measured in the same run.
 
     python benchmarks/check_1gb.py --size-mb 1024
     python benchmarks/check_1gb.py --keep benchmarks/data/chat_1gb.jsonl  # reuse the file
+    python benchmarks/check_1gb.py --no-system  # a `missing-system` finding on every record
 """
 
 from __future__ import annotations
@@ -46,8 +47,12 @@ WORDS = [
 ]
 
 
-def generate(path: Path, size_mb: int, seed: int = 0) -> int:
-    """Write unique, valid chat records until the file reaches ``size_mb``."""
+def generate(path: Path, size_mb: int, seed: int = 0, *, system: bool = True) -> int:
+    """Write unique, valid chat records until the file reaches ``size_mb``.
+
+    Without ``system`` every record lacks a system message: one `missing-system`
+    finding per record, the worst case for the memory findings take.
+    """
     rng = random.Random(seed)
     target = size_mb * 1024 * 1024
     written = records = 0
@@ -57,13 +62,12 @@ def generate(path: Path, size_mb: int, seed: int = 0) -> int:
             return " ".join(rng.choice(WORDS) for _ in range(n))
 
         while written < target:
-            record = {
-                "messages": [
-                    {"role": "system", "content": "You are a helpful assistant."},
-                    {"role": "user", "content": f"#{records} " + text(rng.randint(10, 80))},
-                    {"role": "assistant", "content": text(rng.randint(40, 300))},
-                ]
-            }
+            messages = [
+                {"role": "system", "content": "You are a helpful assistant."},
+                {"role": "user", "content": f"#{records} " + text(rng.randint(10, 80))},
+                {"role": "assistant", "content": text(rng.randint(40, 300))},
+            ]
+            record = {"messages": messages if system else messages[1:]}
             line = json.dumps(record) + "\n"
             fh.write(line)
             written += len(line)
@@ -119,12 +123,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--keep", type=Path, help="generate into (or reuse) this file")
+    parser.add_argument("--no-system", action="store_true", help="records without a system message")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = args.keep or Path(tmp) / "chat.jsonl"
         if args.keep is None or not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            generate(path, args.size_mb)
+            generate(path, args.size_mb, system=not args.no_system)
         with path.open("rb") as fh:
             records = sum(1 for _ in fh)
         size_mb = path.stat().st_size / 2**20

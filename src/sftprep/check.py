@@ -47,7 +47,7 @@ def check(
 
                 rules.append(get_target(target).fresh().rule())
             _check_source(source, rules, report, dict(options or {}), progress=progress)
-    report.findings[:0] = [f for f in config_findings if f.rule in enabled]
+    report.findings.prepend(f for f in config_findings if f.rule in enabled)
     return report
 
 

@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet and not args.json,
     )
     if args.json:
-        sys.stdout.write(report.to_json() + "\n")
+        report.write_json(sys.stdout)
+        sys.stdout.write("\n")
     else:
         from sftprep.report.terminal import print_check_report
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterable
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sftprep.findings import Finding, Report, Severity
+from sftprep.findings import Finding, Report
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -28,7 +31,7 @@ def print_check_report(
         console.print("[green]No problems found.[/]")
         return
     console.print(_rule_table(report))
-    shown = _worst_first(report.findings)[: max(0, max_findings)]
+    shown = _worst_first(report.findings, max(0, max_findings))
     if shown:
         order = " (errors first)" if len(shown) < len(report.findings) else ""
         console.print(f"[bold]First {len(shown)} of {len(report.findings)} findings{order}[/]")
@@ -52,16 +55,16 @@ def _finding_line(f: Finding) -> str:
     return f"{escape(where)}  [{style}]{f.rule}[/]  {field}{escape(f.message)}"
 
 
-def _worst_first(findings: list[Finding]) -> list[Finding]:
-    """Errors, then warnings, then infos, each in file order (so 5,000 infos hide no error)."""
-    return sorted(findings, key=lambda f: -f.severity.rank)
+def _worst_first(findings: Iterable[Finding], n: int) -> list[Finding]:
+    """The first ``n`` findings: errors, then warnings, then infos, each in file order
+    (so 5,000 infos hide no error); never more than ``n`` held."""
+    ranked = ((-f.severity.rank, i, f) for i, f in enumerate(findings))
+    return [f for _, _, f in heapq.nsmallest(n, ranked, key=lambda t: (t[0], t[1]))]
 
 
 def _rule_table(report: Report) -> Table:
     # A rule may report at several severities (empty-text: warning for a system turn).
-    found: dict[str, set[Severity]] = {}
-    for f in report.findings:
-        found.setdefault(f.rule, set()).add(f.severity)
+    found = report.findings.rule_severities
     severity = {
         rule: ", ".join(s.value for s in sorted(levels, key=lambda s: -s.rank))
         for rule, levels in found.items()
