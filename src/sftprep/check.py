@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from sftprep.findings import FileSummary, Finding, Report, Severity
+from sftprep.model import Location
 from sftprep.pipeline import Sample, Source, iter_samples, open_sources
-from sftprep.rules.base import RecordContext, Rule, list_rules, select_rules
+from sftprep.rules.base import RecordContext, Rule, list_rules, make_finding, select_rules
 
 PathLike = str | Path
 
@@ -96,6 +97,10 @@ def _check_source(
         if not broken and not any(f.severity is Severity.ERROR for f in findings):
             summary.valid_records += 1
             last_valid = item.location.record
+    if summary.records == 0 and "empty-dataset" in enabled:
+        report.findings.append(
+            make_finding("empty-dataset", "the file holds no records", Location(source.path))
+        )
     for rule in rules:
         report.findings.extend(rule.finish())
 

@@ -32,12 +32,32 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 
 
 def test_empty_file_has_no_records(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for name in ("e.jsonl", "e.json", "e.csv"):
+    for name, content in [("e.jsonl", b""), ("e.json", b""), ("e.csv", b""),
+                          ("b.jsonl", b"\n \n\r\n"), ("a.json", b"[ ]"),
+                          ("w.json", b'{"data": []}')]:  # fmt: skip
         path = tmp_path / name
-        path.write_bytes(b"")
+        path.write_bytes(content)
         assert _items(path) == []
-        code, _, err = _run(capsys, str(path))
-        assert code == 0 and err == ""
+        code, out, err = _run(capsys, str(path), "--json")
+        assert code == 1 and err == ""
+        doc = json.loads(out)
+        assert doc["summary"]["by_rule"] == {"empty-dataset": 1}
+        assert doc["findings"][0] | {"path": None} == {
+            "rule": "empty-dataset", "severity": "error", "path": None, "line": None,
+            "record": None, "field": None, "message": "the file holds no records",
+            "hint": "check the export or the path: this file holds no records",
+        }  # fmt: skip
+
+
+def test_file_of_syntax_errors_is_not_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"a": 1\n{oops}\n')
+    code, out, _ = _run(capsys, str(path), "--json")
+    doc = json.loads(out)
+    assert code == 1 and doc["summary"]["records"] == 2
+    assert doc["summary"]["by_rule"] == {"json-syntax": 2}
 
 
 def test_binary_garbage_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -41,6 +41,36 @@ class JsonSyntax(Rule):
 
 
 @register_rule
+class EmptyDataset(Rule):
+    """The file holds no records at all.
+
+    **What it does**
+    Reports a file that is empty, holds only blank lines, or is an empty JSON array
+    or wrapper (``[]``, ``{"data": []}``). A file whose lines all fail to parse is not
+    empty: those lines are `json-syntax` records.
+
+    **Why is this bad?**
+    A trainer given an empty file fails at start-up, or worse, trains on the other
+    files of a mix without a word; an export that silently wrote nothing is a bug
+    upstream.
+
+    **Example**
+    ```json
+    []
+    ```
+
+    **Fix**
+    Check the export or the path: point at the file that holds the data.
+    """
+
+    id = "empty-dataset"
+    severity = Severity.ERROR
+    scope = "reader"
+    group = "structure"
+    hint = "check the export or the path: this file holds no records"
+
+
+@register_rule
 class InvalidUtf8(Rule):
     """The file is not valid UTF-8.
 
