@@ -39,11 +39,12 @@ def test_empty_file_has_no_records(tmp_path: Path, capsys: pytest.CaptureFixture
         path.write_bytes(content)
         assert _items(path) == []
         code, out, err = _run(capsys, str(path), "--json")
-        assert code == 1 and err == ""
+        assert code == 0 and err == ""
+        assert _run(capsys, str(path), "--fail-on", "warning")[0] == 1
         doc = json.loads(out)
         assert doc["summary"]["by_rule"] == {"empty-dataset": 1}
         assert doc["findings"][0] | {"path": None} == {
-            "rule": "empty-dataset", "severity": "error", "path": None, "line": None,
+            "rule": "empty-dataset", "severity": "warning", "path": None, "line": None,
             "record": None, "field": None, "message": "the file holds no records",
             "hint": "check the export or the path: this file holds no records",
         }  # fmt: skip

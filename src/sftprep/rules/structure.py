@@ -59,12 +59,15 @@ class EmptyDataset(Rule):
     []
     ```
 
+    A warning, not an error: nothing in the file is wrong, and `fix` legitimately
+    writes an empty file when it rejects every record.
+
     **Fix**
     Check the export or the path: point at the file that holds the data.
     """
 
     id = "empty-dataset"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
     scope = "reader"
     group = "structure"
     hint = "check the export or the path: this file holds no records"
