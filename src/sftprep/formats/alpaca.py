@@ -1,18 +1,24 @@
-"""`alpaca`: ``instruction`` + optional ``input`` -> ``output``.
+"""`alpaca`: ``instruction`` and/or ``input`` -> ``output``.
 
 Optional ``system`` and ``history`` (a list of ``[user, assistant]`` pairs before
 the final turn, as LLaMA-Factory uses it). The user turn is the instruction,
-followed by a blank line and the input when the input is not empty.
+followed by a blank line and the input when the input is not empty. Rows with
+only ``input`` + ``output`` are common too: Alpaca's template with an empty
+instruction, and LLaMA-Factory maps columns by name, so trainers prompt with the
+input alone; such a row's user turn is the input, at ``input``.
 
 >>> conv = AlpacaFormat().to_conversation(
 ...     {"instruction": "Add", "input": "2+2", "output": "4"}, Location("a.json"))
 >>> conv.messages[0].content
 'Add\\n\\n2+2'
+>>> AlpacaFormat().to_conversation(
+...     {"input": "2+2", "output": "4"}, Location("a.json")).messages[0].content_field
+'input'
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sftprep.errors import LossyConversionError
@@ -36,12 +42,17 @@ def join_prompt(instruction: str | None, extra: str | None) -> str | None:
 class AlpacaFormat(Format):
     name = "alpaca"
     description = "instruction + input -> output (Stanford Alpaca, LLaMA-Factory)"
-    required = (("instruction",), ("output",))
-    optional = frozenset({"input", "system", "history"})
+    # ``output`` and at least one of ``instruction`` / ``input`` (see the module doc).
+    required = (("instruction", "input"), ("output",))
+    optional = frozenset({"system", "history"})
 
     def matches(self, record: Any) -> float:
         score = super().matches(record)
         return score + 0.05 if score > 0 and "input" in record else score
+
+    def key_notes(self, records: Sequence[Mapping[str, Any]]) -> list[str]:
+        only_input = sum(1 for r in records if "input" in r and "instruction" not in r)
+        return [f"{only_input} with `input` but no `instruction`"] if only_input else []
 
     def validate(self, record: Any, location: Location) -> Iterator[Finding]:
         yield from super().validate(record, location)
@@ -66,8 +77,7 @@ class AlpacaFormat(Format):
         for i, turn in enumerate(turns):
             messages.append(Message("user", turn[0], content_field=f"history[{i}][0]"))
             messages.append(Message("assistant", turn[1], content_field=f"history[{i}][1]"))
-        prompt = join_prompt(as_text(record.get("instruction")), as_text(record.get("input")))
-        messages.append(Message("user", prompt, content_field="instruction"))
+        messages.append(_user_turn(record))
         messages.append(Message("assistant", as_text(record.get("output")), content_field="output"))
         fields = {k: record[k] for k in TEXT_KEYS if isinstance(record.get(k), str)}
         metadata = {k: v for k, v in record.items() if k not in self.known_keys}
@@ -85,22 +95,41 @@ class AlpacaFormat(Format):
             raise LossyConversionError("alpaca needs alternating user/assistant turns")
         pairs = [[messages[i].text, messages[i + 1].text] for i in range(0, len(messages), 2)]
         out: dict[str, Any] = {}
-        fields = conversation.fields
-        last_user = pairs[-1][0]
-        if "instruction" in fields and join_prompt(fields["instruction"], fields.get("input")) == (
-            messages[-2].content
-        ):
-            out["instruction"], out["input"] = fields["instruction"], fields.get("input", "")
-        else:
-            out["instruction"], out["input"] = last_user, ""
+        out.update(_prompt_keys(conversation.fields, messages[-2], pairs[-1][0]))
         out["output"] = pairs[-1][1]
         if system is not None:
             out["system"] = system
         if len(pairs) > 1:
             out["history"] = pairs[:-1]
-        if "input" not in fields and not out["input"] and "instruction" in fields:
-            del out["input"]
         return with_metadata(out, conversation)
+
+
+def _user_turn(record: Mapping[str, Any]) -> Message:
+    """The final user turn: instruction (+ input), or the input alone when there is no
+    instruction key, so that findings name the key the text came from."""
+    if "instruction" not in record and "input" in record:
+        return Message("user", as_text(record.get("input")), content_field="input")
+    prompt = join_prompt(as_text(record.get("instruction")), as_text(record.get("input")))
+    return Message("user", prompt, content_field="instruction")
+
+
+def _prompt_keys(fields: Mapping[str, str], user: Message, text: str) -> dict[str, str]:
+    """``instruction`` / ``input`` for the final user turn, split as in the source while
+    its fields still give that turn's text; otherwise all of it goes to ``instruction``.
+
+    An ``input`` key the source did not have is not invented (zena007 rows stay
+    instruction-only), and an input-only row is written back input-only.
+    """
+    instruction, extra = fields.get("instruction"), fields.get("input")
+    if instruction is not None and join_prompt(instruction, extra) == user.content:
+        out = {"instruction": instruction, "input": extra or ""}
+    elif instruction is None and user.content_field == "input":
+        return {"input": text}
+    else:
+        out = {"instruction": text, "input": ""}
+    if instruction is not None and extra is None and not out["input"]:
+        del out["input"]
+    return out
 
 
 def _valid_history(history: Any) -> bool:

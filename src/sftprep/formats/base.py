@@ -10,7 +10,7 @@ writes one back, raising `LossyConversionError` where the format cannot carry it
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from sftprep.errors import LossyConversionError, UsageError
@@ -40,6 +40,16 @@ class Format:
             return 0.0
         unknown = len(keys - self.known_keys)
         return hit / len(self.required) - 0.01 * min(unknown, 10)
+
+    def missing_key_field(self, group: tuple[str, ...], record: Mapping[str, Any]) -> str:
+        """The field a `missing-key` finding for ``group`` names: its first key, unless the
+        record's other keys show which spelling it uses (prompt-completion's ``query``)."""
+        return group[0]
+
+    def key_notes(self, records: Sequence[Mapping[str, Any]]) -> list[str]:
+        """How the sampled records spell this format, for the detection evidence; empty for
+        the usual keys, so that only an alias (``query``, input-only alpaca) is mentioned."""
+        return []
 
     def validate(self, record: Any, location: Location) -> Iterator[Finding]:
         """Shape findings for one record; the default checks top-level keys."""

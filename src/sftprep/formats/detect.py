@@ -6,7 +6,9 @@ known keys seen), then to the name. The confidence is that format's mean score o
 the whole sample, where records that are not objects count as misses. A sample with
 no object at all falls back to ``messages`` with confidence 0 so that checking still
 reports every record; objects that no format knows are a usage error naming the keys
-seen and ``--format``.
+seen and ``--format``. Records spelling the format with an alias (``query`` for
+the prompt, alpaca rows with only ``input``) are counted in the evidence, so that
+the reading is visible.
 
 >>> detect([{"question": "q", "cot_answer": "a"}]).format
 'qa'
@@ -56,8 +58,10 @@ def detect(records: Sequence[Any]) -> Detection:
             f"could not recognise the format (keys seen: {seen}); pass --format, one of: "
             + ", ".join(sorted(FORMATS))
         )
-    fitting = sum(1 for r in objects if FORMATS[name]().matches(r) >= 1 - 0.1)
-    evidence = f"{fitting}/{len(records)} sampled records have its keys"
+    fmt = FORMATS[name]()
+    fitting = [r for r in objects if fmt.matches(r) >= 1 - 0.1]
+    evidence = f"{len(fitting)}/{len(records)} sampled records have its keys"
+    evidence += "".join(f", {note}" for note in fmt.key_notes(fitting))
     if len(objects) < len(records):
         evidence += f" ({len(records) - len(objects)} are not JSON objects)"
     if len(ranked) > 1 and ranked[1][0] > 0:

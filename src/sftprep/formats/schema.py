@@ -43,7 +43,10 @@ def check_keys(fmt: Format, record: Any, location: Location) -> Iterator[Finding
         if not any(k in record for k in group):
             names = " or ".join(f"`{k}`" for k in group)
             yield make_finding(
-                "missing-key", f"required key {names} is missing", location, field=group[0]
+                "missing-key",
+                f"required key {names} is missing",
+                location,
+                field=fmt.missing_key_field(group, record),
             )
     for key in record:
         if key not in fmt.known_keys:
