@@ -69,7 +69,7 @@ def single(
 
 
 # The record rule families covered here (rules/tokens.py is tested on its own).
-FAMILIES = ("content", "conversation", "tools", "dataset")
+FAMILIES = ("content", "conversation", "tools", "dataset", "quality")
 
 
 def family_record_rules() -> list[str]:

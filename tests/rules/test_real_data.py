@@ -145,6 +145,61 @@ def _containing(name: str, key: str, needle: str) -> Callable[[], list[tuple[int
     return lambda: [(i, key) for i, r in enumerate(records(name)) if needle in r[key]]
 
 
+def _trailing_blanks(
+    name: str, keys: tuple[str, ...]
+) -> Callable[[], list[tuple[int, str | None]]]:
+    """(record, key) of every text ending in spaces or tabs, keys in record order."""
+
+    def compute() -> list[tuple[int, str | None]]:
+        return [
+            (i, k)
+            for i, r in enumerate(records(name))
+            for k, v in r.items()
+            if k in keys and isinstance(v, str) and v.rstrip("\n") != v.rstrip()
+        ]
+
+    return compute
+
+
+# Commentary as a reader would spot it: lower-cased phrases, no regular expressions.
+DISCLAIMERS = ("as an ai ", "as an ai,", "as a language model", "as a large language model")
+REFUSALS = ("sorry, but i can't", "sorry, but i cannot", "sorry, i cannot", "sorry, i can't",
+            "sorry, but i am unable", "sorry, but i'm unable")  # fmt: skip
+NOTES = ("\nnote:", "\nnote that", "(note:", "(note that", "*(note:", "**note:**",
+         "please note", "\n*note:", "\nnb:")  # fmt: skip
+
+
+def commented(text: str) -> bool:
+    low = "\n" + text.lower()
+    return any(p in low for p in (*DISCLAIMERS, *REFUSALS, *NOTES))
+
+
+def _commentary(
+    name: str, answers: Callable[[Any], list[tuple[str, str]]]
+) -> Callable[[], list[tuple[int, str | None]]]:
+    def compute() -> list[tuple[int, str | None]]:
+        rs = records(name)
+        return [(i, f) for i, r in enumerate(rs) for f, text in answers(r) if commented(text)]
+
+    return compute
+
+
+def _sharegpt_answers(r: Any) -> list[tuple[str, str]]:
+    return [
+        (f"conversations[{j}].value", t["value"])
+        for j, t in enumerate(r["conversations"])
+        if t["from"] == "gpt" and isinstance(t["value"], str)
+    ]
+
+
+def _parts_answers(r: Any) -> list[tuple[str, str]]:
+    return [
+        (f"messages[{j}].content", "".join(p["value"] for p in m["content"] if p["type"] == "text"))
+        for j, m in enumerate(r["messages"])
+        if m["role"] == "assistant"
+    ]
+
+
 AXOLOTL = "axolotl__conversation.missingturns.json"
 CODEALPACA = "codealpaca__code_alpaca_2k.json"
 FASTCHAT = "fastchat__dummy_conversation.json"
@@ -244,6 +299,29 @@ FACTS = [
         _containing(SELF_INSTRUCT, "completion", "<|endoftext|>"),
         sources_count=200,
     ),
+    Fact(
+        RAFT_PR918,
+        "untrimmed-whitespace",
+        _trailing_blanks(RAFT_PR918, ("question", "cot_answer", "instruction")),
+        note="SOURCES: questions keep trailing spaces; 15 of 20, in `question` and again at "
+        "the end of `instruction`, which embeds the question",
+    ),
+    Fact(
+        ZENA,
+        "model-commentary",
+        _commentary(ZENA, lambda r: [("output", r["output"])]),
+        note="SOURCES counts 59 outputs with 'Note: ...'; '(Note that ...)', 'Please note' "
+        "and '**Note:**' appendices make 69",
+    ),
+    Fact(
+        ALPACA_DEMO,
+        "model-commentary",
+        _commentary(ALPACA_DEMO, lambda r: [("output", r["output"])]),
+    ),
+    Fact(FASTCHAT, "model-commentary", _commentary(FASTCHAT, _sharegpt_answers)),
+    Fact(GLAIVE, "model-commentary", _commentary(GLAIVE, _sharegpt_answers)),
+    Fact(REASON_TOOLS, "model-commentary", _commentary(REASON_TOOLS, _parts_answers)),
+    Fact(HHRLHF, "model-commentary", _commentary(HHRLHF, lambda r: [("response", r["response"])])),
 ]
 
 # Differences from SOURCES.md that the counts above encode.
@@ -252,7 +330,18 @@ COUNTS = {
     (WWDC, "duplicate-prompt"): 1582,
     (ALPACA_DEMO, "duplicate-prompt"): 14,
     (REASON_TOOLS, "duplicate-prompt"): 3,
+    (RAFT_PR918, "untrimmed-whitespace"): 30,
+    (ZENA, "model-commentary"): 69,
+    (ALPACA_DEMO, "model-commentary"): 30,
+    (FASTCHAT, "model-commentary"): 24,
+    (GLAIVE, "model-commentary"): 36,
+    (REASON_TOOLS, "model-commentary"): 2,
+    (HHRLHF, "model-commentary"): 3,
 }
+
+
+# Findings about a whole file (no record), each with a test of its own below.
+DATASET_FINDINGS = {(SELF_INSTRUCT, "label-skew")}
 
 
 def findings(name: str, rule: str) -> list[Finding]:
@@ -277,6 +366,7 @@ def test_fact_is_reported_at_the_right_place(fact: Fact) -> None:
 def test_no_other_record_findings(name: str) -> None:
     """Record rules without a fact for this file report nothing (no false positives)."""
     expected = {fact.rule for fact in FACTS if fact.file == name}
+    expected |= {rule for file, rule in DATASET_FINDINGS if file == name}
     counts = Counter(f.rule for f in report(name).findings if f.rule in RECORD_RULES)
     assert {rule: n for rule, n in counts.items() if rule not in expected} == {}
 
@@ -330,3 +420,18 @@ def test_start_line_scanner() -> None:
     assert len(start_lines(CODEALPACA)) == len(records(CODEALPACA))
     assert len(start_lines(ALPACA_DEMO)) == len(records(ALPACA_DEMO))
     assert len(start_lines(HHRLHF)) == 1000
+
+
+def test_label_skew_names_the_choices_never_answered() -> None:
+    """SOURCES: only 2 of the 4 AG News classes the prompt offers are ever answered."""
+    labels = Counter(r["completion"].removesuffix("<|endoftext|>") for r in records(SELF_INSTRUCT))
+    assert labels == {"Science and technology": 122, "Business": 78}
+    (finding,) = findings(SELF_INSTRUCT, "label-skew")
+    assert finding.severity.value == "warning" and finding.field == "completion"
+    assert (finding.location.line, finding.location.record) == (None, None)
+    assert finding.message == (
+        "2 labels in 200 answers: 'Science and technology' 122 (61%), 'Business' 78 (39%); "
+        "choices never answered: 'world politics', 'sports'"
+    )
+    others = [n for n in ALL_FILES if n != SELF_INSTRUCT and findings(n, "label-skew")]
+    assert others == []

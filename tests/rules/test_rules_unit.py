@@ -257,6 +257,38 @@ CASES: list[tuple[str, list[RecordContext], str | None, list[RecordContext]]] = 
         "instruction",
         [alpaca(instruction="Say hi"), alpaca(instruction="Say bye")],
     ),
+    ("untrimmed-whitespace", [alpaca(output="Hi!  ")], "output", [alpaca(output="Hi!\n")]),
+    ("untrimmed-whitespace", [alpaca(instruction="\nSay hi")], "instruction", [alpaca()]),
+    (
+        "model-commentary",
+        [alpaca(output="Salut !\n\nNote: informal.")],
+        "output",
+        [alpaca(output="Take note: of nothing"), alpaca(instruction="Note: say hi")],
+    ),
+    (
+        "model-commentary",
+        [msgs(U, {"role": "assistant", "content": "As an AI language model, I think 4."})],
+        "messages[1].content",
+        [msgs(U, {"role": "assistant", "content": "Use it as an aid."})],
+    ),
+    (
+        "label-skew",
+        [
+            alpaca(
+                instruction=f"Review {i}. Positive or negative?",
+                output="Positive" if i % 4 else "negative",
+            )
+            for i in range(40)
+        ],
+        "output",
+        [
+            alpaca(
+                instruction=f"Review {i}. Positive or negative?",
+                output="Positive" if i % 2 else "Negative",
+            )
+            for i in range(40)
+        ],
+    ),
 ]
 
 
