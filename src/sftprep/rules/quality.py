@@ -15,7 +15,7 @@ from sftprep.model import Location
 from sftprep.rules._common import TEXT_FORMAT, iter_texts, snippet
 from sftprep.rules.base import RecordContext, Rule, register_rule
 
-_TRAILING = re.compile(r"[ \t\u00a0\u3000]+\n*\Z")
+_BLANKS = " \t\u00a0\u3000"
 _LEADING = re.compile(r"\A(?:[ \t]*\n)+")
 
 
@@ -65,10 +65,12 @@ class UntrimmedWhitespace(Rule):
 def _whitespace_problem(text: str) -> str:
     if not text.strip():
         return ""  # empty-text reports whitespace-only text
-    trailing = _TRAILING.search(text)
-    if trailing and trailing.group(0).strip("\n"):
-        blanks = trailing.group(0).rstrip("\n")
-        return f"ends with {len(blanks)} whitespace character{'s' if len(blanks) > 1 else ''}"
+    # rstrip, not a regular expression: a search for trailing blanks is quadratic in
+    # the length of a run of spaces, and a hostile file can hold megabytes of them
+    body = text.rstrip("\n")
+    blanks = len(body) - len(body.rstrip(_BLANKS))
+    if blanks:
+        return f"ends with {blanks} whitespace character{'s' if blanks > 1 else ''}"
     if _LEADING.match(text):
         return "starts with a blank line"
     return ""
