@@ -25,7 +25,9 @@ EXPECTED = {
     ("template-placeholder", 6, "question"),
     ("unknown-key", 7, "source"),
     ("encoding-damage", 7, "cot_answer"),
-    ("json-syntax", 8, None),
+    ("untrimmed-whitespace", 8, "question"),
+    ("model-commentary", 9, "cot_answer"),
+    ("json-syntax", 10, None),
 }
 FILE_KEYS = {"path", "format", "records", "valid_records"}
 SUMMARY_KEYS = {"records", "errors", "warnings", "infos", "by_rule"}
@@ -67,10 +69,10 @@ def test_json_document_schema(capsys: pytest.CaptureFixture[str]) -> None:
 def test_record_counts(capsys: pytest.CaptureFixture[str]) -> None:
     _, doc = check_json(capsys, str(FLAWED))
     (file,) = doc["files"]
-    # 8 records: 7 parsed and line 8, broken JSON, which counts as an invalid record;
-    # lines 2, 3, 6 and 8 carry errors.
-    assert file["records"] == 8
-    assert file["valid_records"] == 4
+    # 10 records: 9 parsed and line 10, broken JSON, which counts as an invalid record;
+    # lines 2, 3, 6 and 10 carry errors.
+    assert file["records"] == 10
+    assert file["valid_records"] == 6
 
 
 def test_clean_file_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
