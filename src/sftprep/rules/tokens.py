@@ -20,7 +20,8 @@ _LAST: list[Any] = []  # [conversation, tokenizer, rendering or RenderError] of 
 
 def _setup(ctx: RecordContext) -> tuple[Any, int | None] | None:
     spec = ctx.options.get("tokenizer")
-    if spec is None or ctx.conversation is None:
+    # No messages: `no-assistant-turn` (or `wrong-type`) says so; nothing to render.
+    if spec is None or ctx.conversation is None or not ctx.conversation.messages:
         return None
     from sftprep.tokens import get_tokenizer
 

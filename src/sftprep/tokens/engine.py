@@ -13,6 +13,11 @@ an array append. ``Pool.imap`` keeps chunks in file order, so record numbers and
 per-record output stay in order. Memory stays bounded: a few chunks are in
 flight, and the whole-file state is the per-record integers.
 
+Records that cannot be counted are skipped and tallied by kind (``json-syntax``,
+``not-an-object``, ``unreadable``, ``no-messages``, ``template-error``); a record one
+tokenizer cannot render is skipped for all of them, so side-by-side numbers cover
+the same records.
+
 Small inputs are counted in the calling process (starting workers costs more
 than it saves).
 """
@@ -180,6 +185,9 @@ def _count_value(job: Job, chunk: Chunk, value: Any, index: int, line_no: int) -
         return
     if conversation is None:
         _error(chunk, index, line_no, "unreadable", "the record has no conversation")
+        return
+    if not conversation.messages:  # nothing to train on: counted by no tokenizer
+        _error(chunk, index, line_no, "no-messages", "the record has no messages to count")
         return
     results = []
     for tokenizer, max_tokens in zip(job.tokenizers, job.max_tokens, strict=True):

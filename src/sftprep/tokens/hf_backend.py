@@ -22,7 +22,8 @@ full rendering ``F`` by rendering prefixes, like torchtune, but by characters:
 
 - it starts where ``render(messages[:i], add_generation_prompt=True)`` stops
   agreeing with ``F`` (the generation prompt, e.g. ``<|im_start|>assistant\\n``,
-  is prompt: at inference the runtime supplies it), and
+  is prompt: at inference the runtime supplies it; when they part inside one of
+  that rendering's tokens, such as DeepSeek-R1's ``<think>``, at that token's start), and
 - it ends where ``render(messages[:i+1])`` stops agreeing with ``F``, less
   trailing whitespace: the end-of-turn token (``<|im_end|>``) is trained, the
   newline separating turns is not.
@@ -58,6 +59,7 @@ from sftprep.tokens.base import (
     sane_max_length,
 )
 
+SURROGATE = re.compile("[\ud800-\udfff]")
 GENERATION_TAG = re.compile(r"\{%-?\s*generation\s*-?%\}")
 # Tokens that end a turn in common templates, besides the tokenizer's eos token.
 END_OF_TURN_TOKENS = (
@@ -108,10 +110,22 @@ class HFTokenizer:
     # --- text ---------------------------------------------------------------------------
 
     def encode(self, text: str) -> list[int]:
-        return list(self._fast.encode(text, add_special_tokens=False).ids)
+        return list(self._encoding(text).ids)
 
     def count(self, text: str) -> int:
-        return len(self._fast.encode(text, add_special_tokens=False).ids)
+        return len(self._encoding(text).ids)
+
+    def _encoding(self, text: str) -> Any:
+        """The fast tokenizer's encoding of ``text``, without special tokens added.
+
+        Lone surrogates (``"\\ud800"`` in JSON) are read as U+FFFD, as tiktoken does:
+        the Rust tokenizer refuses them, and one record must not stop the count. The
+        replacement keeps every character offset.
+        """
+        try:
+            return self._fast.encode(text, add_special_tokens=False)
+        except TypeError:
+            return self._fast.encode(SURROGATE.sub("\ufffd", text), add_special_tokens=False)
 
     def decode(self, ids: Sequence[int]) -> str:
         return str(self.tokenizer.decode(list(ids)))
@@ -165,7 +179,7 @@ class HFTokenizer:
         if self._generation_marks:
             return self._render_marked(messages, tools, source)
         full = self._apply(messages, tools)
-        encoding = self._fast.encode(full, add_special_tokens=False)
+        encoding = self._encoding(full)
         ids = list(encoding.ids)
         spans: list[tuple[int, int, int]] = []  # (message, start char, end char)
         last = len(messages) - 1
@@ -174,7 +188,7 @@ class HFTokenizer:
                 continue
             start = 0
             if i > 0:
-                start = _common_prefix(
+                start = self._prompt_end(
                     self._apply(messages[:i], tools, generation_prompt=True), full
                 )
             end = (
@@ -186,6 +200,23 @@ class HFTokenizer:
                 end -= 1
             spans.append((i, start, max(start, end)))
         return self._mask_from_spans(ids, encoding, spans)
+
+    def _prompt_end(self, prompt: str, full: str) -> int:
+        """Where the generation-prompt rendering ``prompt`` stops agreeing with ``full``.
+
+        A token is atomic: when the two part inside one of the prompt's tokens, that
+        token is not in ``full`` and the reply starts where it starts. DeepSeek-R1's
+        prompt ends in ``<think>\\n``, which the rendered reply does not contain: a
+        reply starting with ``<`` would otherwise lose its first character.
+        """
+        agreed = _common_prefix(prompt, full)
+        if agreed >= len(prompt):
+            return agreed
+        encoding = self._encoding(prompt)
+        token = encoding.char_to_token(agreed)
+        if token is None:
+            return agreed
+        return min(agreed, int(encoding.token_to_chars(token)[0]))
 
     def _mask_from_spans(
         self, ids: list[int], encoding: Any, spans: list[tuple[int, int, int]]

@@ -188,7 +188,7 @@ class TiktokenTokenizer:
         checks both paths agree.
         """
         messages = record.get("messages")
-        if type(messages) is not list:
+        if type(messages) is not list or not messages:
             return None
         if record.get("tools") or record.get("functions"):
             return None
