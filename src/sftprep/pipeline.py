@@ -89,10 +89,8 @@ def _record_format(fmt: Format, value: Any, location: Location) -> tuple[Format,
     is read in its own format, with one `mixed-format` finding, so that its text is
     still checked instead of drowning in missing keys.
     """
-    if not isinstance(value, Mapping) or fmt.matches(value) >= FIT:
-        return fmt, []
-    other = _fitting_format(value, fmt.name)
-    if other is None:
+    other = record_format(fmt, value)
+    if other is fmt:
         return fmt, []
     from sftprep.rules.base import make_finding
 
@@ -105,6 +103,15 @@ def _record_format(fmt: Format, value: Any, location: Location) -> tuple[Format,
         field=key,
     )
     return other, [finding]
+
+
+def record_format(fmt: Format, value: Any) -> Format:
+    """The adapter to read one record of a file detected as ``fmt``: ``fmt`` itself,
+    or the format the record is written in when it lacks ``fmt``'s keys but has all
+    of another's (what `mixed-format` reports)."""
+    if not isinstance(value, Mapping) or fmt.matches(value) >= FIT:
+        return fmt
+    return _fitting_format(value, fmt.name) or fmt
 
 
 def _fitting_format(value: Mapping[str, Any], exclude: str) -> Format | None:

@@ -205,6 +205,22 @@ def test_records_without_messages_are_skipped_not_counted(tmp_path: Path) -> Non
         assert [(r[0].record, r[0].line) for r in got] == [(2, 3)]
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_mixed_format_record_is_counted_in_its_own_format(tmp_path: Path, workers: int) -> None:
+    """A ShareGPT row in a `messages` file (`mixed-format`) counts like its messages twin."""
+    path = tmp_path / "mixed.jsonl"
+    twin = {"conversations": [{"from": "human", "value": "hello there"},
+                              {"from": "gpt", "value": "general kenobi"}]}  # fmt: skip
+    rows = [_pair("hello there", "general kenobi"), twin, _pair("a", "b")]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    stats, got = _rows(path, "cl100k_base", workers=workers)
+    # cookbook: 3 + 3 per message, "user"/"assistant" 1 each, the texts 2 + 3 (then 1 + 1)
+    assert [(r[0].record, r[0].total, r[0].trainable) for r in got] == [
+        (0, 16, 3), (1, 16, 3), (2, 13, 1)
+    ]  # fmt: skip
+    assert stats[0].skipped == {}
+
+
 def test_parallel_equals_in_process(chat_file: Path) -> None:
     one, rows_one = _rows(chat_file, "cl100k_base", workers=1, max_tokens=100)
     two, rows_two = _rows(chat_file, "cl100k_base", workers=2, max_tokens=100)

@@ -36,6 +36,7 @@ from sftprep.errors import UsageError
 from sftprep.formats.base import Format
 from sftprep.io.text import BOM, decode, describe_error, parse_json
 from sftprep.model import Location
+from sftprep.pipeline import record_format
 from sftprep.stats import StatsByKey
 from sftprep.tokens.base import RenderError, Tokenizer
 
@@ -84,6 +85,7 @@ class Job:
     tokenizers: list[Tokenizer]
     max_tokens: list[int | None]
     record_fields: bool = False
+    detected: bool = False  # format chosen by detection: a mixed-format record uses its own
     plain_messages: bool = field(init=False)
 
     def __post_init__(self) -> None:
@@ -178,8 +180,9 @@ def _count_value(job: Job, chunk: Chunk, value: Any, index: int, line_no: int) -
     if not isinstance(value, Mapping):
         _error(chunk, index, line_no, "not-an-object", "the record is not a JSON object")
         return
+    fmt = record_format(job.format, value) if job.detected else job.format
     try:
-        conversation = job.format.to_conversation(value, Location(job.path, line_no, index))
+        conversation = fmt.to_conversation(value, Location(job.path, line_no, index))
     except Exception as exc:  # an adapter should not raise; count the record as unreadable
         _error(chunk, index, line_no, "unreadable", f"{type(exc).__name__}: {exc}")
         return
@@ -275,7 +278,7 @@ def count_chunks(
 
     source = open_source(path, format=format)
     limits: list[int | None] = list(max_tokens or [None] * len(tokenizers))
-    job = Job(str(path), source.format, list(tokenizers), limits, record_fields)
+    job = Job(str(path), source.format, list(tokenizers), limits, record_fields, source.detected)
     p = Path(path)
     jsonl = p.is_file() and p.suffix.lower() in (".jsonl", ".ndjson")
     size = p.stat().st_size if p.is_file() else 0
