@@ -56,7 +56,7 @@ def test_local_time_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert gpu["tokens_per_s"] == 2151.0 and "aiDAPTIV+" in gpu["throughput_source"]
     assert gpu["gpu"] == "rtx-6000-ada" and gpu["model"] == "llama-3.1-8b"
     assert doc["tokens"]["trained_tokens"] == doc["tokens"]["total"]  # one epoch
-    assert gpu["hours"] == round(doc["tokens"]["total"] / 2151 / 3600, 4)
+    assert gpu["hours"] == 104_178 / 2151 / 3600  # exactly: not rounded to 0.0135
     assert doc["memory"]["fits"] is False  # 16 B/param of 8B params > 48 GB
     assert doc["api"] is None
 

@@ -39,7 +39,8 @@ def api_cost(
         "epochs": epochs,
         "billed_tokens": billed,
         "cost_usd": round(billed / 1e6 * row.usd_per_1m, 4),
-        "source": f"${row.usd_per_1m:g}/1M training tokens; {row.source} ({row.date})",
+        "source": f"${row.usd_per_1m:g}/1M training tokens; {row.source}"
+        + (f" ({row.date})" if row.date else ""),
     }
 
 

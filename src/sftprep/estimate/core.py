@@ -91,15 +91,15 @@ def estimate(
     table = prices if prices is not None else PRICES
     notes = [] if trainable is not None else ["trainable tokens unknown: all tokens counted"]
     n_epochs = _epochs(epochs, len(lengths), notes)
-    est = Estimate(tokens=_tokens(lengths, train, seq, n_epochs, notes), assumptions=notes)
     is_api = provider is not None or (model is not None and model in table)
+    est = Estimate(tokens=_tokens(lengths, train, seq, n_epochs, notes, is_api), assumptions=notes)
     if is_api:
         est.api = api_cost(
-            lengths, provider=provider or "openai", model=model, epochs=n_epochs, table=table,
-            notes=notes,
+            lengths, provider=provider or _provider_of(model, table), model=model,
+            epochs=n_epochs, table=table, notes=notes,
         )  # fmt: skip
         est.tokens["trained_tokens"] = est.api["billed_tokens"]
-    shape = None if is_api or model is None else hardware.get_model(model)
+    shape = None if is_api or model is None else _local_model(model, table)
     gpu_row = hardware.get_gpu(gpu) if gpu is not None else None
     if shape is not None or throughput is not None:
         est.gpu = gpu_time(
@@ -115,6 +115,21 @@ def estimate(
     if shape is not None:
         _add_memory(est, shape, method, seq, batch_size or 1, gpu_row, gpus, gradient_checkpointing)
     return est
+
+
+def _provider_of(model: str | None, table: Mapping[str, Price]) -> str:
+    """The provider of ``model``'s price row (a --prices row may name another), else openai."""
+    row = table.get(model) if model is not None else None
+    return row.provider if row is not None else "openai"
+
+
+def _local_model(model: str, table: Mapping[str, Price]) -> hardware.ModelShape:
+    """A local model's shape; an unknown name's error also lists the hosted models."""
+    try:
+        return hardware.get_model(model)
+    except UsageError as exc:
+        hosted = ", ".join(sorted(table))
+        raise UsageError(f"{exc}; hosted (for API cost): {hosted}") from None
 
 
 def _counts(lengths: Sequence[int], trainable: Sequence[int] | None) -> tuple[list[int], list[int]]:
@@ -167,12 +182,22 @@ def _epochs(epochs: int | str, n: int, notes: list[str]) -> int:
 
 
 def _tokens(
-    lengths: list[int], train: list[int], seq: int | None, epochs: int, notes: list[str]
+    lengths: list[int],
+    train: list[int],
+    seq: int | None,
+    epochs: int,
+    notes: list[str],
+    is_api: bool = False,
 ) -> dict[str, Any]:
     """``total``, ``trainable`` and ``trained_tokens`` = tokens per epoch x epochs."""
     per_epoch = sum(min(t, seq) for t in lengths) if seq else sum(lengths)
     if seq:
-        notes.append(f"records cut to max_seq_len {seq:,} tokens for training time")
+        cut = sum(1 for t in lengths if t > seq)
+        use = "packing and memory (the API bills to its own cap)" if is_api else "training time"
+        notes.append(
+            f"records cut to max_seq_len {seq:,} tokens for {use}: {cut:,} of "
+            f"{len(lengths):,} records are longer"
+        )
     return {"total": sum(lengths), "trainable": sum(train), "trained_tokens": per_epoch * epochs}
 
 
@@ -183,7 +208,9 @@ def _add_sweep(
     est.sweep = sweep_model.sweep(
         lengths, train, batch_size=batch_size, epochs=epochs, tokens_per_s=tps
     )
-    est.recommended_max_seq_len = sweep_model.recommend(est.sweep)
+    est.recommended_max_seq_len = next(
+        (int(row["max_seq_len"]) for row in est.sweep if row["recommended"]), None
+    )
     est.assumptions.append(
         "sweep: truncation keeps each record's first max_seq_len tokens; the trainable "
         "tokens are taken to sit at the end, so a cut loses min(trainable, cut) of them"

@@ -32,15 +32,17 @@ def gpu_time(
     """The ``gpu`` section: hours = trained tokens / tokens per second / 3600."""
     notes = notes if notes is not None else []
     tps, source = _throughput(shape, gpu, gpus, method, measured, mfu, notes)
-    notes.append(f"hours = trained tokens / {tps:,.0f} tokens/s / 3600 ({source})")
+    tps = round(tps, 1) or tps  # the rate shown is the rate used (a tiny rate stays > 0)
+    rate = f"{tps:,.1f}".removesuffix(".0")
+    notes.append(f"hours = trained tokens / {rate} tokens/s / 3600 ({source})")
     return {
         "gpu": gpu.name if gpu else None,
         "gpus": gpus,
         "model": shape.name if shape else None,
         "method": method,
-        "tokens_per_s": round(tps, 1),
+        "tokens_per_s": tps,
         "throughput_source": source,
-        "hours": round(trained_tokens / tps / 3600, 4),
+        "hours": trained_tokens / tps / 3600,  # unrounded: exactly this formula
     }
 
 
@@ -54,14 +56,33 @@ def _throughput(
     notes: list[str],
 ) -> tuple[float, str]:
     if measured is not None:
+        _ignored_mfu(mfu, "the measured throughput", notes)
         return float(measured), "measured (--throughput)"
     if shape is not None and gpu is not None:
         row = throughput.published(shape.name, gpu.name, gpus, method)
         if row is not None:
+            _ignored_mfu(mfu, "the published throughput", notes)
             return row.tokens_per_s, row.describe()
+        _note_unpublished(shape.name, gpu.name, gpus, method, notes)
         return _flops_model(shape, gpu, gpus, method, mfu, notes)
     known = ", ".join(sorted(hardware.GPUS))
     raise UsageError(f"give --gpu (known: {known}) or --throughput TOKENS/S")
+
+
+def _ignored_mfu(mfu: float | None, used: str, notes: list[str]) -> None:
+    if mfu is not None:
+        notes.append(f"--mfu {mfu:g} not used: {used} needs no MFU")
+
+
+def _note_unpublished(model: str, gpu: str, gpus: int, method: str, notes: list[str]) -> None:
+    """Say why a model and GPU with published rows still fall back to the FLOPs model."""
+    rows = [r for r in throughput.PUBLISHED if (r.model, r.gpu) == (model, gpu)]
+    if rows:
+        have = ", ".join(sorted({f"{r.gpus} GPU(s) {r.method}" for r in rows}))
+        notes.append(
+            f"no published row for {model} on {gpus} x {gpu} with {method} (published: "
+            f"{have}); the FLOPs model is used instead"
+        )
 
 
 def _flops_model(

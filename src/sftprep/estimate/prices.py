@@ -14,6 +14,7 @@ where the numbers come from (URL + the date they were read or published).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -156,7 +157,14 @@ def _read_rows(path: Path) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise UsageError(f"{path}: cannot read prices: {exc}".splitlines()[0]) from None
+        raise UsageError(f"{path}: cannot read prices: {_yaml_problem(exc)}") from None
+
+
+def _yaml_problem(exc: Any) -> str:
+    """One line for a YAML error: its problem and line, e.g. ``expected ',' or ']' (line 3)``."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{problem} (line {mark.line + 1})" if mark is not None else str(problem)
 
 
 def _parse_toml(text: str, path: Path) -> Any:
@@ -173,20 +181,38 @@ def _parse_toml(text: str, path: Path) -> Any:
         raise UsageError(f"{path}: cannot read prices: {exc}".splitlines()[0]) from None
 
 
+def _numbers(row: dict[str, Any], where: str) -> tuple[float | None, int | None]:
+    """``usd_per_1m`` (a finite number >= 0) and ``max_tokens`` (an integer >= 1), if given."""
+    usd = _finite(row.get("usd_per_1m"))
+    cap = _finite(row.get("max_tokens"))
+    bad_usd = usd is not None and not usd >= 0  # NaN is never >= 0
+    bad_cap = cap is not None and not (cap >= 1 and cap.is_integer())
+    if bad_usd or bad_cap:
+        raise UsageError(
+            f"{where}: usd_per_1m must be a finite number >= 0 and max_tokens an integer >= 1"
+        )
+    return usd, (None if cap is None else int(cap))
+
+
+def _finite(value: Any) -> float | None:
+    """``value`` as a finite float; NaN for anything else (a bool, text, inf, nan)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return number if math.isfinite(number) and not isinstance(value, bool) else math.nan
+
+
 def _row(row: Any, table: Mapping[str, Price], where: str, path: str) -> tuple[str, Price]:
     if not isinstance(row, dict) or not row.get("model"):
         raise UsageError(f"{where}: each row needs at least 'model' and 'usd_per_1m'")
     model = str(row["model"])
     old = table.get(model)
-    try:
-        usd = float(row["usd_per_1m"]) if "usd_per_1m" in row else None
-        cap = int(row["max_tokens"]) if "max_tokens" in row else None
-    except (TypeError, ValueError):
-        raise UsageError(f"{where}: usd_per_1m and max_tokens must be numbers") from None
+    usd, cap = _numbers(row, where)
     if old is None and usd is None:
         raise UsageError(f"{where}: new model {model!r} needs 'usd_per_1m'")
-    if (usd is not None and usd < 0) or (cap is not None and cap < 1):
-        raise UsageError(f"{where}: usd_per_1m must be >= 0 and max_tokens >= 1")
     base = old or Price(
         str(row.get("provider", "openai")), model, 0.0, 65_536, "o200k_base", "", ""
     )

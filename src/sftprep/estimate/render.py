@@ -189,6 +189,9 @@ def estimate_html(doc: Mapping[str, Any]) -> str:
 
 
 def _hours(hours: float) -> str:
+    """``2.50 h``, ``12.3 min``, or ``4.2 s`` below 0.1 min (never ``0.0 min``)."""
+    if hours * 60 < 0.1:
+        return f"{hours * 3600:,.1f} s"
     if hours < 1:
         return f"{hours * 60:,.1f} min"
     return f"{hours:,.2f} h"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 from sftprep.estimate.packing import padded_tokens
@@ -51,7 +52,7 @@ def sweep(
         _row(lengths, trainable, limit, label, batch_size, epochs, tokens_per_s)
         for limit, label in sorted(labels.items())
     ]
-    best = recommend(rows)
+    best = recommend(rows, records=len(lengths), trainable=sum(trainable))
     for row in rows:
         row["recommended"] = row["max_seq_len"] == best
     return rows
@@ -100,21 +101,35 @@ def _row(
         "trainable_lost": lost,
         "trainable_lost_share": round(lost / total_trainable, 4) if total_trainable else 0.0,
         "padding_waste": None if padded is None else padded - tokens,
-        "hours": round(tokens * epochs / tokens_per_s / 3600, 4) if tokens_per_s else None,
+        "hours": tokens * epochs / tokens_per_s / 3600 if tokens_per_s else None,
     }
 
 
-def recommend(rows: Sequence[dict[str, Any]]) -> int | None:
+def recommend(
+    rows: Sequence[dict[str, Any]], *, records: int | None = None, trainable: int | None = None
+) -> int | None:
     """The shortest swept length meeting the rule above, else the longest swept length.
+
+    With ``records`` and ``trainable`` (the totals) the rule is tested on the exact
+    counts; without them, on the rows' rounded shares.
 
     >>> recommend([{"max_seq_len": 512, "records_kept_share": 0.9, "trainable_lost_share": 0.1},
     ...            {"max_seq_len": 1024, "records_kept_share": 1.0, "trainable_lost_share": 0.0}])
     1024
     """
     for row in sorted(rows, key=lambda r: r["max_seq_len"]):
-        if (
-            row["records_kept_share"] >= KEEP_RECORDS
-            and row["trainable_lost_share"] <= MAX_TRAINABLE_LOST
-        ):
+        if _meets_rule(row, records, trainable):
             return int(row["max_seq_len"])
     return int(max(r["max_seq_len"] for r in rows)) if rows else None
+
+
+def _meets_rule(row: dict[str, Any], records: int | None, trainable: int | None) -> bool:
+    if records is None or trainable is None:
+        return bool(
+            row["records_kept_share"] >= KEEP_RECORDS
+            and row["trainable_lost_share"] <= MAX_TRAINABLE_LOST
+        )
+    # exact rational arithmetic: 0.99 and 0.005 are not exact binary floats
+    kept_ok = row["records_kept"] >= Fraction(str(KEEP_RECORDS)) * records
+    lost_ok = row["trainable_lost"] <= Fraction(str(MAX_TRAINABLE_LOST)) * trainable
+    return bool(kept_ok and lost_ok)
