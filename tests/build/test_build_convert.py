@@ -170,7 +170,9 @@ def test_target_aidaptiv_writes_a_matching_yaml(tmp_path: Path) -> None:
     assert summary.companion_files == [str(yaml_path)]
     entries, findings = load_config(yaml_path)
     assert findings == [] and entries[0].data_path == out
-    assert entries[0].question_keys == ("question",) and entries[0].answer_keys == ("cot_answer",)
+    # RAFT trains on its rendered `instruction` (documents + question): the YAML says so.
+    assert entries[0].question_keys == ("instruction",)
+    assert entries[0].answer_keys == ("cot_answer",)
     report = check(config=yaml_path)
     assert report.files[0].records == 20 and report.summary["errors"] == 0
 

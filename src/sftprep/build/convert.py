@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sftprep.build.paths import check_outputs, os_errors_as_usage
 from sftprep.build.rejects import LOST_RECORD_RULES, RawLines, Rejects, errors
 from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
@@ -75,12 +76,19 @@ def default_rejects_path(out: str | Path) -> Path:
     return p.with_name(f"{p.stem}.rejects.jsonl")
 
 
-def check_paths(path: str | Path | None, out: str | Path, rejects: str | Path | None) -> None:
-    """The input is never overwritten, and output and rejects are different files."""
-    if path is not None and Path(out).exists() and Path(path).resolve() == Path(out).resolve():
-        raise UsageError(f"-o {out} is the input file; the input is never modified")
-    if rejects is not None and Path(rejects).resolve() == Path(out).resolve():
-        raise UsageError("--rejects and -o name the same file")
+def check_paths(
+    path: str | Path | None,
+    out: str | Path,
+    rejects: str | Path | None,
+    *,
+    config: str | Path | None = None,
+    companions: tuple[Path, ...] = (),
+) -> None:
+    """The input is never overwritten, outputs are distinct files, each can be written."""
+    inputs = [p for p in (path, config) if p is not None]
+    outputs: list[tuple[str, str | Path | None]] = [("-o", out), ("--rejects", rejects)]
+    outputs += [(f"companion file {c.name}", c) for c in companions]
+    check_outputs(inputs, outputs)
 
 
 def convert(
@@ -111,24 +119,37 @@ def convert(
         )
     out_format = get_format(to)
     rejects_path = Path(rejects) if rejects is not None else default_rejects_path(out)
-    check_paths(path, out, rejects_path)
+    if profile is not None:
+        profile.check_output(Path(out), to)
+    companions = profile.companion_paths(Path(out)) if profile is not None else ()
+    check_paths(path, out, rejects_path, config=config, companions=companions)
     summary = ConvertSummary(str(path or config), str(out), to, target=target)
 
     from sftprep.io.write import write_records
 
-    with Rejects() as spool:
+    with Rejects() as spool, os_errors_as_usage(out):
         records = _convert_records(path, format, config, out_format, profile, spool, summary)
         write_records(out, records)
         summary.rejected = spool.count
         summary.rejected_by_rule = dict(spool.by_rule)
         if spool.count:
-            spool.write(rejects_path)
+            write_rejects(spool, rejects_path, out)
             summary.rejects_path = str(rejects_path)
-    if profile is not None:
-        for companion, text in profile.companion_files(Path(out), to, summary.records_out).items():
-            write_text(companion, text)
-            summary.companion_files.append(str(companion))
+        if profile is not None:
+            files = profile.companion_files(Path(out), to, summary.records_out)
+            for companion, text in files.items():
+                write_text(companion, text)
+                summary.companion_files.append(str(companion))
     return summary
+
+
+def write_rejects(spool: Rejects, rejects: str | Path, out: str | Path) -> None:
+    """Write the rejects; if that fails, remove ``out`` so no half result is left behind."""
+    try:
+        spool.write(rejects)
+    except BaseException:
+        Path(out).unlink(missing_ok=True)
+        raise
 
 
 def _convert_records(
@@ -179,7 +200,10 @@ def convert_sample(
     try:
         if profile is not None:
             conversation = profile.adapt(conversation)
-        if out_format.name == source_format.name and conversation is sample.conversation:
+        # With a target, always write the canonical shape: the raw record may spell things
+        # the platform does not read (tools as JSON text, content as typed parts).
+        unchanged = profile is None and conversation is sample.conversation
+        if out_format.name == source_format.name and unchanged:
             record = copy.deepcopy(dict(sample.raw))
         else:
             record = write_as(conversation, out_format)
@@ -197,6 +221,7 @@ def convert_sample(
         return None
     if summary is not None:
         summary.removed_keys.update(removed)
+    profile.accept(record)
     return record
 
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sftprep.build.convert import LOSSY, check_paths, write_as
+from sftprep.build.convert import LOSSY, check_paths, write_as, write_rejects
+from sftprep.build.paths import os_errors_as_usage
 from sftprep.build.rejects import LOST_RECORD_RULES, RawLines, Rejects, errors
 from sftprep.build.repairs import REPAIRS
 from sftprep.errors import LossyConversionError, UsageError
@@ -92,6 +93,8 @@ def fix(
     """
     if max_tokens is not None and tokenizer is None:
         raise UsageError("--max-tokens needs --tokenizer (e.g. o200k_base or a tokenizer dir)")
+    if max_tokens is not None and max_tokens < 1:
+        raise UsageError(f"--max-tokens must be a positive number of tokens, got {max_tokens}")
     if not (dedupe or strip or repair_encoding):
         dedupe = strip = repair_encoding = True
     check_paths(path, out, rejects)
@@ -112,10 +115,10 @@ def fix(
 
     from sftprep.io.write import write_records
 
-    with Rejects() as spool:
+    with Rejects() as spool, os_errors_as_usage(out):
         write_records(out, fixer.run(source, spool, summary))
         summary.rejected = spool.count
-        spool.write(rejects)
+        write_rejects(spool, rejects, out)
     summary.dataset_findings = [f for rule in fixer.rules for f in rule.finish()]
     return summary
 
@@ -180,7 +183,7 @@ class _Fixer:
             ).digest()
             first = self.seen.setdefault(key, location)
             if first is not location:
-                spool.add(raw, location, [DUPLICATE], [f"exact duplicate of the record at {first}"])
+                spool.add(raw, location, [DUPLICATE], [f"exact duplicate of {_where(first)}"])
                 summary.dropped[DUPLICATE] += 1
                 summary.dropped_by_rule[DUPLICATE] += 1
                 return None
@@ -225,3 +228,9 @@ class _Fixer:
         summary.dropped[reason] += 1
         # A set: a record with two findings of one rule counts once for that rule.
         summary.dropped_by_rule.update({f.rule for f in findings})
+
+
+def _where(location: Location) -> str:
+    """``record 3 (line 4)``, as the `duplicate` rule says it; no line for Parquet rows."""
+    line = f" (line {location.line})" if location.line is not None else ""
+    return f"record {location.record}{line}"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sftprep.build.convert import write_as
+from sftprep.build.paths import check_outputs, os_errors_as_usage
 from sftprep.build.tasks import Task, get_task
 from sftprep.errors import LossyConversionError, UsageError
 from sftprep.formats.base import get_format, list_formats
@@ -98,5 +99,7 @@ def new_dataset(
 
     spec = get_task(task)
     records = task_records(spec, format, n)
-    write_records(out, records)
+    check_outputs(None, [("-o", out)])
+    with os_errors_as_usage(out):
+        write_records(out, records)
     return NewSummary(spec.name, format or spec.default_format, len(records), str(out))

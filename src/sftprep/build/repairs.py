@@ -21,26 +21,19 @@ from typing import Any
 Repair = Callable[[Any, str], tuple[Any, bool]]
 
 # Role spellings seen in the wild, per message vocabulary. Keys are case-folded.
+# Assistant spellings: ShareGPT scrapes (chatgpt, bing, bard), chat exports and templates.
+ASSISTANT_NAMES = ("assistant", "gpt", "bot", "model", "chatbot", "chatgpt", "bing", "bard", "ai")
+USER_NAMES = ("user", "human", "prompter", "usr")
 OPENAI_ROLES = {
     "system": "system",
-    "user": "user",
-    "human": "user",
-    "assistant": "assistant",
-    "gpt": "assistant",
-    "bot": "assistant",
-    "model": "assistant",
-    "chatbot": "assistant",
+    **dict.fromkeys(USER_NAMES, "user"),
+    **dict.fromkeys(ASSISTANT_NAMES, "assistant"),
     "tool": "tool",
 }
 SHAREGPT_ROLES = {
     "system": "system",
-    "human": "human",
-    "user": "human",
-    "gpt": "gpt",
-    "assistant": "gpt",
-    "bot": "gpt",
-    "model": "gpt",
-    "chatbot": "gpt",
+    **dict.fromkeys(USER_NAMES, "human"),
+    **dict.fromkeys(ASSISTANT_NAMES, "gpt"),
     "function_call": "function_call",
     "observation": "observation",
     "tool": "tool",

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sftprep.build.paths import check_directory, os_errors_as_usage
 from sftprep.errors import UsageError
 from sftprep.findings import Finding
 from sftprep.model import Conversation
@@ -114,26 +115,49 @@ def split(
     if suffix == ".":
         raise UsageError(f"{source_path}: no extension; pass --ext jsonl (or json, csv, parquet)")
 
+    names = SPLITS if test_fraction > 0 else SPLITS[:2]
+    out = Path(out_dir)
+    _check_destination(source_path, out, [out / f"{name}{suffix}" for name in names])
     record_group, groups = _group_records(source_path, format=format, seed=seed, stratify=stratify)
     _deal(groups, val_fraction, test_fraction)
+    _keep_train(groups)
 
     assignment = bytes(groups[g].split for g in record_group)
     summary = SplitSummary(str(source_path), seed, records=len(assignment), groups=len(groups))
     summary.largest_group = max((g.size for g in groups), default=0)
-    names = SPLITS if test_fraction > 0 else SPLITS[:2]
     summary.counts = {name: assignment.count(i) for i, name in enumerate(names)}
     if stratify is not None:
         summary.strata = _strata_counts(groups, names)
 
     from sftprep.io.write import write_records
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for index, name in enumerate(names):
-        target = out / f"{name}{suffix}"
-        write_records(target, _records_for(source_path, assignment, index))
-        summary.files[name] = str(target)
+    with os_errors_as_usage(out):
+        out.mkdir(parents=True, exist_ok=True)
+        for index, name in enumerate(names):
+            target = out / f"{name}{suffix}"
+            write_records(target, _records_for(source_path, assignment, index))
+            summary.files[name] = str(target)
     return summary
+
+
+def _check_destination(source: Path, out: Path, files: list[Path]) -> None:
+    """``out`` is (or can become) a directory, and no split file would replace the input."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"-o {out} is a file; give a directory for the split files")
+    check_directory(out, f"-o {out}")
+    for file in files:
+        if file.resolve() == source.resolve():
+            raise UsageError(
+                f"-o {out} would replace the input {source} with the {file.stem} split; "
+                "choose another directory (the input is never modified)"
+            )
+
+
+def _keep_train(groups: list[_Group]) -> None:
+    """Train is never empty: with too few groups the last one dealt elsewhere goes back."""
+    if not groups or any(g.split == _TRAIN for g in groups):
+        return
+    min(groups, key=lambda g: (g.split != _TEST, -g.order)).split = _TRAIN
 
 
 def _check_fractions(val_fraction: float, test_fraction: float) -> None:
@@ -157,6 +181,7 @@ def _group_records(
     groups: list[_Group] = []
     broken: list[Finding] = []
     seed_bytes = str(seed).encode()
+    stratified = 0  # records that have the --stratify field
     for item in iter_samples(source):
         if isinstance(item, Finding):
             if item.rule in ("json-syntax", "invalid-utf8"):
@@ -174,11 +199,18 @@ def _group_records(
             groups.append(_Group(order, _stratum(item, stratify)))
         groups[index].size += 1
         record_group.append(index)
+        if stratify is not None and isinstance(item.raw, Mapping) and stratify in item.raw:
+            stratified += 1
     if broken:
         first = broken[0]
         raise UsageError(
             f"{len(broken)} record(s) in {path} cannot be parsed (first at {first.location}: "
             f"{first.message}); run `sftprep fix` first so every record lands in one split"
+        )
+    if stratify is not None and record_group and not stratified:
+        raise UsageError(
+            f"--stratify {stratify}: no record has a top-level `{stratify}` field "
+            "(give the name of a field the records carry, e.g. category)"
         )
     return record_group, groups
 

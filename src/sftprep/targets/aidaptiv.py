@@ -18,10 +18,11 @@ from typing import Any
 
 from sftprep.errors import LossyConversionError
 from sftprep.findings import Finding
-from sftprep.model import Conversation, Location
+from sftprep.model import Conversation, Location, Message
 from sftprep.targets.base import Target
 
 QUESTION_KEY = "question"
+RAFT_PROMPT = "instruction"  # RAFT's rendered prompt (documents + question) in qa records
 ANSWER_KEYS = ("cot_answer", "answer")
 
 
@@ -37,9 +38,11 @@ class AidaptivTarget(Target):
         "answer_key, system_prompt, user_prompt), as read by sftprep.formats.aidaptiv",
     )
     hint = "one question and one answer per record; one system prompt per dataset YAML"
+    extensions = (".jsonl", ".json")
 
     def __init__(self) -> None:
         self.system_prompt: str | None = None  # the one written to the YAML, once seen
+        self.question_key: str | None = None  # likewise: the field that holds the question
 
     def check_record(
         self, record: Mapping[str, Any], format: str, location: Location
@@ -80,6 +83,7 @@ class AidaptivTarget(Target):
         messages = conversation.messages
         if messages and messages[-1].role == "assistant":
             messages = (*messages[:-1], replace(messages[-1], content_field=ANSWER_KEYS[0]))
+        messages = self._place_question(conversation, messages)
         conversation = replace(conversation, messages=messages)
         if not messages or messages[0].role != "system":
             return conversation
@@ -93,6 +97,33 @@ class AidaptivTarget(Target):
             )
         return replace(conversation, messages=messages[1:])
 
+    def _place_question(
+        self, conversation: Conversation, messages: tuple[Message, ...]
+    ) -> tuple[Message, ...]:
+        """Write the prompt under one key for the whole file, the YAML's ``question_key``.
+
+        RAFT's rendered prompt (qa ``instruction``: documents + question) stays under
+        ``instruction``, which is what RAFT trains on; every other prompt (alpaca's or
+        dolly's ``instruction``, a chat's user turn) goes under ``question``.
+        """
+        index = next((i for i, m in enumerate(messages) if m.role == "user"), None)
+        if index is None:
+            return messages
+        field = messages[index].content_field
+        key = RAFT_PROMPT if conversation.format == "qa" and field == RAFT_PROMPT else QUESTION_KEY
+        if self.question_key is None:
+            self.question_key = key
+        elif key != self.question_key:
+            raise LossyConversionError(
+                f"aiDAPTIV+ takes one question_key per dataset YAML: this record's prompt is "
+                f"`{key}` but earlier records' is `{self.question_key}`"
+            )
+        question = replace(messages[index], content_field=key)
+        return (*messages[:index], question, *messages[index + 1 :])
+
+    def companion_paths(self, out_path: Path) -> tuple[Path, ...]:
+        return (out_path.with_suffix(".yaml"),)
+
     def companion_files(self, out_path: Path, format: str, records: int) -> dict[Path, str]:
         return {out_path.with_suffix(".yaml"): self.dataset_yaml(out_path)}
 
@@ -103,7 +134,7 @@ class AidaptivTarget(Target):
         config: dict[str, Any] = {
             "data_path": data_path.name,
             "strategy": "qa",
-            "question_key": QUESTION_KEY,
+            "question_key": self.question_key or QUESTION_KEY,
             "answer_key": ANSWER_KEYS[0],
         }
         if self.system_prompt:

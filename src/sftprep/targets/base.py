@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from sftprep.errors import UsageError
 from sftprep.findings import Finding, Severity
 from sftprep.model import Conversation, Location
 from sftprep.rules.base import RecordContext, Rule, excerpt
@@ -34,6 +35,8 @@ class Target:
     allowed_keys: ClassVar[frozenset[str] | None] = None
     sources: ClassVar[tuple[str, ...]] = ()
     hint: ClassVar[str] = ""
+    # File types the platform loads; CSV cannot hold a list of messages.
+    extensions: ClassVar[tuple[str, ...]] = (".jsonl", ".json", ".parquet")
 
     @property
     def rule_id(self) -> str:
@@ -94,6 +97,28 @@ class Target:
         for key in removed:
             del record[key]
         return removed
+
+    def accept(self, record: Mapping[str, Any]) -> None:
+        """Called for each record written (profiles may note keys for a companion file)."""
+
+    def output_extensions(self, format: str) -> tuple[str, ...]:
+        """File types ``convert --target`` may write for records in ``format``."""
+        return self.extensions
+
+    def check_output(self, out_path: Path, format: str) -> None:
+        """Refuse an output file type the platform cannot load (`UsageError`, one line)."""
+        allowed = self.output_extensions(format)
+        suffix = out_path.suffix.lower()
+        if suffix not in allowed:
+            raise UsageError(
+                f"{self.title} loads {', '.join(allowed)} files, not "
+                f"{suffix or 'a file without extension'}; write -o "
+                f"{out_path.with_suffix(allowed[0])}"
+            )
+
+    def companion_paths(self, out_path: Path) -> tuple[Path, ...]:
+        """The paths `companion_files` will write for ``out_path`` (checked up front)."""
+        return ()
 
     def companion_files(self, out_path: Path, format: str, records: int) -> dict[Path, str]:
         """Extra files a platform needs beside the data (dataset YAML, dataset_info.json)."""

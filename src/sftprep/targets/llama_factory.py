@@ -53,6 +53,19 @@ class LlamaFactoryTarget(Target):
     sources = ("https://github.com/hiyouga/LLaMA-Factory/blob/main/data/README.md",)
     hint = "alternate user/assistant turns and end with an assistant turn"
 
+    def __init__(self) -> None:
+        self.keys: set[str] = set()  # top-level keys of the records written
+
+    def accept(self, record: Mapping[str, Any]) -> None:
+        self.keys.update(record)
+
+    def output_extensions(self, format: str) -> tuple[str, ...]:
+        # alpaca rows are flat: LLaMA-Factory also loads them from CSV.
+        return (*self.extensions, ".csv") if format == "alpaca" else self.extensions
+
+    def companion_paths(self, out_path: Path) -> tuple[Path, ...]:
+        return (out_path.parent / DATASET_INFO,)
+
     def check_record(
         self, record: Mapping[str, Any], format: str, location: Location
     ) -> Iterator[Finding]:
@@ -101,11 +114,26 @@ class LlamaFactoryTarget(Target):
         entry: dict[str, Any] = {"file_name": out_path.name}
         if format != "alpaca":
             entry["formatting"] = "sharegpt"
-        entry["columns"] = COLUMNS.get(format, COLUMNS["sharegpt"])
+        entry["columns"] = self.columns(format)
         if format in TAGS:
             entry["tags"] = TAGS[format]
         info[out_path.stem] = entry
         return {info_path: json.dumps(info, ensure_ascii=False, indent=2) + "\n"}
+
+    def columns(self, format: str) -> dict[str, str]:
+        """The `columns` entry: only columns the written file has.
+
+        LLaMA-Factory reads every column the entry names (``example[column]``), so naming
+        ``system``, ``tools``, ``history`` or ``input`` for a file without them fails with a
+        KeyError.
+        """
+        columns = COLUMNS.get(format, COLUMNS["sharegpt"])
+        # A column left out is None to LLaMA-Factory (once `columns` is given) and skipped.
+        return {
+            name: column
+            for name, column in columns.items()
+            if name in ("response", "messages") or column in self.keys
+        }
 
 
 def _check_history(target: Target, history: Any, location: Location) -> Iterator[Finding]:

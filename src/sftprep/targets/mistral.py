@@ -31,6 +31,7 @@ class MistralTarget(Target):
         "https://github.com/mistralai/mistral-finetune#prepare-dataset",
     )
     hint = "start with a user turn, end with an assistant turn, use 9-character tool call ids"
+    extensions = (".jsonl",)
 
     def check_conversation(
         self, conversation: Conversation, location: Location

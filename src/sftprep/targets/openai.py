@@ -36,6 +36,7 @@ class OpenAITarget(Target):
         "https://cookbook.openai.com/examples/chat_finetuning_data_prep",
     )
     hint = "run `sftprep convert --target openai` or fix the record as the message says"
+    extensions = (".jsonl",)
 
     def check_record(
         self, record: Mapping[str, Any], format: str, location: Location
@@ -51,6 +52,7 @@ class OpenAITarget(Target):
             self, conversation, location, "OpenAI trains only on assistant messages"
         )
         yield from chat.content_present(self, conversation, location, tool_calls_ok=True)
+        yield from _content_not_empty(self, conversation, location)
         yield from chat.tool_results_linked(self, conversation, location)
         yield from chat.weights(self, conversation, location, assistant_only=True)
         yield from chat.tool_shapes(self, conversation, location)
@@ -66,6 +68,21 @@ class OpenAITarget(Target):
         """Wrap bare function definitions; give calls ids and tool results their call's id."""
         conversation = chat.wrap_functions(conversation)
         return chat.relink_tool_calls(conversation, valid=bool, prefix="call_")
+
+
+def _content_not_empty(
+    target: Target, conversation: Conversation, location: Location
+) -> Iterator[Finding]:
+    """Empty text is missing content to OpenAI (the cookbook's `missing_content`)."""
+    for index, message in enumerate(conversation.messages):
+        if message.content is None or message.tool_calls or message.content.strip():
+            continue
+        yield target.finding(
+            location,
+            f"message {index} ({message.role}) has empty content; OpenAI's format check "
+            "counts it as missing_content",
+            field=message.content_field or message.field or None,
+        )
 
 
 def token_count(conversation: Conversation) -> tuple[int, str]:

@@ -34,6 +34,7 @@ class TogetherTarget(Target):
         "https://github.com/togethercomputer/together-python/blob/main/src/together/utils/files.py",
     )
     hint = "remove extra keys and keep strictly alternating user/assistant turns"
+    extensions = (".jsonl",)
 
     def check_record(
         self, record: Mapping[str, Any], format: str, location: Location
