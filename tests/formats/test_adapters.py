@@ -403,3 +403,20 @@ def test_messages_accept_developer_role_and_from_value_turns() -> None:
     conv = fmt.to_conversation(record, LOC)
     assert conv.roles == ("system", "user", "assistant")
     assert conv.messages[2].content_field == "messages[2].value"
+
+
+@pytest.mark.parametrize(
+    ("source", "record"),
+    [
+        ("alpaca", {"instruction": "Add", "input": "2+2", "output": "4"}),
+        ("dolly", {"instruction": "Add", "context": "2+2", "response": "4", "category": "qa"}),
+    ],
+)
+def test_an_alpaca_or_dolly_instruction_becomes_the_qa_question(
+    source: str, record: dict[str, Any]
+) -> None:
+    """Only RAFT's `instruction` holds a prompt with documents; alpaca's is the question."""
+    conv = get_format(source).to_conversation(record, LOC)
+    out = get_format("qa").from_conversation(conv)
+    assert out["question"] == "Add\n\n2+2" and out["cot_answer"] == "4"
+    assert "instruction" not in out

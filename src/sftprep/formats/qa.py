@@ -59,7 +59,12 @@ class QAFormat(Format):
             raise LossyConversionError("qa holds exactly one question and one answer")
         meta = dict(conversation.metadata)
         out: dict[str, Any] = {k: v for k, v in meta.items() if k != "question"}
-        if "instruction" in meta or conversation.messages[0].content_field == "instruction":
+        # RAFT keeps the prompt with its documents in `instruction`; alpaca's and dolly's
+        # `instruction` is the question itself
+        raft = conversation.format == "qa" and (
+            "instruction" in meta or conversation.messages[0].content_field == "instruction"
+        )
+        if raft:
             out["instruction"] = first_text(conversation.messages, "user")
             out.setdefault("question", meta.get("question"))
         else:
