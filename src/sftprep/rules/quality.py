@@ -96,10 +96,12 @@ _REFUSAL = re.compile(
     r"|\bI (?:can(?:no|'|’)t|am unable to|(?:'m|’m) unable to) (?:help|assist|fulfil+|comply)\b",
     re.IGNORECASE,
 )
+# kind, pattern, and words one of which the lower-cased text must hold for the pattern
+# to match at all: a substring test is ten times cheaper than a case-insensitive search
 _COMMENTARY = (
-    ("an AI disclaimer", _AI_DISCLAIMER),
-    ("a refusal", _REFUSAL),
-    ("an appended note", _NOTE),
+    ("an AI disclaimer", _AI_DISCLAIMER, ("as a",)),
+    ("a refusal", _REFUSAL, ("sorry", "i can", "unable")),
+    ("an appended note", _NOTE, ("note", "nb", "n.b.")),
 )
 
 
@@ -144,7 +146,10 @@ class ModelCommentary(Rule):
         for i, message in enumerate(conv.messages):
             if message.role != "assistant" or not message.content:
                 continue
-            for kind, pattern in _COMMENTARY:
+            low = message.content.lower()
+            for kind, pattern, words in _COMMENTARY:
+                if not any(word in low for word in words):
+                    continue
                 match = pattern.search(message.content)
                 if match is None:
                     continue
