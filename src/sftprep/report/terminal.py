@@ -31,7 +31,10 @@ def print_check_report(
         console.print("[green]No problems found.[/]")
         return
     console.print(_rule_table(report))
-    shown = _worst_first(report.findings, max(0, max_findings))
+    limit = max(0, max_findings)
+    # all of them fit: file order; otherwise the worst first, so no error hides
+    fits = len(report.findings) <= limit
+    shown = list(report.findings) if fits else _worst_first(report.findings, limit)
     if shown:
         order = " (errors first)" if len(shown) < len(report.findings) else ""
         console.print(f"[bold]First {len(shown)} of {len(report.findings)} findings{order}[/]")
