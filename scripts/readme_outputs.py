@@ -46,10 +46,16 @@ def scratch() -> Path:
     return tmp
 
 
+def _shorten(output: str) -> str:
+    """A rule's explanation up to its first section: its example's fence would end the block."""
+    head, found, _ = output.partition("\n**Why is this bad?**")
+    return head + "\n...\n" if found else output
+
+
 def regenerate(text: str, cwd: Path) -> str:
     def block(match: re.Match[str]) -> str:
         commands = [line[2:] for line in match.group(1).splitlines() if line.startswith("$ ")]
-        out = "".join(f"$ {c}\n" + run(c, cwd) for c in commands)
+        out = "".join(f"$ {c}\n" + _shorten(run(c, cwd)) for c in commands)
         return "```\n" + out + "```\n"
 
     text = BLOCK.sub(block, text)
