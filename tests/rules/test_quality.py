@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from rulekit import single
 
@@ -108,3 +112,22 @@ def test_label_skew_reports_a_frequent_label() -> None:
 )
 def test_label_skew_stays_quiet(labels: list[str]) -> None:
     assert run("label-skew", _news(labels)) == []
+
+
+def test_a_lone_surrogate_is_encoding_damage_and_prints(tmp_path: Path) -> None:
+    """``"\\ud800"`` parses as JSON but UTF-8 cannot hold it: reported, and still printed."""
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"question": "lone \\ud800 here", "cot_answer": "ok"}\n')
+    out = subprocess.run(
+        [sys.executable, "-m", "sftprep", "check", str(path)], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert "`question` has encoding damage: lone surrogate x1" in out.stdout
+    assert "lone \\ud800 here" in out.stdout
+    report = tmp_path / "r.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "sftprep", "report", str(path), "-o", str(report), "--quiet"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "\\ud800" in report.read_text(encoding="utf-8")

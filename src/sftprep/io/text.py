@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import IO, Any
 
@@ -93,3 +94,14 @@ def describe_error(exc: Exception) -> str:
     """A short message for a JSON error."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return f"invalid JSON: {text}"
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with lone surrogates (legal as ``"\\ud800"`` in JSON, not in UTF-8) shown
+    as ``\\ud800``, so it can be printed or written as UTF-8."""
+    if text.isascii():
+        return text
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)

@@ -134,7 +134,9 @@ def write_html(data: ReportData, path: str | Path) -> Path:
 
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    text = render_html(data)
+    from sftprep.io.text import printable
+
+    text = printable(render_html(data))  # dataset text may hold lone surrogates
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

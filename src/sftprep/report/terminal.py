@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sftprep.findings import Finding, Report
+from sftprep.io.text import printable
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -39,9 +40,9 @@ def print_check_report(
         order = " (errors first)" if len(shown) < len(report.findings) else ""
         console.print(f"[bold]First {len(shown)} of {len(report.findings)} findings{order}[/]")
     for finding in shown:
-        console.print(_finding_line(finding), highlight=False, soft_wrap=True)
+        console.print(printable(_finding_line(finding)), highlight=False, soft_wrap=True)
         if finding.excerpt:
-            console.print(f"    [dim]{escape(finding.excerpt)}[/]", highlight=False)
+            console.print(f"    [dim]{escape(printable(finding.excerpt))}[/]", highlight=False)
     console.print(
         f"[bold]{summary['errors']}[/] errors, [bold]{summary['warnings']}[/] warnings, "
         f"[bold]{summary['infos']}[/] infos in {summary['records']} records"

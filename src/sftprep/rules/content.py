@@ -161,8 +161,9 @@ class EncodingDamage(Rule):
     Reports fields containing the replacement character U+FFFD (bytes lost in a
     decode), mojibake such as ``Ã©`` or ``â€™`` (UTF-8 read as Latin-1/Windows-1252,
     detected with ftfy's badness heuristic), control characters other than tab,
-    newline and carriage return, and zero-width characters (U+200B, U+2060, a BOM
-    inside text). Accented letters, curly quotes, emoji and non-Latin scripts are fine.
+    newline and carriage return, zero-width characters (U+200B, U+2060, a BOM
+    inside text), and lone surrogates (``"\\ud800"`` in JSON: no character at all).
+    Accented letters, curly quotes, emoji and non-Latin scripts are fine.
 
     **Why is this bad?**
     The model learns to emit the garbage, and the information the characters carried
@@ -204,6 +205,11 @@ class EncodingDamage(Rule):
             )
 
 
+# "\ud800" is legal JSON but no character: UTF-8 cannot encode it, so writers and
+# tokenizers fail on it or turn it into U+FFFD.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _encoding_problems(text: str) -> list[tuple[str, int, int]]:
     """``(kind, count, first position)`` for each kind of damage in ``text``."""
     problems = []
@@ -211,7 +217,11 @@ def _encoding_problems(text: str) -> list[tuple[str, int, int]]:
         problems.append(
             ("U+FFFD replacement character", text.count("\ufffd"), text.index("\ufffd"))
         )
-    for name, pattern in (("control character", _CONTROL), ("zero-width character", _ZERO_WIDTH)):
+    for name, pattern in (
+        ("control character", _CONTROL),
+        ("zero-width character", _ZERO_WIDTH),
+        ("lone surrogate", _SURROGATE),
+    ):
         hits = [m.start() for m in pattern.finditer(text)]
         if hits:
             problems.append((name, len(hits), hits[0]))
@@ -245,6 +255,7 @@ def _first_non_ascii(text: str) -> int:
 
 def _visible(text: str) -> str:
     """Show invisible characters as escapes so the excerpt points at them."""
+    text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
     return _ZERO_WIDTH.sub(lambda m: f"\\u{ord(m.group(0)):04x}", _CONTROL.sub(_escape, text))
 
 
