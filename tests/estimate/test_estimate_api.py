@@ -79,7 +79,7 @@ def test_prices_file_overrides_and_extends(tmp_path) -> None:  # type: ignore[no
     path = tmp_path / "prices.yaml"
     path.write_text(
         "- model: gpt-4o-mini-2024-07-18\n  usd_per_1m: 2\n  date: 2026-01-01\n"
-        "- model: my-model\n  usd_per_1m: 10\n  max_tokens: 100\n  source: https://x.test\n",
+        "- model: my-model\n  usd_per_1m: 10\n  max_tokens: 100\n  source: the x.test price page\n",
         encoding="utf-8",
     )
     table = load_prices(path)

@@ -18,7 +18,10 @@ from sftprep.report.data import ReportData, TokenExample
 from sftprep.report.display import show_invisible, token_spans
 from sftprep.report.svg import MARKER_GAP, to_svg
 
-NS = "{http://www.w3.org/2000/svg}"
+
+def _ns(root: ET.Element) -> str:
+    """The SVG namespace prefix, read from the parsed root tag (``{...}svg``)."""
+    return root.tag[: -len("svg")]
 
 
 def _write(path: Path, rows: list[dict[str, str]]) -> Path:
@@ -27,7 +30,8 @@ def _write(path: Path, rows: list[dict[str, str]]) -> Path:
 
 
 def _texts(svg: str) -> list[ET.Element]:
-    return list(ET.fromstring(svg).iter(f"{NS}text"))
+    root = ET.fromstring(svg)
+    return list(root.iter(f"{_ns(root)}text"))
 
 
 def test_default_tokenizer_runs_the_token_rules(tmp_path: Path) -> None:
@@ -105,8 +109,8 @@ def test_limit_label_sits_inside_the_plot_clear_of_the_legend() -> None:
 def test_percentile_labels_do_not_overlap_or_cover_dots() -> None:
     values = [43, 44, 47, 47, 47, 50, 51, 51, 54, 56, 59, 60]
     root = ET.fromstring(to_svg(ch.cdf(values, limit=256)))
-    dots = [(float(c.get("cx", 0)), float(c.get("cy", 0))) for c in root.iter(f"{NS}circle")]
-    labels = [t for t in root.iter(f"{NS}text") if (t.text or "").startswith("p")]
+    dots = [(float(c.get("cx", 0)), float(c.get("cy", 0))) for c in root.iter(f"{_ns(root)}circle")]
+    labels = [t for t in root.iter(f"{_ns(root)}text") if (t.text or "").startswith("p")]
     assert len(dots) == len(labels) == 4
     ys = sorted(float(t.get("y", 0)) for t in labels)
     assert all(b - a >= MARKER_GAP - 0.1 for a, b in itertools.pairwise(ys))

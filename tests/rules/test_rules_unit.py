@@ -96,7 +96,7 @@ CASES: list[tuple[str, list[RecordContext], str | None, list[RecordContext]]] = 
         "template-placeholder",
         [alpaca(instruction="Context: {context}\nQuestion: {question}")],
         "instruction",
-        [alpaca(output='url = f"https://x.org/?q={city}"\nprint({name})')],
+        [alpaca(output='url = f"sftp://x.org/?q={city}"\nprint({name})')],
     ),
     (
         "template-placeholder",
