@@ -86,12 +86,12 @@ def is_absent(record: Any, path: str) -> bool:
     return isinstance(parent, Mapping) and last not in parent
 
 
-def iter_texts(conv: Conversation) -> Iterator[tuple[str, str]]:
+def iter_texts(conv: Conversation, *, arguments: bool = True) -> Iterator[tuple[str, str]]:
     """Every piece of training text as ``(field path, text)``, each path once.
 
     Source text fields (``conv.fields``: ``instruction``, ``input``, ...) come first
-    because they point at the exact key; then message contents, reasoning and tool
-    call arguments whose path was not already given.
+    because they point at the exact key; then message contents, reasoning and, unless
+    ``arguments`` is false, tool call arguments (JSON text) whose path was not given.
     """
     seen: set[str] = set()
     for path, text in conv.fields.items():
@@ -109,7 +109,7 @@ def iter_texts(conv: Conversation) -> Iterator[tuple[str, str]]:
             if path not in seen:
                 seen.add(path)
                 yield path, message.reasoning
-        for j, call in enumerate(message.tool_calls):
+        for j, call in enumerate(message.tool_calls if arguments else ()):
             path = call.field or f"{base}.tool_calls[{j}]"
             if call.arguments and path not in seen:
                 seen.add(path)

@@ -52,9 +52,8 @@ class UntrimmedWhitespace(Rule):
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
         if ctx.conversation is None or ctx.format == TEXT_FORMAT:
             return
-        for field, text in iter_texts(ctx.conversation):
-            if ".tool_calls[" in field or ".arguments" in field:
-                continue  # JSON text: whitespace is insignificant
+        # tool call arguments are JSON text: whitespace in them is insignificant
+        for field, text in iter_texts(ctx.conversation, arguments=False):
             problem = _whitespace_problem(text)
             if problem:
                 yield self.finding(
@@ -253,14 +252,9 @@ class LabelSkew(Rule):
 
     def finish(self) -> Iterator[Finding]:
         labels = self._labels
-        if (
-            not self._classification
-            or self._records < _MIN_RECORDS
-            or (len(labels) < 2 and not self._prompt_lines)
-            or min(labels.values(), default=0) < 2
-            or self._path is None
-        ):
+        if not self._classification or self._records < _MIN_RECORDS or min(labels.values()) < 2:
             return
+        assert self._path is not None  # set with the first counted record
         unused = self._unused_choices()
         (top, top_n), *_ = labels.most_common(1)
         rarest_n = min(labels.values())
