@@ -40,6 +40,7 @@ def test_to_json_has_documented_keys() -> None:
         "field": "x",
         "message": "msg",
         "hint": "",
+        "excerpt": "",
     }
 
 

@@ -48,6 +48,9 @@ class Finding:
     excerpt: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        # lone surrogates (legal in JSON input, not in UTF-8 output) shown as \\ud800
+        from sftprep.io.text import printable  # here: sftprep.io imports this module
+
         return {
             "rule": self.rule,
             "severity": self.severity.value,
@@ -57,6 +60,7 @@ class Finding:
             "field": self.field,
             "message": self.message,
             "hint": self.hint,
+            "excerpt": printable(self.excerpt),
         }
 
 

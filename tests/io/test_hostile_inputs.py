@@ -46,7 +46,7 @@ def test_empty_file_has_no_records(tmp_path: Path, capsys: pytest.CaptureFixture
         assert doc["findings"][0] | {"path": None} == {
             "rule": "empty-dataset", "severity": "warning", "path": None, "line": None,
             "record": None, "field": None, "message": "the file holds no records",
-            "hint": "check the export or the path: this file holds no records",
+            "hint": "check the export or the path: this file holds no records", "excerpt": "",
         }  # fmt: skip
 
 

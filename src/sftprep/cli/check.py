@@ -25,7 +25,13 @@ def add_parser(subparsers: Any) -> None:
         "--max-findings",
         type=_count,
         default=20,
-        help="findings shown in the terminal (errors first)",
+        metavar="N",
+        help="groups of findings shown in the terminal (errors first, then the biggest)",
+    )
+    p.add_argument(
+        "--show-all",
+        action="store_true",
+        help="list every finding on its own line, in file order (no grouping, no cap)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--tokenizer", help="run the token rules with this tokenizer (cl100k_base, ...)")
@@ -74,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         from sftprep.report.terminal import print_check_report
 
-        print_check_report(report, max_findings=args.max_findings)
+        print_check_report(report, max_findings=args.max_findings, show_all=args.show_all)
     return exit_code(report, args.fail_on)
 
 
