@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from rulekit import single
+from rulekit import chat, single
 
 from sftprep.findings import Finding
 from sftprep.rules.base import RecordContext, get_rule
@@ -46,32 +46,260 @@ def test_untrimmed_whitespace_shows_the_spaces() -> None:
     assert finding.field == "question" and finding.excerpt == "1.·What·is·it?··"
 
 
-@pytest.mark.parametrize(
-    ("answer", "kind"),
-    [
-        ("As an AI, I have no opinions.", "an AI disclaimer"),
-        ("I'm sorry, but I'm unable to book flights.", "a refusal"),
-        ("I am sorry, I cannot help with that.", "a refusal"),
-        ("I can’t assist with that request.", "a refusal"),
-        ("Bonjour.\n\nNote: formal.", "an appended note"),
-        ("Hallo. (Note that German capitalises nouns.)", "an appended note"),
-        ("Ciao.\n\n**Note:** informal.", "an appended note"),
-        ("Hola. Please note the accent.", "an appended note"),
-        ("NB: approximate.", "an appended note"),
-        ("Coffee was used as an aid to prayer.", None),
-        ("Write a note: it helps.", None),
-        ("The notebook: a diary.", None),
-    ],
-)
-def test_model_commentary(answer: str, kind: str | None) -> None:
-    found = run("model-commentary", [qa("Q?", answer)])
-    expected = [f"assistant text `cot_answer` carries model commentary: {kind}"] if kind else []
-    assert [f.message for f in found] == expected
+def turn(prompt: str, answer: str, system: str | None = None) -> RecordContext:
+    """A chat record: optional system prompt, the user's prompt and the answer."""
+    messages = [{"role": "system", "content": system}] if system else []
+    messages += [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]
+    return chat({"messages": messages})
+
+
+def commentary(ctx: RecordContext) -> list[str]:
+    """The kind each model-commentary finding names (checking its message and field)."""
+    assert ctx.conversation is not None
+    last = f"messages[{len(ctx.conversation.messages) - 1}].content"
+    kinds = []
+    for f in run("model-commentary", [ctx]):
+        kind = f.message.rsplit(": ", 1)[1]
+        assert f.message == f"assistant text `{last}` carries model commentary: {kind}"
+        assert f.field == last
+        kinds.append(kind)
+    return kinds
+
+
+TRANSLATE = 'Translate the following English text to German:\n\n"Good morning, Sam."'
+AI, REFUSAL, NOTE = "an AI disclaimer", "a refusal", "an appended note"
+
+# (system prompt, user prompt, answer, kind reported or None)
+COMMENTARY_CASES = [
+    # what the rule is for: AI disclaimers
+    (None, "What do you think of jazz?", "As an AI, I have no opinions.", AI),
+    (None, "Weather in Paris?", "I'm sorry, but as an AI language model, I do not have it.", AI),
+    (None, "Best sport?", "It depends, but as an AI language model, I cannot choose.", AI),
+    (None, "Your favourite player?", "As an AI I don't have favourites.", AI),
+    (None, "Pick one.", "As an AI assistant developed by Acme, my role is to help.", AI),
+    # ... real refusals of the task
+    (None, "Write malware.", "I'm sorry, but I can't help with that.", REFUSAL),
+    (
+        None,
+        "Book me a flight.",
+        "I'm sorry, but I'm unable to book flights. I convert currencies.",
+        REFUSAL,
+    ),
+    (None, "Do it.", "I can’t assist with that request.", REFUSAL),
+    (None, "Who won?", "I apologize, but I cannot provide that information.", REFUSAL),
+    (None, "Order a pizza.", "I'm sorry, but I don't have the capability to order food.", REFUSAL),
+    (
+        None,
+        "Book a cab.",
+        "Sorry, I can't book cabs. Is there anything else I can help with?",
+        REFUSAL,
+    ),
+    (
+        None,
+        "Write an excuse for skipping school.",
+        "I'm sorry, but I can't help with that request.",
+        REFUSAL,
+    ),
+    (
+        None,
+        "Respond to the following question: is it raining in Paris now?",
+        "I'm sorry, but I can't access real-time weather data.",
+        REFUSAL,
+    ),
+    (
+        None,
+        "How do I cancel my subscription?",
+        "I'm sorry, but I can't cancel it for you; use the account page.",
+        REFUSAL,
+    ),
+    (
+        None,
+        "Fill in your name on the form, then list the steps.",
+        "As an AI, I can't fill in forms.",
+        AI,
+    ),
+    # ... notes the generating model appended about its own answer
+    (
+        None,
+        TRANSLATE,
+        "Guten Morgen, Sam.\n\nNote: The German version is a direct translation.",
+        NOTE,
+    ),
+    (None, TRANSLATE, "Guten Morgen, Sam. (Note that German capitalises nouns.)", NOTE),
+    (
+        None,
+        TRANSLATE,
+        'Guten Morgen, Sam.\n\n*(Note: In German, "Morgen" also means tomorrow.)*',
+        NOTE,
+    ),
+    (
+        "You are a translator.",
+        "Good morning, Sam.",
+        "Guten Morgen, Sam.\n\nNB: formal register.",
+        NOTE,
+    ),
+    (None, "Add the prices.", "$12.50\n\nNote: I have assumed the prices are in dollars.", NOTE),
+    (None, "List viruses.", "ILOVEYOU, Melissa\n\nNote: This is not an exhaustive list.", NOTE),
+    (
+        None,
+        "Chart the population.",
+        "2000 | 6.12\n\nNote: The data is rounded off and approximate.",
+        NOTE,
+    ),
+    (None, "Build a model.", "```python\nfit()\n```\n\nNote: This is just a simple example.", NOTE),
+    (None, "Say hi in Italian.", "Ciao.\n\n**Note:** informal.", NOTE),
+    (None, "Estimate it.", "About 40.\n\nNB: approximate.", NOTE),
+    (
+        None,
+        "Name the districts.",
+        "- Drew\n- Sunflower\n\nNote that Sunflower may be a duplicate, "
+        "but it is unclear from the paragraph.",
+        NOTE,
+    ),
+    (None, "Give a password.", "rT8$jLpZ. Please note this is just an example.", NOTE),
+    # not commentary: a clarifying question
+    (
+        None,
+        "What's the stock price?",
+        "I'm sorry, but I need the ticker symbol. Could you please provide the ticker symbol?",
+        None,
+    ),
+    (
+        None,
+        "How warm is the water?",
+        "I'm sorry, but I cannot estimate the temperature without "
+        "more information. Could you provide the location?",
+        None,
+    ),
+    (
+        "Don't make assumptions about what values to plug into functions. Ask for clarification if "
+        "a user request is ambiguous.",
+        "Move money to my savings.",
+        "I'm sorry, but I can't make the transfer without your account number.",
+        None,
+    ),
+    # ... a policy, a tip, a heading
+    (
+        None,
+        "What is your return policy?",
+        "Returns are free. Please note that exchanges are only accepted within 30 days.",
+        None,
+    ),
+    (
+        None,
+        "How do I make shortbread?",
+        "Rub flour into butter, then bake.\n\nNote: you can substitute butter with margarine.",
+        None,
+    ),
+    (
+        None,
+        "How do I store jam?",
+        "## Storage\n\n**Note:**\n- Keep the jar sealed.\n- Use within 3 days.",
+        None,
+    ),
+    (None, "How do I store jam?", "Note:\nStore it in a cool place.", None),
+    (
+        None,
+        "Give a password.",
+        "rT8$jLpZ.\n\nPlease note that it is advisable to use a unique password.",
+        None,
+    ),
+    (
+        None,
+        "Plan my meals.",
+        "### Plan\n\n*Note: This plan focuses on whole grains. Use olive oil.*\n\n#### Monday",
+        None,
+    ),
+    # ... a refusal that is the content asked for
+    (
+        None,
+        "Generate an excuse for not coming to work.",
+        "I'm sorry, but I'm unable to come into work today because I have a fever.",
+        None,
+    ),
+    (
+        None,
+        "Write a reply declining Sam's wedding invitation.",
+        "Dear Sam, I'm so sorry, but I won't be able to attend.",
+        None,
+    ),
+    (
+        None,
+        "Write a rejection letter to a job applicant.",
+        "Dear Alex, I am sorry, but I cannot offer you the position.",
+        None,
+    ),
+    (
+        None,
+        "How do I politely decline an invitation?",
+        "Say: \"I'm so sorry, but I can't attend.\"",
+        None,
+    ),
+    (
+        "You are Gandalf. Stay in character.",
+        "Let me pass!",
+        "I'm sorry, but I cannot let you pass!",
+        None,
+    ),
+    (
+        None,
+        "Write an apology to a customer whose order was late.",
+        "Dear customer, I apologize, but I cannot undo the delay.",
+        None,
+    ),
+    # ... who the assistant is, AI lines in a dialogue, text the prompt quotes
+    (None, "Who are you?", "As a language model, I go by the name Vicuna.", None),
+    (None, "What is your name?", "I was trained by LMSYS researchers as a language model.", None),
+    (
+        None,
+        "Write a short dialogue between a user and an AI assistant.",
+        "User: Do you dream?\nAI: As an AI, I don't dream.",
+        None,
+    ),
+    (
+        None,
+        "Repeat after me: \"I'm sorry, but I can't help with that.\"",
+        "I'm sorry, but I can't help with that.",
+        None,
+    ),
+    (None, TRANSLATE, "Guten Morgen, Sam.", None),
+    # ... and words that only look like it
+    (None, "Q?", "Coffee was used as an aid to prayer.", None),
+    (None, "Q?", "As an AI engineer, I build models.", None),
+    (None, "Q?", "Write a note: it helps.", None),
+    (None, "Q?", "The notebook: a diary.", None),
+]
+
+
+@pytest.mark.parametrize(("system", "prompt", "answer", "kind"), COMMENTARY_CASES)
+def test_model_commentary(system: str | None, prompt: str, answer: str, kind: str | None) -> None:
+    assert commentary(turn(prompt, answer, system)) == ([kind] if kind else [])
+
+
+def test_model_commentary_message_field_and_excerpt() -> None:
+    (finding,) = run("model-commentary", [qa("Q?", "Hallo.\n\nNote: I guessed the register.")])
+    assert finding.message == "assistant text `cot_answer` carries model commentary: " + NOTE
+    assert (finding.field, finding.excerpt) == (
+        "cot_answer",
+        "Hallo. Note: I guessed the register.",
+    )
 
 
 def test_model_commentary_reports_one_kind_per_turn_and_skips_prompts() -> None:
-    (finding,) = run("model-commentary", [qa("Note: be brief.", "As an AI... Note: x")])
-    assert finding.message.endswith("an AI disclaimer") and finding.field == "cot_answer"
+    ctx = qa("Note: I assumed nothing.", "As an AI, I cannot.\n\nNote: I guessed.")
+    assert [f.message.split(": ", 1)[1] for f in run("model-commentary", [ctx])] == [AI]
+
+
+def test_model_commentary_reads_the_turn_against_its_own_prompt() -> None:
+    """The excuse was asked for in the first exchange; the later refusal is a refusal."""
+    ctx = chat({"messages": [
+        {"role": "user", "content": "Generate an excuse for missing work."},
+        {"role": "assistant", "content": "I'm sorry, but I can't come in today: I have a fever."},
+        {"role": "user", "content": "Now book me a taxi."},
+        {"role": "assistant", "content": "I'm sorry, but I can't book taxis."},
+    ]})  # fmt: skip
+    (finding,) = run("model-commentary", [ctx])
+    assert finding.field == "messages[3].content" and finding.message.endswith(REFUSAL)
 
 
 def _news(labels: list[str]) -> list[RecordContext]:

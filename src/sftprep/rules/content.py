@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
+from typing import Any
 
 from sftprep.findings import Finding, Severity
+from sftprep.model import Message
 from sftprep.rules._common import TEXT_FORMAT, is_absent, iter_texts, resolve, snippet
 from sftprep.rules.base import RecordContext, Rule, register_rule
+from sftprep.rules.special_tokens import TOKEN_SHAPE, families_of, usable_tokens
 
 
 @register_rule
 class EmptyText(Rule):
-    """A turn or text field is empty, whitespace-only or null.
+    """A turn or text field is empty, whitespace-only, invisible-only or null.
 
     **What it does**
-    Reports every message whose text is missing, ``null``, ``""`` or only
-    whitespace: an empty ``output``, a ``null`` ``cot_answer``, an empty ShareGPT
+    Reports every message whose text is missing, ``null``, ``""``, only whitespace,
+    or only invisible characters (zero-width space U+200B, word joiner U+2060, BOM
+    U+FEFF, U+180E, a lone ZWJ/ZWNJ U+200D/U+200C, soft hyphen U+00AD, Hangul filler
+    U+3164, blank Braille U+2800 and the like, with or without whitespace; the message
+    names them): an empty ``output``, a ``null`` ``cot_answer``, an empty ShareGPT
     ``value``. An assistant turn that only carries ``tool_calls`` is fine. An empty
     system message is a warning, every other empty turn an error. The finding's field
     is the message's text field (``conversations[1].value``, ``cot_answer``). An
@@ -25,14 +32,15 @@ class EmptyText(Rule):
     **Why is this bad?**
     An empty response teaches the model to stop immediately; an empty prompt teaches
     it to answer a question nobody asked. Templates may also render ``None``
-    literally.
+    literally. Text of zero-width characters looks filled in every viewer but is just
+    as empty.
 
     **Example**
     ```json
     {
       "instruction": "Determine the largest value in an array of integers.",
       "input": "",
-      "output": ""
+      "output": "\\u200b"
     }
     ```
 
@@ -47,59 +55,110 @@ class EmptyText(Rule):
     hint = "write the missing text or drop the record"
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
-        conv = ctx.conversation
-        if conv is None:
-            return
-        for i, message in enumerate(conv.messages):
-            if message.text.strip():
-                continue
-            if message.role == "assistant" and message.tool_calls:
-                continue  # a pure tool-call turn needs no text
-            field = message.content_field or message.field or f"messages[{i}]"
-            if is_absent(ctx.record, field):
-                continue  # an absent key: missing-key reports it
-            raw = resolve(ctx.record, field)
-            if raw is not None and not isinstance(raw, (str, list)):
-                continue  # a number or object: wrong-type reports it
-            if message.content is None:
-                what = "null or missing"
-            elif message.content == "":
-                what = "empty"
-            else:
-                what = "whitespace-only"
+        for message, field, what in _empty_turns(ctx):
             severity = Severity.WARNING if message.role == "system" else None
             yield self.finding(
                 ctx, f"{message.role} text `{field}` is {what}", field=field, severity=severity
             )
 
 
-# One pattern for the special tokens of the common tokenizer families: ChatML,
-# GPT (<|endoftext|>), Llama 3 (<|eot_id|> ...), Phi (<|user|>), DeepSeek (fullwidth
-# bars), Llama 2 / Mistral ([INST], <<SYS>>, <s>), Gemma (<start_of_turn>).
-SPECIAL_TOKEN = re.compile(
-    r"<\|[A-Za-z][A-Za-z0-9_.]{0,40}\|>"
-    r"|<｜[^｜<>\n]{1,40}｜>"
-    r"|\[/?(?:INST|SYSTEM_PROMPT|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS)\]"
-    r"|<</?SYS>>"
-    r"|<(?:start_of_turn|end_of_turn|bos|eos|unk|pad|startoftext|endoftext)>"
-    r"|</?s>"
+# Characters that show nothing, besides whitespace: format controls (zero-width space,
+# joiners, direction marks, BOM, invisible operators, tags), fillers that are letters
+# only by category (Hangul fillers, blank Braille, Khmer inherent vowels) and variation
+# selectors. Text made of these and whitespace only is empty.
+INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u180f"
+    "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069"
+    "\u206a\u206b\u206c\u206d\u206e\u206f\u2800\u3164\ufeff\uffa0"
+    + "".join(chr(c) for c in range(0xFE00, 0xFE10))
+    + "".join(chr(c) for c in (0x1BCA0, 0x1BCA1, 0x1BCA2, 0x1BCA3, 0xE0001))
+    + "".join(chr(c) for c in range(0xE0020, 0xE0080))
 )
+# Python's whitespace (str.isspace), for str.strip with an explicit set of characters.
+_WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+_BLANK = _WHITESPACE + INVISIBLE
+_INVISIBLE_SET = frozenset(INVISIBLE)
+
+
+def invisible_only(text: str) -> bool:
+    """True when ``text`` has an invisible character and nothing else but whitespace."""
+    stripped = text.strip()
+    # cheap first: text starting with anything visible is not invisible-only
+    return bool(stripped) and stripped[0] in _INVISIBLE_SET and not stripped.strip(_BLANK)
+
+
+def _invisible_names(text: str) -> str:
+    """``U+200B ZERO WIDTH SPACE x2, U+2060 WORD JOINER`` for the invisible characters."""
+    counts: dict[str, int] = {}
+    for ch in text:
+        if ch in _INVISIBLE_SET:
+            counts[ch] = counts.get(ch, 0) + 1
+    return ", ".join(
+        f"U+{ord(ch):04X} {unicodedata.name(ch, '')}".rstrip() + (f" x{n}" if n > 1 else "")
+        for ch, n in counts.items()
+    )
+
+
+def _empty_turns(ctx: RecordContext) -> Iterator[tuple[Message, str, str]]:
+    """``(message, field, what)`` for each message `empty-text` reports."""
+    conv = ctx.conversation
+    if conv is None:
+        return
+    for i, message in enumerate(conv.messages):
+        text = message.content or ""
+        stripped = text.strip()
+        if stripped and stripped[0] not in _INVISIBLE_SET:
+            continue  # the common case, decided by one strip
+        invisible = bool(stripped)
+        if invisible and stripped.strip(_BLANK):
+            continue  # invisible characters and text
+        if message.role == "assistant" and message.tool_calls:
+            continue  # a pure tool-call turn needs no text
+        field = message.content_field or message.field or f"messages[{i}]"
+        if is_absent(ctx.record, field):
+            continue  # an absent key: missing-key reports it
+        raw = resolve(ctx.record, field)
+        if raw is not None and not isinstance(raw, (str, list)):
+            continue  # a number or object: wrong-type reports it
+        if invisible:
+            what = f"invisible-only ({_invisible_names(text)})"
+        elif message.content is None:
+            what = "null or missing"
+        elif message.content == "":
+            what = "empty"
+        else:
+            what = "whitespace-only"
+        yield message, field, what
+
+
 # ``<s>`` is also HTML's strikethrough tag: only a leak when the text has no other markup.
 _HTML_TAG = re.compile(r"</?(?!s>)[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+# Cheap tests before the regular expression: every known token has one of these.
+_TOKEN_CHARS = ("<", "[")
 
 
 @register_rule
 class SpecialTokenLeak(Rule):
-    """Text contains a tokenizer's special-token string.
+    """Text contains the literal text of a tokenizer's special token.
 
     **What it does**
-    Looks for the literal text of special tokens in any field: ``<|endoftext|>``,
-    ``<|im_start|>``, ``<|im_end|>``, ``<|eot_id|>``, ``<|start_header_id|>``,
-    ``<|begin_of_text|>``, ``<|user|>``, ``<|assistant|>``,
-    ``<｜begin▁of▁sentence｜>``, ``[INST]``, ``[/INST]``, ``<<SYS>>``, ``<s>``,
-    ``</s>``, ``<start_of_turn>`` and the like (``<s>``/``</s>`` only when the text
-    has no other HTML tags). Not applied to the ``text`` format, whose rows are
-    pre-rendered on purpose.
+    Looks in every field for strings that are special tokens of a known tokenizer
+    family (the table in ``sftprep/rules/special_tokens.py``, each entry with the
+    ``tokenizer_config.json`` or tiktoken definition it comes from): OpenAI tiktoken
+    (``<|endoftext|>``, ``<|fim_prefix|>``, ``<|endofprompt|>``, o200k_harmony's
+    ``<|start|>``, ``<|channel|>``, ``<|message|>``, ``<|return|>``...), Llama 2
+    (``<s>``, ``</s>``, ``[INST]``, ``<<SYS>>``), Llama 3 (``<|begin_of_text|>``,
+    ``<|start_header_id|>``, ``<|eot_id|>``, ``<|reserved_special_token_N|>``...),
+    ChatML/Qwen (``<|im_start|>``, ``<|im_end|>``, ``<|vision_start|>``...), Mistral
+    (``[TOOL_CALLS]``, ``[AVAILABLE_TOOLS]``...), Gemma (``<start_of_turn>``,
+    ``<bos>``...), Phi-3 (``<|user|>``, ``<|assistant|>``, ``<|end|>``), DeepSeek
+    (``<｜begin▁of▁sentence｜>``, ``<｜User｜>``...), GPT-NeoX (``<|padding|>``),
+    StarCoder (``<fim_prefix>``, ``<file_sep>``...) and Command R. With a Hugging Face
+    tokenizer (``--tokenizer``) its own special tokens count too. The message names the
+    families. A made-up ``<|word|>`` is not a special token of any tokenizer and is
+    not reported; ``<s>``/``</s>`` only count when the text has no other HTML tags.
+    Not applied to the ``text`` format, whose rows are pre-rendered on purpose.
 
     **Why is this bad?**
     The chat template adds the real control tokens. A literal copy in the content is
@@ -121,28 +180,77 @@ class SpecialTokenLeak(Rule):
     group = "content"
     hint = "remove the literal token; the chat template adds the real one"
 
+    def __init__(self) -> None:
+        # the given tokenizer's special tokens and a pattern for those of other shapes
+        self._tokenizer: tuple[Any, str, frozenset[str], re.Pattern[str] | None] | None = None
+
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
         if ctx.conversation is None or ctx.format == TEXT_FORMAT:
             return
+        _, name, extra, other_shapes = self._tokenizer_tokens(ctx)
         for field, text in iter_texts(ctx.conversation):
-            found = [m for m in SPECIAL_TOKEN.finditer(text) if _is_token(m, text)]
+            if not any(c in text for c in _TOKEN_CHARS) and other_shapes is None:
+                continue
+            found = _special_tokens(text, name, extra, other_shapes)
             if not found:
                 continue
-            tokens = sorted({m.group(0) for m in found})
-            shown = ", ".join(tokens[:5]) + (", …" if len(tokens) > 5 else "")
-            first = found[0]
+            first = min(start for start, _, _ in found)
+            families: dict[str, tuple[str, ...]] = {}
+            for _, token, names in sorted(found):
+                families.setdefault(token, names)
+            shown = ", ".join(
+                f"{token} ({', '.join(names)})" for token, names in list(families.items())[:5]
+            ) + (", …" if len(families) > 5 else "")
             yield self.finding(
                 ctx,
                 f"`{field}` contains special-token text {shown}",
                 field=field,
-                excerpt_text=snippet(text, first.start(), first.end()),
+                excerpt_text=snippet(text, first, first + 1),
             )
 
+    def _tokenizer_tokens(
+        self, ctx: RecordContext
+    ) -> tuple[Any, str, frozenset[str], re.Pattern[str] | None]:
+        """The special tokens of ``ctx.options["tokenizer"]``, loaded once per spec."""
+        spec = ctx.options.get("tokenizer")
+        if spec is None:
+            return None, "", frozenset(), None
+        if self._tokenizer is not None and self._tokenizer[0] == spec:
+            return self._tokenizer
+        from sftprep.tokens import get_tokenizer
 
-def _is_token(match: re.Match[str], text: str) -> bool:
-    if match.group(0) in ("<s>", "</s>"):
-        return not _HTML_TAG.search(text)
-    return True
+        tokenizer = get_tokenizer(spec, template=ctx.options.get("template", "auto"))
+        method = getattr(tokenizer, "special_tokens", None)
+        tokens = usable_tokens(method()) if callable(method) else frozenset()
+        odd = sorted((t for t in tokens if not TOKEN_SHAPE.fullmatch(t)), key=len, reverse=True)
+        other = re.compile("|".join(map(re.escape, odd))) if odd else None
+        name = f"tokenizer {getattr(tokenizer, 'name', spec)}"
+        self._tokenizer = (spec, name, tokens, other)
+        return self._tokenizer
+
+
+def _special_tokens(
+    text: str, name: str, extra: frozenset[str], other_shapes: re.Pattern[str] | None
+) -> list[tuple[int, str, tuple[str, ...]]]:
+    """``(start, token, families)`` of every special token in ``text``."""
+    found = []
+    html: bool | None = None
+    for match in TOKEN_SHAPE.finditer(text):
+        token = match.group(0)
+        names = families_of(token)
+        if token in extra:
+            names = (*names, name)
+        if not names:
+            continue
+        if token in ("<s>", "</s>"):
+            if html is None:
+                html = bool(_HTML_TAG.search(text))
+            if html:
+                continue
+        found.append((match.start(), token, names))
+    if other_shapes is not None:
+        found.extend((m.start(), m.group(0), (name,)) for m in other_shapes.finditer(text))
+    return found
 
 
 # C0/C1 controls except tab, newline and carriage return.
@@ -159,11 +267,14 @@ class EncodingDamage(Rule):
 
     **What it does**
     Reports fields containing the replacement character U+FFFD (bytes lost in a
-    decode), mojibake such as ``Ã©`` or ``â€™`` (UTF-8 read as Latin-1/Windows-1252,
-    detected with ftfy's badness heuristic), control characters other than tab,
-    newline and carriage return, zero-width characters (U+200B, U+2060, a BOM
-    inside text), and lone surrogates (``"\\ud800"`` in JSON: no character at all).
-    Accented letters, curly quotes, emoji and non-Latin scripts are fine.
+    decode), mojibake such as ``Ã©`` or ``â€™`` (UTF-8 read as Latin-1/Windows-1252:
+    reported when ftfy's badness heuristic flags the text *and* re-encoding a span as
+    Windows-1252/Latin-1 gives valid UTF-8 that ftfy accepts), control characters
+    other than tab, newline and carriage return, zero-width characters (U+200B, U+2060,
+    a BOM inside text), and lone surrogates (``"\\ud800"`` in JSON: no character at
+    all). Accented letters, curly quotes around them (``“à”``, ``‘ñ’``), emoji and
+    non-Latin scripts are fine. A message made only of invisible characters is left to
+    `empty-text`.
 
     **Why is this bad?**
     The model learns to emit the garbage, and the information the characters carried
@@ -191,10 +302,16 @@ class EncodingDamage(Rule):
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
         if ctx.conversation is None:
             return
+        empty: set[str] | None = None  # fields empty-text reports, computed when needed
         for field, text in iter_texts(ctx.conversation):
             problems = _encoding_problems(text)
             if not problems:
                 continue
+            if invisible_only(text):
+                if empty is None:
+                    empty = {field for _, field, _ in _empty_turns(ctx)}
+                if field in empty:
+                    continue  # empty-text reports it as invisible-only
             kinds = ", ".join(f"{name} x{count}" for name, count, _ in problems)
             start = min(pos for _, _, pos in problems)
             yield self.finding(
@@ -225,32 +342,77 @@ def _encoding_problems(text: str) -> list[tuple[str, int, int]]:
         hits = [m.start() for m in pattern.finditer(text)]
         if hits:
             problems.append((name, len(hits), hits[0]))
-    if not text.isascii() and _is_mojibake(text):
-        problems.append(("mojibake", 1, _first_non_ascii(text)))
+    if not text.isascii():
+        at = _mojibake_at(text)
+        if at is not None:
+            problems.append(("mojibake", 1, at))
     return problems
 
 
 # UTF-8 read as Latin-1/Windows-1252 always shows a lead byte (0xC2-0xF4: Â..ô)
 # followed by a continuation byte (0x80-0xBF, shown as U+0080-U+00BF or cp1252's
 # € ‚ ƒ „ … † ‡ ˆ ‰ Š ‹ Œ Ž ‘ ’ “ ” • – — ˜ ™ š › œ ž Ÿ). Only texts with such a pair
-# go through ftfy's slower badness heuristic, which decides.
+# go through ftfy, which decides.
 _MOJIBAKE_PAIR = re.compile(
     "[\u00c2-\u00f4][\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021"
     "\u02c6\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022"
     "\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]"
 )
+# ftfy steps that prove UTF-8 was decoded as a single-byte encoding; its other fixes
+# (C1 controls read as Windows-1252) are not mojibake of UTF-8.
+_UTF8_STEPS = frozenset({("decode", "utf-8"), ("decode", "utf-8-variants")})
 
 
-def _is_mojibake(text: str) -> bool:
+def _mojibake_at(text: str) -> int | None:
+    """Where the first mojibake in ``text`` starts, or None when there is none.
+
+    ftfy's badness heuristic alone also flags correct text (``“à”s``, ``“é”“è”``:
+    an accented letter next to a curly quote). Mojibake is only reported when ftfy's
+    encoding fix changes the text by decoding UTF-8 bytes: a span re-encoded as
+    Windows-1252/Latin-1 is valid UTF-8. ftfy only sees the text around each suspicious
+    pair (mojibake is local), so a long answer costs no more than a short one.
+    """
     if not _MOJIBAKE_PAIR.search(text):
-        return False
-    from ftfy.badness import is_bad
+        return None
+    from ftfy import fix_encoding_and_explain
 
-    return bool(is_bad(text))
+    for start, end in _windows(text):
+        window = text[start:end]
+        # ftfy returns text its badness heuristic does not flag at once, unchanged
+        fixed, steps = fix_encoding_and_explain(window, fix_c1_controls=False)
+        if fixed != window and any(
+            tuple(step) in _UTF8_STEPS or step[0] == "apply" for step in steps or ()
+        ):
+            return start + _first_difference(window, fixed)
+    return None
 
 
-def _first_non_ascii(text: str) -> int:
-    return next((i for i, ch in enumerate(text) if ord(ch) > 127), 0)
+_CONTEXT = 16  # characters around a suspicious pair that ftfy looks at
+_MAX_WINDOWS = 64
+
+
+def _windows(text: str) -> Iterator[tuple[int, int]]:
+    """Spans around the suspicious pairs of ``text``, overlapping ones merged."""
+    start = end = -1
+    count = 0
+    for match in _MOJIBAKE_PAIR.finditer(text):
+        lo, hi = max(0, match.start() - _CONTEXT), min(len(text), match.end() + _CONTEXT)
+        if lo <= end:
+            end = hi
+            continue
+        if end >= 0:
+            yield start, end
+            count += 1
+            if count >= _MAX_WINDOWS:
+                return
+        start, end = lo, hi
+    if end >= 0:
+        yield start, end
+
+
+def _first_difference(a: str, b: str) -> int:
+    same = (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y)
+    return next(same, min(len(a), len(b)))
 
 
 def _visible(text: str) -> str:
@@ -284,7 +446,7 @@ _PLACEHOLDER = re.compile(
     r"|(?<![{$`\w])\{(?:" + "|".join(PLACEHOLDER_NAMES) + r")\}(?!\})"
 )
 # Signs that a field holds code or markup, where braces are legitimate syntax.
-_CODE = re.compile(
+CODE = re.compile(
     r"```|=>|</?[A-Za-z][A-Za-z0-9]*[\s/>]|\bdef \w+\(|\bfunction\s*\w*\s*\(|^\s*return\b"
     r"|^\s*(?:import|from|const|let|var) \w|\bprint\(|console\.log|#include|\bclass \w+[:({]"
     r"|;\s*$|\{%|\bf[\"']|\.format\(|\b\w+!\(|\w\(\s*[\"']|\$\"",
@@ -335,7 +497,7 @@ class TemplatePlaceholder(Rule):
             if "{" not in text:
                 continue
             found = list(_PLACEHOLDER.finditer(text))
-            if not found or _CODE.search(text):
+            if not found or CODE.search(text):
                 continue
             names = sorted({m.group(0) for m in found})
             yield self.finding(
@@ -393,7 +555,7 @@ class BakedTemplate(Rule):
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
         if ctx.conversation is None or ctx.format == TEXT_FORMAT:
             return
-        for field, text in iter_texts(ctx.conversation):
+        for field, text in iter_texts(ctx.conversation, unread=True):
             found = list(_SCAFFOLD.finditer(text))
             markers = {_marker(m.group(0)) for m in found}
             preamble = "Alpaca preamble" in markers

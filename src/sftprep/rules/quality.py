@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from itertools import islice
+from typing import Any
 
 from sftprep.findings import Finding, Severity
-from sftprep.model import Location
+from sftprep.model import Location, Message
 from sftprep.rules._common import TEXT_FORMAT, iter_texts, snippet
-from sftprep.rules.base import RecordContext, Rule, register_rule
+from sftprep.rules.base import RecordContext, Rule, Shift, register_rule
 
 _BLANKS = " \t\u00a0\u3000"
 _LEADING = re.compile(r"\A(?:[ \t]*\n)+")
@@ -85,23 +87,115 @@ _NOTE = re.compile(
     r"(?:^|\n|\()[ \t>*_]*(?:note|nb|n\.b\.)(?:[ \t]+that\b|[ \t*_]*:)|\bplease note\b",
     re.IGNORECASE,
 )
+# "As an AI[ language model][ developed by X], I ..." / "As an AI assistant, my ...": the
+# speaker saying what it is. Not "as an AI engineer", "trained as a language model."
 _AI_DISCLAIMER = re.compile(
-    r"\bas an? (?:ai|artificial intelligence|large language model|language model|llm)\b",
+    r"\bas an? (?:ai|artificial intelligence|(?:large )?language model|llm)\b"
+    r"(?:[ -](?:language model|model|assistant|chatbot|system|program|bot|agent)\b)?"
+    r"(?: (?:developed|created|trained|made|built|designed) by [\w .-]{1,40}?)?(?:,|\s+I\b)",
     re.IGNORECASE,
 )
+_APOLOGY = r"(?:I(?:'m|’m| am)(?: really| so| very)? sorry|I apologi[sz]e|sorry)"
+_CANNOT = (
+    r"I(?: can(?:no|'|’)t| can not| am (?:not able|unable)| won(?:'|’)t| will not"
+    r"|(?:'m|’m) (?:not able|unable)| do(?: not|n't|n’t) have the (?:ability|capability))"
+)
 _REFUSAL = re.compile(
-    r"\bI(?:'m|’m| am)(?: really)? sorry,? (?:but )?I(?: can(?:no|'|’)t| am (?:not able|unable)"
-    r"|(?:'m|’m) (?:not able|unable)| won(?:'|’)t)\b"
+    rf"\b{_APOLOGY},? (?:but )?{_CANNOT}\b"
     r"|\bI (?:can(?:no|'|’)t|am unable to|(?:'m|’m) unable to) (?:help|assist|fulfil+|comply)\b",
     re.IGNORECASE,
 )
 # kind, pattern, and words one of which the lower-cased text must hold for the pattern
 # to match at all: a substring test is ten times cheaper than a case-insensitive search
 _COMMENTARY = (
-    ("an AI disclaimer", _AI_DISCLAIMER, ("as a",)),
-    ("a refusal", _REFUSAL, ("sorry", "i can", "unable")),
+    (
+        "an AI disclaimer",
+        _AI_DISCLAIMER,
+        ("as an ai", "as a ai", "as a lang", "as a large", "as an art", "as an llm", "as a llm"),
+    ),
+    ("a refusal", _REFUSAL, ("sorry", "i can", "unable", "apologi")),
     ("an appended note", _NOTE, ("note", "nb", "n.b.")),
 )
+
+# -- what the prompt asks for ------------------------------------------------------------
+# The user asks who or what the assistant is: "I am a language model" is the answer.
+_IDENTITY = re.compile(
+    r"\bwho (?:are you|you are|made you|created you|built you|trained you|developed you)\b"
+    r"|\b(?:what(?:'s|’s| is) your name|tell me your name|your name\s*\?|what should I call you)"
+    r"|\b(?:introduce|describe) yourself\b|\babout (?:yourself|you)\s*[.?!]*\s*$"
+    r"|\bwhat are you(?: called)?\s*[?.!]*\s*$"
+    r"|\bare you (?:an? )?(?:ai|bot|robot|human|person|machine|chatbot|language model|real)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+# The user asks for a piece of writing in which turning something down is the content
+# (an excuse, an apology, a rejection letter, a reply declining an invitation), how to
+# decline something, or a character's lines (role-play, a dialogue).
+_REQUESTED_REFUSAL = re.compile(
+    r"\b(?:write|compose|draft|generate|create|craft|come up with|make up|give me|suggest)\b"
+    r"[^.?!\n]{0,60}?\b(?:excuses?|apolog\w*|rejection|refusal|declin\w*|letter|e-?mail"
+    r"|message|note|reply|response|dialog(?:ue)?|conversation|screenplay|scene|story|speech"
+    r"|lines?)\b"
+    r"|\b(?:declin\w*|turn(?:s|ing)? down|say(?:ing)? no to|reject\w*|refus\w*)\b[^.?!\n]{0,40}?"
+    r"\b(?:invitations?|offers?|requests?|proposals?|applications?|applicants?|candidates?)\b"
+    r"|\b(?:role[- ]?play\w*|pretend\w*|act(?:ing)? as|in character|you are playing"
+    r"|your character|persona)\b",
+    re.IGNORECASE,
+)
+# ...unless the refusal turns down the request itself.
+_REFUSES_TASK = re.compile(
+    r"\b(?:help|assist|fulfil+|comply|(?:this|that|your) (?:request|task)|with (?:that|this)\b"
+    r"|(?:write|create|generate|produce|provide|do) (?:that|this|it|such)\b)",
+    re.IGNORECASE,
+)
+# A system prompt telling the assistant to ask for missing details.
+_ASK_FOR_DETAILS = re.compile(
+    r"\bask (?:the user )?(?:for|about)\b|\bclarif\w*|\bmissing (?:\w+ )?(?:details|information"
+    r"|parameters|values|arguments)\b|\bdon't make assumptions\b|\bdo not (?:make )?assum",
+    re.IGNORECASE,
+)
+# "... without your account number" / "I need the ticker symbol": the turn asks for input.
+_NEEDS_INPUT = re.compile(
+    r"\b(?:without (?:the|your|a|an|more|additional|further|knowing)|(?:I|we) (?:would )?need"
+    r"|please (?:provide|specify|tell|share|give|let me know))\b",
+    re.IGNORECASE,
+)
+_MAX_QUESTIONS = 20  # questions looked at after a refusal
+_OFFER = re.compile(r"\b(?:anything|something) else\b|\belse (?:I|can)\b", re.IGNORECASE)
+# Output-only tasks: the answer is the translation (rewrite...) and nothing else.
+_OUTPUT_ONLY = re.compile(
+    r"\b(?:translat\w*|paraphras\w*|rephras\w*|re-?write|proofread\w*|transliterat\w*)",
+    re.IGNORECASE,
+)
+# A note about the answer itself, not about the world: the writer speaking (I, my), a
+# caveat on its accuracy or completeness, an assumption, made-up data, its register.
+_ABOUT_THE_ANSWER = re.compile(
+    r"(?-i:\bI\b)|\b(?:I(?:'|’)(?:ve|m|d|ll)|my|myself)\b"
+    r"|\bwe(?: have|'ve|’ve)? (?:assumed|used|rounded|simplified|omitted|chosen|chose)\b"
+    r"|\bassum(?:e|ed|es|ing|ptions?)\b|\bapproximat\w*|\brounded\b|\bestimat(?:e|es|ed|ion)\b"
+    r"|\b(?:hypothetical|fictional|fictitious|made[- ]up|imaginary|illustrative|placeholder"
+    r"|sample data|dummy data)\b|\bfor (?:illustrat\w+|demonstration|example) purposes\b"
+    r"|\bnot (?:an? )?(?:exhaustive|complete|comprehensive|definitive)\b"
+    r"|\b(?:may|might|could) not (?:be )?(?:accurate|exact|perfect|precise|correct|complete"
+    r"|up[- ]to[- ]date|current|reflect)\b"
+    r"|\bnot (?:always |entirely |completely |necessarily |be |100% )*(?:accurate|exact|precise"
+    r"|correct|literal|practical|natural|reliable|verified)\b"
+    r"|\b(?:inaccura\w*|discrepanc\w*|imprecis\w*|unclear|ambiguous|uncertain)\b"
+    r"|\b(?:slight|small|minor|some) (?:error|mistake|typo|difference|change|adjustment"
+    r"|inaccuracy|deviation|discrepancy|variation)s?\b"
+    r"|\bthere (?:is|was|are|were) (?:an? )?(?:error|mistake|typo)s?\b"
+    r"|\b(?:is|are|was|were) (?:just|only|merely|simply) (?:an?|one|some|my)\b"
+    r"|\b(?:just|only|merely) (?:an?|one) (?:\w+ )?(?:example|sample|suggestion|illustration"
+    r"|template|approximation|estimate|guess|outline|draft|interpretation)\b"
+    r"|\b(?:real[- ]time (?:data|information|access)|knowledge cut-?off|as of my|training data)\b"
+    r"|\b(?:cannot|can't|can’t|can not|unable to|not possible to|not able to) (?:provide"
+    r"|verify|access|confirm|guarantee|browse|display|create|generate|draw)\b"
+    r"|\btranslat\w*|\bliteral(?:ly)?\b|\bidiom\w*|\binformal\b|\bcolloquial\w*",
+    re.IGNORECASE,
+)
+_HEADING_REST = re.compile(r"[ \t*_:]*(?:\n|\Z)")
+_NOTE_SPAN = 600  # characters of a note read after its marker
+_SENTENCE_SPAN = 400  # characters of a sentence read after a disclaimer or refusal
+_MAX_MATCHES = 50  # candidates of one kind judged per turn
 
 
 @register_rule
@@ -109,12 +203,27 @@ class ModelCommentary(Rule):
     """An answer carries the generating model's commentary: a disclaimer, refusal or note.
 
     **What it does**
-    Looks at assistant text for what a model adds when it writes training data: an AI
-    disclaimer (``As an AI language model, ...``), a refusal (``I'm sorry, but I
-    can't ...``), or a note after the answer (``Note: ...``, ``(Note that ...)``,
-    ``**Note:**``, ``Please note ...``). One finding per turn, naming the first kind
-    found. Informational: a refusal can be the intended answer (a function-calling
-    set that declines tasks it has no tool for), and a note can be wanted.
+    Looks at assistant text for what a model adds when it writes training data, reading
+    the turn against its prompt (the user message before it and the system prompt):
+
+    - an AI disclaimer (``As an AI language model, I ...``), unless the user asked who
+      or what the assistant is, or asked for a dialogue or role-play about an AI;
+    - a refusal of the task (``I'm sorry, but I can't help with that.``), unless the
+      turn goes on to ask the user for what it needs (a clarifying question, or a
+      system prompt telling it to ask for missing details), or the refusal is the
+      content asked for (an excuse, an apology, a rejection letter, declining an
+      invitation, a character's line in a role-play or dialogue);
+    - a note about the answer itself (``Note: ...``, ``(Note that ...)``,
+      ``**Note:**``, ``Please note ...``): the writer speaking (``I have assumed``),
+      a caveat on its accuracy or completeness (``this is not an exhaustive list``,
+      ``the data is approximate``, ``this is just a simple example``), its register, or
+      any note after a translation, paraphrase or rewrite (the answer should be the
+      output and nothing else). Notes that inform the reader (a tip, a policy, a
+      heading ``Note:`` above a list) are content.
+
+    Text the prompt itself contains (a passage to translate) is not commentary. One
+    finding per turn, naming the first kind found. Informational: a refusal can be the
+    intended answer (a function-calling set that declines tasks it has no tool for).
 
     **Why is this bad?**
     Distilled datasets inherit their teacher's habits: the fine-tuned model learns to
@@ -145,21 +254,107 @@ class ModelCommentary(Rule):
         for i, message in enumerate(conv.messages):
             if message.role != "assistant" or not message.content:
                 continue
-            low = message.content.lower()
+            text = message.content
+            low = text.lower()
+            prompt: _Prompt | None = None
             for kind, pattern, words in _COMMENTARY:
                 if not any(word in low for word in words):
                     continue
-                match = pattern.search(message.content)
-                if match is None:
+                for match in islice(pattern.finditer(text), _MAX_MATCHES):
+                    prompt = prompt or _Prompt(conv.messages, i)
+                    if _is_commentary(kind, text, match, prompt):
+                        break
+                else:
                     continue
                 field = message.content_field or f"messages[{i}].content"
                 yield self.finding(
                     ctx,
                     f"assistant text `{field}` carries model commentary: {kind}",
                     field=field,
-                    excerpt_text=snippet(message.content, match.start(), match.end(), pad=40),
+                    excerpt_text=snippet(text, match.start(), match.end(), pad=40),
                 )
                 break
+
+
+class _Prompt:
+    """What an assistant turn answers: the user message before it and the system prompt."""
+
+    def __init__(self, messages: Sequence[Message], index: int) -> None:
+        earlier = messages[:index]
+        self.user = next((m.text for m in reversed(earlier) if m.role == "user"), "")
+        self.system = "\n".join(m.text for m in earlier if m.role in ("system", "developer"))
+        self._folded: str | None = None
+
+    def quotes(self, text: str) -> bool:
+        """True when the prompt holds ``text`` (a passage to translate or echo)."""
+        if self._folded is None:
+            self._folded = " ".join(f"{self.system}\n{self.user}".split()).casefold()
+        folded = " ".join(text.split()).casefold()
+        return len(folded) >= 8 and folded in self._folded
+
+
+def _is_commentary(kind: str, text: str, match: re.Match[str], prompt: _Prompt) -> bool:
+    """Whether ``match`` (of kind ``kind``) is the model's commentary, not the content."""
+    sentence = text[match.start() : _sentence_end(text, match.end())]
+    if prompt.quotes(sentence):
+        return False
+    if kind == "an AI disclaimer":
+        if _IDENTITY.search(prompt.user):
+            return False
+        asked = _REQUESTED_REFUSAL.search(prompt.user) or _REQUESTED_REFUSAL.search(prompt.system)
+        return not (asked and _AI_MENTION.search(prompt.user + "\n" + prompt.system))
+    if kind == "a refusal":
+        return not (_asks_for_input(text, match, prompt) or _requested_refusal(sentence, prompt))
+    return _is_commentary_note(text, match, prompt)
+
+
+_AI_MENTION = re.compile(
+    r"\b(?:AI|artificial intelligence|language model|chatbot|robot|virtual assistant)\b",
+    re.IGNORECASE,
+)
+
+
+def _sentence_end(text: str, start: int) -> int:
+    stop = start + _SENTENCE_SPAN
+    ends = [i for i in (text.find(c, start, stop) for c in ".!?\n") if i >= 0]
+    return min(ends) + 1 if ends else min(stop, len(text))
+
+
+def _asks_for_input(text: str, match: re.Match[str], prompt: _Prompt) -> bool:
+    """A clarifying turn: after the apology it asks the user for what it needs (a
+    question that is not "anything else?"), or does what the system prompt says to do
+    when details are missing."""
+    after = match.end()
+    mark = text.find("?", after)
+    for _ in range(_MAX_QUESTIONS):
+        if mark < 0:
+            break
+        start = max(after, *(text.rfind(c, after, mark) + 1 for c in ".!?\n"))
+        if not _OFFER.search(text, start, mark):
+            return True
+        mark = text.find("?", mark + 1)
+    return bool(_ASK_FOR_DETAILS.search(prompt.system) and _NEEDS_INPUT.search(text))
+
+
+def _requested_refusal(sentence: str, prompt: _Prompt) -> bool:
+    """The user asked for a text in which turning something down is the content."""
+    asked = _REQUESTED_REFUSAL.search(prompt.user) or _REQUESTED_REFUSAL.search(prompt.system)
+    return bool(asked) and not _REFUSES_TASK.search(sentence)
+
+
+def _is_commentary_note(text: str, match: re.Match[str], prompt: _Prompt) -> bool:
+    """A note about the answer itself (or any note after an output-only task)."""
+    marker = match.group(0)
+    at_line_start = not marker.lstrip().startswith("(") and "please" not in marker.lower()
+    if at_line_start and _HEADING_REST.match(text, match.end()):
+        return False  # "Note:" heading a section (a list, a paragraph): part of the answer
+    end = text.find("\n\n", match.end(), match.end() + _NOTE_SPAN)
+    note = text[match.end() : end if end >= 0 else match.end() + _NOTE_SPAN]
+    if prompt.quotes(note):
+        return False
+    if _OUTPUT_ONLY.search(prompt.user) or _OUTPUT_ONLY.search(prompt.system):
+        return True
+    return bool(_ABOUT_THE_ANSWER.search(note))
 
 
 # A classification set: short answers drawn from a few labels, each used many times.
@@ -241,6 +436,35 @@ class LabelSkew(Rule):
         self._field = self._field or answers[0].content_field
         self._path = self._path or ctx.location.path
         self._track_prompt(conv.messages[0].content if conv.messages else None)
+        return iter(())
+
+    def partial(self) -> Any:
+        state = (
+            self._labels,
+            self._display,
+            self._prompt_lines,
+            self._records,
+            self._field,
+            self._path,
+            self._classification,
+        )
+        self.__dict__.update(LabelSkew().__dict__)  # a fresh state for the next shard
+        return state
+
+    def absorb(self, partial: Any, shift: Shift) -> Iterator[Finding]:
+        labels, display, prompt_lines, records, field, path, classification = partial
+        self._classification = self._classification and classification
+        self._labels.update(labels)
+        for key, shown in display.items():
+            self._display.setdefault(key, shown)
+        for line, n in prompt_lines.items():
+            if line in self._prompt_lines or len(self._prompt_lines) < _MAX_TRACKED_LINES:
+                self._prompt_lines[line] += n
+        self._records += records
+        self._field = self._field or field
+        self._path = self._path or path
+        if len(self._labels) > _MAX_LABELS:
+            self._classification = False
         return iter(())
 
     def _track_prompt(self, prompt: str | None) -> None:

@@ -107,6 +107,14 @@ class HFTokenizer:
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "template": self.template}
 
+    def special_tokens(self) -> frozenset[str]:
+        """The text of every special token: bos/eos/unk/pad, the additional special
+        tokens and each added token marked special (`special-token-leak` uses them)."""
+        tokens = {str(t) for t in getattr(self.tokenizer, "all_special_tokens", ()) or ()}
+        decoder = getattr(self.tokenizer, "added_tokens_decoder", None) or {}
+        tokens.update(str(t.content) for t in decoder.values() if getattr(t, "special", False))
+        return frozenset(t for t in tokens if t)
+
     # --- text ---------------------------------------------------------------------------
 
     def encode(self, text: str) -> list[int]:
