@@ -20,18 +20,18 @@ EXPECTED = {
     ("empty-text", 2, "cot_answer"),
     ("missing-key", 3, "cot_answer"),
     ("special-token-leak", 4, "cot_answer"),
-    ("duplicate", 5, None),
-    ("duplicate-prompt", 5, "question"),
+    ("duplicate", 5, None),  # an exact copy is not also a duplicate-prompt
     ("template-placeholder", 6, "question"),
     ("unknown-key", 7, "source"),
     ("encoding-damage", 7, "cot_answer"),
     ("untrimmed-whitespace", 8, "question"),
     ("model-commentary", 9, "cot_answer"),
     ("json-syntax", 10, None),
+    ("untrained-fields", 1, None),  # the `id` key: metadata, once per file
 }
 FILE_KEYS = {"path", "format", "records", "valid_records"}
 SUMMARY_KEYS = {"records", "errors", "warnings", "infos", "by_rule"}
-FINDING_KEYS = {"rule", "severity", "path", "line", "record", "field", "message", "hint"}
+FINDING_KEYS = {"rule", "severity", "path", "line", "record", "field", "message", "hint", "excerpt"}
 
 
 def check_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:

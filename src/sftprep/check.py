@@ -14,7 +14,14 @@ from typing import Any
 from sftprep.findings import FileSummary, Finding, Report, Severity
 from sftprep.model import Location
 from sftprep.pipeline import Sample, Source, iter_samples, open_sources
-from sftprep.rules.base import RecordContext, Rule, list_rules, make_finding, select_rules
+from sftprep.rules.base import (
+    RecordContext,
+    Rule,
+    Shift,
+    list_rules,
+    make_finding,
+    select_rules,
+)
 
 PathLike = str | Path
 
@@ -102,13 +109,19 @@ def _check_source(
             make_finding("empty-dataset", "the file holds no records", Location(source.path))
         )
     for rule in rules:
+        report.findings.extend(rule.absorb(rule.partial(), Shift()))
+    for rule in rules:
         report.findings.extend(rule.finish())
 
 
 def _run_rules(
     rules: list[Rule], sample: Sample, format_name: str, options: Mapping[str, Any]
 ) -> Iterator[Finding]:
-    ctx = RecordContext(sample.raw, sample.location, format_name, sample.conversation, options)
+    adapter = sample.adapter
+    kind = adapter.kind if adapter is not None else "sft"
+    ctx = RecordContext(
+        sample.raw, sample.location, format_name, sample.conversation, options, kind, adapter
+    )
     for rule in rules:
         yield from rule.check(ctx)
 

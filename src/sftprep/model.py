@@ -13,7 +13,8 @@ Nothing here does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -31,6 +32,17 @@ class Location:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}" if self.line is not None else self.path
+
+    def shift(self, records: int, lines: int) -> Location:
+        """This location seen from further up the file: a shard numbers its records and
+        lines from its own start, the merge adds the records and lines before it."""
+        if not (records or lines):
+            return self
+        return Location(
+            self.path,
+            None if self.line is None else self.line + lines,
+            None if self.record is None else self.record + records,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +76,7 @@ class Message:
     reasoning: str | None = None
     field: str = ""
     content_field: str = ""
+    extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -77,7 +90,11 @@ class Conversation:
 
     ``fields`` maps original text fields (``question``, ``cot_answer``, ...) to their
     text, so token counts can be reported per source field. ``metadata`` keeps every
-    other top-level key so conversions lose nothing.
+    other top-level key so conversions lose nothing; a message's ``extra`` keeps the
+    keys of the message that were not read, and ``leftovers`` anything else of the
+    record that was not read (``instances[1]`` of a seed task). `unread` walks all
+    three: nothing a record holds is dropped without being reported. ``notes`` says
+    which names were read through an alias (``role 'Chatbot' as assistant``).
     """
 
     messages: tuple[Message, ...]
@@ -86,10 +103,20 @@ class Conversation:
     location: Location = field(default_factory=lambda: Location("<memory>"))
     format: str = ""
     fields: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    leftovers: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def roles(self) -> tuple[str, ...]:
         return tuple(m.role for m in self.messages)
+
+    def unread(self) -> Iterator[tuple[str, Any]]:
+        """Every ``(path, raw value)`` of the record that is not in the messages."""
+        yield from self.metadata.items()
+        for message in self.messages:
+            for key, value in message.extra.items():
+                yield f"{message.field or message.content_field}.{key}", value
+        yield from self.leftovers.items()
 
     def to_openai(self) -> list[dict[str, Any]]:
         """Messages as OpenAI-style dicts (what chat templates expect)."""

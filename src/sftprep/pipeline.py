@@ -18,7 +18,6 @@ from sftprep.io import RawRecord, read
 from sftprep.model import Conversation, Location
 
 DETECTION_SAMPLE = 200
-FIT = 0.9  # a record "has a format's keys" from this score on (every required group)
 
 
 @dataclass
@@ -30,6 +29,7 @@ class Sample:
     conversation: Conversation | None
     findings: list[Finding] = field(default_factory=list)
     format: str = ""  # the adapter that read it, when not the source's (`mixed-format`)
+    adapter: Format | None = None
 
 
 @dataclass
@@ -66,20 +66,25 @@ def open_source(path: str | Path, *, format: str | Format | None = None) -> Sour
 
 def iter_samples(source: Source) -> Iterator[Sample | Finding]:
     """Normalise every record of ``source``; reader findings pass through unchanged."""
-    fmt = source.format
     for item in source.items:
         if isinstance(item, Finding):
             yield item
-            continue
-        adapter: Format = fmt
-        findings: list[Finding] = []
-        if source.detected:
-            adapter, findings = _record_format(fmt, item.value, item.location)
-        findings.extend(adapter.validate(item.value, item.location))
-        conversation = None
-        if isinstance(item.value, Mapping):
-            conversation = adapter.to_conversation(item.value, item.location)
-        yield Sample(item.value, item.location, conversation, findings, adapter.name)
+        else:
+            yield sample_of(item, source.format, detected=source.detected)
+
+
+def sample_of(item: RawRecord, fmt: Format, *, detected: bool) -> Sample:
+    """One record read by ``fmt`` (or, when the format was detected, by the format the
+    record is written in: `mixed-format`), with its shape findings and conversation."""
+    adapter = fmt
+    findings: list[Finding] = []
+    if detected:
+        adapter, findings = _record_format(fmt, item.value, item.location)
+    findings.extend(adapter.validate(item.value, item.location))
+    conversation = None
+    if isinstance(item.value, Mapping):
+        conversation = adapter.to_conversation(item.value, item.location)
+    return Sample(item.value, item.location, conversation, findings, adapter.name, adapter)
 
 
 def _record_format(fmt: Format, value: Any, location: Location) -> tuple[Format, list[Finding]]:
@@ -94,8 +99,9 @@ def _record_format(fmt: Format, value: Any, location: Location) -> tuple[Format,
         return fmt, []
     from sftprep.rules.base import make_finding
 
-    keys = [k for group in other.required for k in group if k in value]
-    key = next((k for k in keys if k not in fmt.known_keys), keys[0] if keys else None)
+    # the key that tells the formats apart (Dolly's `context` among Alpaca rows)
+    keys = [k for k in value if k in other.known_keys and k not in fmt.known_keys]
+    key = keys[0] if keys else next(iter(value), None)
     finding = make_finding(
         "mixed-format",
         f"record is in the {other.name} format, but the file was detected as {fmt.name}",
@@ -105,29 +111,55 @@ def _record_format(fmt: Format, value: Any, location: Location) -> tuple[Format,
     return other, [finding]
 
 
+# How much better another format must read a record that has the file format's keys
+# to be its format: a Dolly row among Alpaca rows (Alpaca reads `response` through an
+# alias, but would leave `context` unread), not an Alpaca row without `input`.
+SWITCH = 0.05
+_CACHED_KEY_SETS = 1024
+
+
 def record_format(fmt: Format, value: Any) -> Format:
-    """The adapter to read one record of a file detected as ``fmt``: ``fmt`` itself,
-    or the format the record is written in when it lacks ``fmt``'s keys but has all
-    of another's (what `mixed-format` reports)."""
-    if not isinstance(value, Mapping) or fmt.matches(value) >= FIT:
+    """The adapter to read one record of a file detected as ``fmt``: ``fmt`` itself, or
+    the format the record is written in (what `mixed-format` reports): one whose keys
+    it has all of while it lacks ``fmt``'s, or one reading it clearly better.
+
+    The choice depends on the record's keys only, so it is made once per key set.
+    """
+    if not isinstance(value, Mapping):
         return fmt
-    return _fitting_format(value, fmt.name) or fmt
+    keys = frozenset(value)
+    if keys <= fmt.known_keys and fmt.fits(value):
+        return fmt  # the common case: nothing the file's format does not know
+    cache: dict[frozenset[Any], Format] = fmt.__dict__.setdefault("_record_formats", {})
+    found = cache.get(keys)
+    if found is None:
+        found = _other_format(dict.fromkeys(keys), fmt) or fmt
+        if len(cache) < _CACHED_KEY_SETS:
+            cache[keys] = found
+    return found
 
 
-def _fitting_format(value: Mapping[str, Any], exclude: str) -> Format | None:
-    """The best-scoring other format whose required keys ``value`` all has, or None."""
+def _other_format(probe: Mapping[str, Any], fmt: Format) -> Format | None:
+    """The best-scoring other format that fits ``probe`` (a record's keys), or None.
+
+    A format whose keys present are all also ``fmt``'s is no other format: the record
+    is one of ``fmt`` missing keys (a prompt without its completion is not
+    "prompt-only" data), which `missing-key` reports. When ``fmt`` fits too, the other
+    must read the record better by `SWITCH`.
+    """
     from sftprep.formats.base import FORMATS
 
+    floor = fmt.matches(probe) + SWITCH if fmt.fits(probe) else float("-inf")
     best: tuple[float, int, str] | None = None
     for name in FORMATS:
-        if name == exclude:
+        if name == fmt.name:
             continue
-        fmt = get_format(name)
-        score = fmt.matches(value)
-        if score >= FIT:
-            rank = (score, len(fmt.known_keys & set(value)), name)
-            if best is None or rank[:2] > best[:2]:
-                best = rank
+        other = get_format(name)
+        if not (other.known_keys & probe.keys()) - fmt.known_keys or not other.fits(probe):
+            continue
+        rank = (other.matches(probe), len(other.known_keys & probe.keys()), name)
+        if rank[0] >= floor and (best is None or rank[:2] > best[:2]):
+            best = rank
     return None if best is None else get_format(best[2])
 
 

@@ -194,7 +194,9 @@ def test_sweep_rows_and_recommendation() -> None:
 def test_to_dict_shape_and_inapplicable_sections() -> None:
     est = estimate([100, 200, 300])
     doc = est.to_dict()
-    assert list(doc) == ["tokens", "api", "gpu", "packing", "sweep", "memory", "assumptions"]
+    assert list(doc) == [
+        "problem", "tokens", "api", "gpu", "packing", "sweep", "memory", "assumptions"
+    ]  # fmt: skip
     assert set(doc["tokens"]) == {"total", "trainable", "trained_tokens"}
     assert doc["api"] is None and doc["gpu"] is None and doc["memory"] is None
     assert doc["packing"] is None  # needs max_seq_len and batch_size

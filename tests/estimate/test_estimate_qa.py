@@ -173,7 +173,9 @@ def test_cli_json_is_one_document_with_every_key(capsys: pytest.CaptureFixture[s
     code, out, _ = _cli(capsys, str(DRONE), *args, "--json")
     assert code == 0
     doc = json.loads(out)  # the whole of stdout
-    assert list(doc) == ["tokens", "api", "gpu", "packing", "sweep", "memory", "assumptions"]
+    assert list(doc) == [
+        "problem", "tokens", "api", "gpu", "packing", "sweep", "memory", "assumptions"
+    ]  # fmt: skip
     assert (
         doc["gpu"]["hours"] == doc["tokens"]["trained_tokens"] / doc["gpu"]["tokens_per_s"] / 3600
     )

@@ -23,7 +23,7 @@ def _rules(fmt: str, record: Any) -> list[tuple[str, str | None]]:
     ("fmt", "record", "expected"),
     [
         ("qa", {"question": "q"}, [("missing-key", "cot_answer")]),
-        ("qa", {"question": "q", "cot_answer": "a", "extra": 1}, [("unknown-key", "extra")]),
+        ("qa", {"question": "q", "cot_answer": "a", "extra": 1}, []),  # once per file: check
         ("qa", {"question": 3, "cot_answer": "a"}, [("wrong-type", "question")]),
         ("qa", ["not", "an", "object"], [("not-an-object", None)]),
         (
@@ -35,7 +35,7 @@ def _rules(fmt: str, record: Any) -> list[tuple[str, str | None]]:
         (
             "messages",
             {"messages": [{"role": "user", "content": "a", "metainfo": {}}, 7]},
-            [("unknown-key", "messages[0].metainfo"), ("wrong-type", "messages[1]")],
+            [("wrong-type", "messages[1]")],
         ),
         ("messages", {"messages": [{"content": "a"}]}, [("missing-key", "messages[0].role")]),
         (
@@ -57,8 +57,8 @@ def _rules(fmt: str, record: Any) -> list[tuple[str, str | None]]:
             "sharegpt",
             {"conversations": [], "tools": 3, "system": 1},
             [
-                ("wrong-type", "tools"),
                 ("wrong-type", "system"),
+                ("wrong-type", "tools"),
             ],
         ),
         (
@@ -86,7 +86,7 @@ def _rules(fmt: str, record: Any) -> list[tuple[str, str | None]]:
                 "prompt": [{"role": "user", "content": "q", "x": 1}],
                 "completion": [{"content": "a"}],
             },
-            [("unknown-key", "prompt[0].x"), ("missing-key", "completion[0].role")],
+            [("missing-key", "completion[0].role")],
         ),
         ("prompt-completion", {"prompt": 1, "completion": "a"}, [("wrong-type", "prompt")]),
         (

@@ -43,7 +43,15 @@ def test_rag_entry_drives_the_conversation(tmp_path: Path) -> None:
         conv.messages[1].content == "Documents:\nDoc one.\nMore.\nDoc two.\nQuestion: What is RAFT?"
     )
     assert conv.messages[2].content_field == "cot_answer"
-    assert check(None, config=config).findings == []
+    assert conv.leftovers == {"context.title": [["a"], ["b"]]}
+    # The documents' titles are not in the prompt: noted once, as metadata.
+    (note,) = check(None, config=config).findings
+    assert (note.rule, note.severity.value, note.message) == (
+        "untrained-fields",
+        "info",
+        "not trained (aidaptiv format's own keys): `context.title` (1 record, "
+        "metadata (short labels or ids))",
+    )
 
 
 def test_config_findings_name_the_key_and_line(tmp_path: Path) -> None:
@@ -210,7 +218,15 @@ def test_documented_entries_drive_each_strategy(tmp_path: Path) -> None:
     assert convs[2].metadata == {"image": "img/1.png"}
     report = check(None, config=tmp_path / "datasets.yaml")
     assert [f.records for f in report.files] == [1, 1, 1, 1]
-    assert report.findings == []
+    # Nothing wrong; what is not trained is noted once per file (the image is media).
+    found = [
+        (f.rule, f.severity.value, Path(f.location.path).name, f.field) for f in report.findings
+    ]
+    assert found == [
+        ("not-sft-data", "info", "corpus.jsonl", None),
+        ("unknown-key", "info", "corpus.jsonl", "source"),
+        ("untrained-fields", "info", "vqa.json", None),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,9 @@ from sftprep.pipeline import Sample, iter_samples, open_source
 LOC = Location("t.jsonl", 1, 0)
 INPUT_ONLY = {"input": "Translate to French: cat", "output": "chat"}
 QUERY = {"query": "What is 2+2?", "response": "4", "type": "GSM_Rephrased"}
+MISSING_COMPLETION = (
+    "required key `completion` (or `response`, `solution`, `output`, `answer`) is missing"
+)
 Found = list[tuple[str, int | None, int | None, str | None]]
 
 
@@ -56,7 +59,7 @@ def test_input_only_rows_are_detected_as_alpaca() -> None:
     assert (found.format, found.confidence) == ("alpaca", 1.0)
     assert found.explain() == (
         "detected format alpaca (100%): 3/3 sampled records have its keys, "
-        "3 with `input` but no `instruction`"
+        "3 with `input` but no `instruction`; next best prompt-completion (48%)"
     )
 
 
@@ -65,7 +68,7 @@ def test_query_response_rows_are_detected_as_prompt_completion() -> None:
     assert (found.format, round(found.confidence, 2)) == ("prompt-completion", 0.99)
     assert found.explain() == (
         "detected format prompt-completion (99%): 2/2 sampled records have its keys, "
-        "2 with `query` as the prompt; next best dolly (48%)"
+        "2 with `query` as the prompt, 2 with `response` as the completion; next best dolly (48%)"
     )
 
 
@@ -76,17 +79,18 @@ def test_query_response_rows_are_detected_as_prompt_completion() -> None:
         (
             [{"instruction": "i", "input": "", "output": "o"}] * 3 + [INPUT_ONLY],
             "4/4 sampled records have its keys, 1 with `input` but no `instruction`; "
-            "next best dolly (36%)",
+            "next best prompt-completion (47%)",
         ),
         (
             [{"prompt": "p", "response": "r"}],
-            "1/1 sampled records have its keys; next best dolly (49%)",
+            "1/1 sampled records have its keys, 1 with `response` as the completion; "
+            "next best prompt-only (50%)",
         ),
         # A query row without an answer does not fit, so it is not counted either.
         (
             [QUERY, {"query": "q"}],
-            "1/2 sampled records have its keys, 1 with `query` as the prompt; "
-            "next best dolly (24%)",
+            "1/2 sampled records have its keys, 1 with `query` as the prompt, "
+            "1 with `response` as the completion; next best dolly (24%)",
         ),
     ],
 )
@@ -152,18 +156,15 @@ def test_alpaca_input_only_fields_and_metadata() -> None:
         (INPUT_ONLY, []),
         (
             {"output": "o"},
-            [("missing-key", "instruction", "required key `instruction` or `input` is missing")],
+            [("missing-key", "instruction", "required key `instruction` (or `input`) is missing")],
         ),
         (
             {"input": "i"},
-            [("missing-key", "output", "required key `output` is missing")],
+            [("missing-key", "output", "required key `output` (or `response`) is missing")],
         ),
         (
-            {"input": 3, "output": "o", "tier": 1},
-            [
-                ("unknown-key", "tier", "key `tier` is not part of the alpaca format"),
-                ("wrong-type", "input", "`input` should be a string, got number"),
-            ],
+            {"input": 3, "output": "o", "tier": 1},  # `tier`: noted once per file by check
+            [("wrong-type", "input", "`input` should be a string, got number")],
         ),
     ],
 )
@@ -183,13 +184,13 @@ def test_alpaca_input_only_file_findings(tmp_path: Path) -> None:
     assert source.format.name == "alpaca"
     assert source.detection == (
         "detected format alpaca (94%): 4/5 sampled records have its keys, "
-        "4 with `input` but no `instruction`"
+        "4 with `input` but no `instruction`; next best prompt-completion (48%)"
     )
     assert _found(path) == [
         ("empty-text", 2, 1, "input"),
         ("missing-key", 3, 2, "instruction"),
         ("empty-text", 4, 3, "output"),
-        ("unknown-key", 5, 4, "tier"),
+        ("unknown-key", 5, 4, "tier"),  # once per file, where it is first seen
     ]
 
 
@@ -223,7 +224,10 @@ def test_alpaca_input_only_row_in_a_dolly_file_is_mixed(tmp_path: Path) -> None:
         for i in range(3)
     ]
     path = _jsonl(tmp_path / "d.jsonl", [*dolly, {"input": "Hi", "output": ""}])
-    assert _found(path) == [("mixed-format", 4, 3, "input"), ("empty-text", 4, 3, "output")]
+    assert _found(path, ignore=["untrained-fields"]) == [
+        ("mixed-format", 4, 3, "input"),
+        ("empty-text", 4, 3, "output"),
+    ]
 
 
 # -- prompt-completion: query + response ---------------------------------------------
@@ -250,22 +254,13 @@ def test_prompt_wins_over_query_which_stays_in_metadata() -> None:
 @pytest.mark.parametrize(
     ("record", "expected"),
     [
-        (
-            QUERY,
-            [("unknown-key", "type", "key `type` is not part of the prompt-completion format")],
-        ),
-        (
-            {"query": "q"},
-            [("missing-key", "response", "required key `completion` or `response` is missing")],
-        ),
+        (QUERY, []),
+        ({"query": "q"}, [("missing-key", "response", MISSING_COMPLETION)]),
         (
             {"response": "r"},
-            [("missing-key", "prompt", "required key `prompt` or `query` is missing")],
+            [("missing-key", "prompt", "required key `prompt` (or `query`, `problem`) is missing")],
         ),
-        (
-            {"prompt": "p"},
-            [("missing-key", "completion", "required key `completion` or `response` is missing")],
-        ),
+        ({"prompt": "p"}, [("missing-key", "completion", MISSING_COMPLETION)]),
         (
             {"query": 1, "response": "r"},
             [
@@ -290,16 +285,13 @@ def test_query_response_message_lists_keep_their_keys() -> None:
         "response": [{"role": "assistant", "content": "Yo"}],
     }
     fmt = get_format("prompt-completion")
-    assert [(f.rule, f.field) for f in fmt.validate(record, LOC)] == [("unknown-key", "query[0].x")]
+    assert list(fmt.validate(record, LOC)) == []
     conv = fmt.to_conversation(record, LOC)
-    assert [(m.role, m.field) for m in conv.messages] == [
-        ("user", "query[0]"),
-        ("assistant", "response[0]"),
+    assert [(m.role, m.field, m.extra) for m in conv.messages] == [
+        ("user", "query[0]", {"x": 1}),
+        ("assistant", "response[0]", {}),
     ]
-    assert fmt.from_conversation(conv) == {
-        "query": [{"role": "user", "content": "Hi"}],
-        "response": [{"role": "assistant", "content": "Yo"}],
-    }
+    assert fmt.from_conversation(conv) == record
 
 
 def test_query_response_file_findings(tmp_path: Path) -> None:
@@ -309,13 +301,14 @@ def test_query_response_file_findings(tmp_path: Path) -> None:
     assert source.format.name == "prompt-completion"
     assert source.detection == (
         "detected format prompt-completion (87%): 3/4 sampled records have its keys, "
-        "3 with `query` as the prompt; next best dolly (36%)"
+        "3 with `query` as the prompt, 3 with `response` as the completion; next best dolly (36%)"
     )
     assert _found(path) == [
-        ("unknown-key", 1, 0, "type"),
         ("empty-text", 2, 1, "query"),
         ("missing-key", 3, 2, "response"),
         ("empty-text", 4, 3, "response"),
+        ("mapped-names", 1, 0, None),  # `query`/`response` read as prompt/completion
+        ("unknown-key", 1, 0, "type"),
     ]
 
 
@@ -340,7 +333,7 @@ def test_query_row_in_a_messages_file_is_mixed(tmp_path: Path) -> None:
     ]
     rows.insert(3, {"query": "What is 2+2?", "response": ""})
     path = _jsonl(tmp_path / "m.jsonl", rows)
-    assert _found(path, ignore=["missing-system"]) == [
+    assert _found(path, ignore=["missing-system", "mapped-names"]) == [
         ("mixed-format", 4, 3, "query"),
         ("empty-text", 4, 3, "response"),
     ]
@@ -429,9 +422,10 @@ def test_check_json_query_response(tmp_path: Path, capsys: pytest.CaptureFixture
         {"path": str(path), "format": "prompt-completion", "records": 3, "valid_records": 1}
     ]
     assert [(f["rule"], f["line"], f["record"], f["field"]) for f in doc["findings"]] == [
-        ("unknown-key", 1, 0, "type"),
         ("empty-text", 2, 1, "query"),
         ("missing-key", 3, 2, "response"),
+        ("mapped-names", 1, 0, None),
+        ("unknown-key", 1, 0, "type"),
     ]
 
 
@@ -441,4 +435,6 @@ def test_check_json_clean_files_pass(tmp_path: Path, capsys: pytest.CaptureFixtu
         ("mm.jsonl", [{"query": "What is 2+2?", "response": "4"}]),
     ):
         code, doc = _check_json(capsys, _jsonl(tmp_path / name, rows))
-        assert (code, doc["findings"]) == (0, []), name
+        # nothing wrong; reading `query`/`response` as prompt/completion is said once
+        notes = [(f["rule"], f["severity"]) for f in doc["findings"]]
+        assert (code, notes) == (0, [("mapped-names", "info")] if name == "mm.jsonl" else []), name

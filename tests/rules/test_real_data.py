@@ -131,8 +131,11 @@ def _dup_prompts(
     name: str, prompt: Callable[[Any], str], field: Callable[[Any], str]
 ) -> Callable[[], list[tuple[int, str | None]]]:
     def compute() -> list[tuple[int, str | None]]:
+        # A record that is an exact copy of an earlier one is `duplicate`'s, not repeated here.
         rs = records(name)
-        return [(i, field(rs[i])) for i in later_copies([norm(prompt(r)) for r in rs])]
+        exact = set(later_copies([canonical(r) for r in rs]))
+        repeats = later_copies([norm(prompt(r)) for r in rs])
+        return [(i, field(rs[i])) for i in repeats if i not in exact]
 
     return compute
 
@@ -175,11 +178,22 @@ def commented(text: str) -> bool:
 
 
 def _commentary(
-    name: str, answers: Callable[[Any], list[tuple[str, str]]]
+    name: str,
+    answers: Callable[[Any], list[tuple[str, str]]],
+    *,
+    not_commentary: tuple[int, ...] = (),
+    also: tuple[tuple[int, str], ...] = (),
 ) -> Callable[[], list[tuple[int, str | None]]]:
+    """Answers holding a commentary phrase, less the records the rule reads against their
+    prompt and finds legitimate (``not_commentary``: a tip, a policy, a clarifying question,
+    an excuse the user asked for, an identity answer), plus refusals no phrase here names
+    (``also``); tests/rules/test_precision_real.py pins each of them."""
+
     def compute() -> list[tuple[int, str | None]]:
         rs = records(name)
-        return [(i, f) for i, r in enumerate(rs) for f, text in answers(r) if commented(text)]
+        phrased = [(i, f) for i, r in enumerate(rs) for f, text in answers(r) if commented(text)]
+        kept = [(i, f) for i, f in phrased if i not in not_commentary]
+        return sorted([*kept, *also])
 
     return compute
 
@@ -256,14 +270,14 @@ FACTS = [
         _dup_prompts(
             ALPACA_DEMO, lambda r: r["instruction"] + "\n" + r["input"], lambda r: "instruction"
         ),
-        note="the 14 exact duplicates are the only repeated prompts",
+        note="the 14 exact duplicates are the only repeated prompts: `duplicate` has them",
     ),
     Fact(GLAIVE, "duplicate", _dups(GLAIVE), sources_count=35),
     Fact(
         GLAIVE,
         "duplicate-prompt",
         _dup_prompts(GLAIVE, _first_turn, lambda r: "conversations[0].value"),
-        sources_count=99,
+        note="SOURCES counts 99 repeated first prompts; 35 of them are exact duplicates",
     ),
     Fact(GLAIVE, "missing-system", _every(GLAIVE, "conversations")),
     Fact(
@@ -290,7 +304,7 @@ FACTS = [
         note=(
             "SOURCES counts 271 distinct prompts (1529 repeats) comparing exactly; the rule"
             " ignores case, which merges 53 more ('59th Super Bowl' vs '59th super bowl'):"
-            " 218 distinct, 1582 repeats"
+            " 218 distinct, 1582 repeats, of which 437 exact copies are `duplicate`'s: 1145"
         ),
     ),
     Fact(
@@ -309,33 +323,57 @@ FACTS = [
     Fact(
         ZENA,
         "model-commentary",
-        _commentary(ZENA, lambda r: [("output", r["output"])]),
+        _commentary(ZENA, lambda r: [("output", r["output"])], not_commentary=(269,)),
         note="SOURCES counts 59 outputs with 'Note: ...'; '(Note that ...)', 'Please note' "
-        "and '**Note:**' appendices make 69",
+        "and '**Note:**' appendices make 69, less #269: a note under a meal-plan heading",
     ),
     Fact(
         ALPACA_DEMO,
         "model-commentary",
-        _commentary(ALPACA_DEMO, lambda r: [("output", r["output"])]),
+        _commentary(
+            ALPACA_DEMO,
+            lambda r: [("output", r["output"])],
+            not_commentary=(65, 109, 276, 780, 930, 995),  # tips, an asked-for excuse...
+        ),
     ),
-    Fact(FASTCHAT, "model-commentary", _commentary(FASTCHAT, _sharegpt_answers)),
-    Fact(GLAIVE, "model-commentary", _commentary(GLAIVE, _sharegpt_answers)),
-    Fact(REASON_TOOLS, "model-commentary", _commentary(REASON_TOOLS, _parts_answers)),
+    Fact(
+        FASTCHAT,
+        "model-commentary",
+        _commentary(FASTCHAT, _sharegpt_answers, not_commentary=tuple(range(500))),
+        note="the 24 'As a language model, I go by Vicuna' answer 'Who are you?'",
+    ),
+    Fact(
+        GLAIVE,
+        "model-commentary",
+        _commentary(
+            GLAIVE,
+            _sharegpt_answers,
+            also=tuple(
+                (i, "conversations[1].value") for i in (55, 60, 108, 125, 135, 141, 266, 278)
+            ),  # "I'm sorry, but I don't have the capability to book flights"
+        ),
+    ),
+    Fact(
+        REASON_TOOLS,
+        "model-commentary",
+        _commentary(REASON_TOOLS, _parts_answers, not_commentary=(33, 48)),
+    ),
     Fact(HHRLHF, "model-commentary", _commentary(HHRLHF, lambda r: [("response", r["response"])])),
 ]
 
 # Differences from SOURCES.md that the counts above encode.
 COUNTS = {
     (FASTCHAT, "duplicate-prompt"): 448,
-    (WWDC, "duplicate-prompt"): 1582,
-    (ALPACA_DEMO, "duplicate-prompt"): 14,
+    (WWDC, "duplicate-prompt"): 1145,
+    (ALPACA_DEMO, "duplicate-prompt"): 0,
+    (GLAIVE, "duplicate-prompt"): 64,
     (REASON_TOOLS, "duplicate-prompt"): 3,
     (RAFT_PR918, "untrimmed-whitespace"): 30,
-    (ZENA, "model-commentary"): 69,
-    (ALPACA_DEMO, "model-commentary"): 30,
-    (FASTCHAT, "model-commentary"): 24,
-    (GLAIVE, "model-commentary"): 36,
-    (REASON_TOOLS, "model-commentary"): 2,
+    (ZENA, "model-commentary"): 68,
+    (ALPACA_DEMO, "model-commentary"): 24,
+    (FASTCHAT, "model-commentary"): 0,
+    (GLAIVE, "model-commentary"): 44,
+    (REASON_TOOLS, "model-commentary"): 0,
     (HHRLHF, "model-commentary"): 3,
 }
 

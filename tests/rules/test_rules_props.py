@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rulekit import chat, family_record_rules, single
 
-from sftprep.rules.base import MAX_EXCERPT, get_rule
+from sftprep.rules.base import MAX_EXCERPT, get_rule, run_rules
 
 RECORD_RULES = family_record_rules()
 texts = st.text(
@@ -26,22 +26,19 @@ def test_rules_never_crash_and_excerpts_stay_short(prompt: str, answer: str, rol
         ),
     ]
     for rule_id in RECORD_RULES:
-        rule = get_rule(rule_id)()
-        for ctx in contexts:
-            for finding in rule.check(ctx):
-                assert finding.rule == rule_id
-                assert len(finding.excerpt) <= MAX_EXCERPT
+        for finding in run_rules([get_rule(rule_id)()], contexts):
+            assert finding.rule == rule_id
+            assert len(finding.excerpt) <= MAX_EXCERPT
 
 
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=30), st.randoms())
 def test_duplicate_count_is_records_minus_distinct(values: list[str], rnd: random.Random) -> None:
-    rule = get_rule("duplicate")()
-    found = 0
+    contexts = []
     for i, value in enumerate(values):
         record = {"instruction": value, "output": "x"}
         if rnd.random() < 0.5:  # key order must not matter
             record = dict(reversed(record.items()))
-        ctx = single(record, "instruction", "output", format="alpaca", line=i + 1)
-        found += len(list(rule.check(ctx)))
-    assert found == len(values) - len(set(values))
+        contexts.append(single(record, "instruction", "output", format="alpaca", line=i + 1))
+    found = run_rules([get_rule("duplicate")()], contexts)
+    assert len(found) == len(values) - len(set(values))

@@ -8,7 +8,7 @@ import pytest
 from rulekit import chat, family_record_rules, single
 
 from sftprep.findings import Finding, Severity
-from sftprep.rules.base import RecordContext, get_rule
+from sftprep.rules.base import RecordContext, get_rule, run_rules
 
 U = {"role": "user", "content": "What is 2+2?"}
 A = {"role": "assistant", "content": "4"}
@@ -36,9 +36,7 @@ def alpaca(**record: Any) -> RecordContext:
 
 
 def run(rule_id: str, *contexts: RecordContext) -> list[Finding]:
-    rule = get_rule(rule_id)()
-    found = [f for ctx in contexts for f in rule.check(ctx)]
-    return found + list(rule.finish())
+    return run_rules([get_rule(rule_id)()], contexts)
 
 
 CALL_WEATHER = {"role": "assistant", "content": None, "tool_calls": [call("get_weather")]}
@@ -316,11 +314,9 @@ def test_empty_system_is_a_warning() -> None:
 
 
 def test_duplicate_points_at_first_copy() -> None:
-    rule = get_rule("duplicate")()
     first = chat({"messages": [U, A]}, line=3)
     again = chat({"messages": [dict(A), dict(U)][::-1]}, line=9)  # same JSON, new dicts
-    assert list(rule.check(first)) == []
-    (finding,) = rule.check(again)
+    (finding,) = run("duplicate", first, again)
     assert finding.message == "exact duplicate of record 2 (line 3)"
     assert finding.location.line == 9
 

@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ from sftprep.pipeline import Sample, iter_samples, open_sources
 from sftprep.rules.base import RecordContext
 
 LOSSY = "lossy-conversion"
+NOT_SFT_TARGET = "not-sft-target"  # a KTO undesirable completion: no SFT target
 
 
 @dataclass
@@ -50,6 +52,8 @@ class ConvertSummary:
     rejected: int = 0
     rejected_by_rule: dict[str, int] = field(default_factory=dict)
     removed_keys: Counter[str] = field(default_factory=Counter)
+    # Keys holding text the output format does not train, carried as extra keys.
+    untrained_text: Counter[str] = field(default_factory=Counter)
     rejects_path: str | None = None
     companion_files: list[str] = field(default_factory=list)
 
@@ -65,6 +69,7 @@ class ConvertSummary:
             "rejected": self.rejected,
             "rejected_by_rule": self.rejected_by_rule,
             "removed_keys": dict(self.removed_keys),
+            "untrained_text": dict(self.untrained_text),
             "rejects_path": self.rejects_path,
             "companion_files": self.companion_files,
         }
@@ -100,11 +105,15 @@ def convert(
     config: str | Path | None = None,
     rejects: str | Path | None = None,
     target: str | None = None,
+    keep_undesirable: bool = False,
 ) -> ConvertSummary:
     """Convert ``path`` into ``out`` (type from its extension); returns the counts.
 
     ``to`` is the output format (default: the target's shape). Rejected records go to
     ``rejects`` (default ``<out stem>.rejects.jsonl``, written only when needed).
+    Preference data becomes SFT data only through its desirable answers: a KTO
+    completion labelled false is rejected unless ``keep_undesirable``, and DPO's
+    rejected answers are removed (and counted).
     """
     from sftprep.targets import get_target
 
@@ -128,7 +137,9 @@ def convert(
     from sftprep.io.write import write_records
 
     with Rejects() as spool, os_errors_as_usage(out):
-        records = _convert_records(path, format, config, out_format, profile, spool, summary)
+        records = _convert_records(
+            path, format, config, out_format, profile, spool, summary, keep_undesirable
+        )
         write_records(out, records)
         summary.rejected = spool.count
         summary.rejected_by_rule = dict(spool.by_rule)
@@ -160,6 +171,7 @@ def _convert_records(
     profile: Any,
     spool: Rejects,
     summary: ConvertSummary,
+    keep_undesirable: bool = False,
 ) -> Iterator[Any]:
     for source in open_sources(path, format=format, config=config):
         summary.source_format = source.format.name
@@ -175,7 +187,9 @@ def _convert_records(
                         )
                     continue
                 summary.records_in += 1
-                record = convert_sample(item, source.format, out_format, profile, spool, summary)
+                record = convert_sample(
+                    item, source.format, out_format, profile, spool, summary, keep_undesirable
+                )
                 if record is not None:
                     summary.records_out += 1
                     yield record
@@ -190,6 +204,7 @@ def convert_sample(
     profile: Any,
     spool: Rejects,
     summary: ConvertSummary | None = None,
+    keep_undesirable: bool = False,
 ) -> dict[str, Any] | None:
     """One record in ``out_format`` (and fit for ``profile``), or None after rejecting it."""
     problems = errors(sample.findings)
@@ -197,6 +212,16 @@ def convert_sample(
         spool.add_findings(sample.raw, sample.location, problems)
         return None
     conversation = sample.conversation
+    adapter = sample.adapter or source_format
+    becomes_sft = adapter.kind != "sft" and (out_format.kind == "sft" or profile is not None)
+    if becomes_sft:
+        reason = None if keep_undesirable else adapter.sft_target_error(conversation)
+        if reason is not None:
+            spool.add(sample.raw, sample.location, [NOT_SFT_TARGET], [reason])
+            return None
+        conversation = _without(conversation, adapter.untrained, summary)
+    if summary is not None:
+        _count_untrained_text(conversation, out_format, summary)
     try:
         if profile is not None:
             conversation = profile.adapt(conversation)
@@ -223,6 +248,34 @@ def convert_sample(
         summary.removed_keys.update(removed)
     profile.accept(record)
     return record
+
+
+def _without(
+    conversation: Conversation, keys: frozenset[str], summary: ConvertSummary | None
+) -> Conversation:
+    """``conversation`` without the metadata ``keys`` (DPO's rejected answers), counted."""
+    removed = [k for k in keys if k in conversation.metadata]
+    if not removed:
+        return conversation
+    if summary is not None:
+        summary.removed_keys.update(removed)
+    metadata = {k: v for k, v in conversation.metadata.items() if k not in keys}
+    return dataclasses.replace(conversation, metadata=metadata)
+
+
+def _count_untrained_text(
+    conversation: Conversation, out_format: Format, summary: ConvertSummary
+) -> None:
+    """Count metadata keys holding text that is not trained: the output carries them as
+    extra keys that its trainer will not read either, and the summary says so."""
+    from sftprep.rules.coverage import tally
+
+    haystack: list[str] = []
+    for key, value in conversation.metadata.items():
+        if key in out_format.known_keys:
+            continue
+        if tally(value, conversation.location, haystack, conversation).lost:
+            summary.untrained_text[key] += 1
 
 
 def write_as(conversation: Conversation, fmt: Format) -> dict[str, Any]:

@@ -18,26 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sftprep.formats.aliases import canonical_role
+
 Repair = Callable[[Any, str], tuple[Any, bool]]
 
-# Role spellings seen in the wild, per message vocabulary. Keys are case-folded.
-# Assistant spellings: ShareGPT scrapes (chatgpt, bing, bard), chat exports and templates.
-ASSISTANT_NAMES = ("assistant", "gpt", "bot", "model", "chatbot", "chatgpt", "bing", "bard", "ai")
-USER_NAMES = ("user", "human", "prompter", "usr")
-OPENAI_ROLES = {
-    "system": "system",
-    **dict.fromkeys(USER_NAMES, "user"),
-    **dict.fromkeys(ASSISTANT_NAMES, "assistant"),
-    "tool": "tool",
-}
-SHAREGPT_ROLES = {
-    "system": "system",
-    **dict.fromkeys(USER_NAMES, "human"),
-    **dict.fromkeys(ASSISTANT_NAMES, "gpt"),
-    "function_call": "function_call",
-    "observation": "observation",
-    "tool": "tool",
-}
+# The canonical role of each spelling comes from the one alias table readers use;
+# ShareGPT files get ShareGPT's own names back.
+SHAREGPT_NAMES = {"user": "human", "assistant": "gpt", "system": "system", "tool": "observation"}
+SHAREGPT_KEPT = frozenset({"function_call", "observation", "tool", "human", "gpt", "system"})
 _LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\r?\n)+")
 
 
@@ -94,11 +82,21 @@ def repair_encoding(record: Any, format: str) -> tuple[Any, bool]:
     return fixed, fixed != record
 
 
+def canonical_name(value: str, format: str) -> str | None:
+    """The name ``value`` should be written as in ``format`` (None: unknown spelling)."""
+    if format == "sharegpt" and value.strip().casefold() in SHAREGPT_KEPT:
+        return value.strip().casefold()
+    role = canonical_role(value)
+    if role is None:
+        return None
+    return SHAREGPT_NAMES[role] if format == "sharegpt" else role
+
+
 def normalise_roles(record: Any, format: str) -> tuple[Any, bool]:
-    """Map role spellings ("Human", "GPT", "bot") to the format's own vocabulary."""
+    """Map role spellings ("Human", "Chatbot", "model") to the format's own vocabulary,
+    through the alias table readers use (`sftprep.formats.aliases`)."""
     if not isinstance(record, dict):
         return record, False
-    vocabulary = SHAREGPT_ROLES if format == "sharegpt" else OPENAI_ROLES
     changed = False
     fixed = dict(record)
     for list_key in ("messages", "conversations"):
@@ -112,7 +110,7 @@ def normalise_roles(record: Any, format: str) -> tuple[Any, bool]:
                 for role_key in ("role", "from"):
                     value = turn.get(role_key)
                     if isinstance(value, str):
-                        canonical = vocabulary.get(value.strip().casefold())
+                        canonical = canonical_name(value, format)
                         if canonical is not None and canonical != value:
                             turn[role_key] = canonical
                             changed = True

@@ -29,6 +29,11 @@ def add_parser(subparsers: Any) -> None:
         help="where rejected records go (default: OUT's name + .rejects.jsonl, only if any)",
     )
     p.add_argument("--target", choices=list_targets(), help="platform profile to convert for")
+    p.add_argument(
+        "--keep-undesirable",
+        action="store_true",
+        help="also write KTO completions labelled undesirable (label false) as SFT targets",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(run=run)
 
@@ -47,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         config=args.config,
         rejects=args.rejects,
         target=args.target,
+        keep_undesirable=args.keep_undesirable,
     )
     if args.json:
         sys.stdout.write(json.dumps(summary.to_dict(), ensure_ascii=False) + "\n")
@@ -70,7 +76,14 @@ def run(args: argparse.Namespace) -> int:
         console.print(table)
     if summary.removed_keys:
         keys = ", ".join(f"{k} ({n})" for k, n in summary.removed_keys.most_common())
-        console.print(f"removed keys {summary.target} does not accept: {keys}")
+        why = f"{summary.target} does not accept" if summary.target else "not SFT targets"
+        console.print(f"removed keys ({why}): {keys}")
+    if summary.untrained_text:
+        keys = ", ".join(f"`{k}` ({n})" for k, n in summary.untrained_text.most_common())
+        console.print(
+            f"[yellow]kept as extra keys, holding text that is not trained:[/] {keys}; "
+            "map them into the conversation (--map) or drop them"
+        )
     for path in summary.companion_files:
         console.print(f"wrote [cyan]{path}[/]")
     return 0

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     counted = f"tokens counted with {tokenizer} over {len(lengths):,} records{note}"
     result.assumptions.insert(0, counted)
     _print(result, as_json=args.json)
-    return 0
+    return 1 if result.problem else 0
 
 
 def count_lengths(

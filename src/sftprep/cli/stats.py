@@ -131,6 +131,8 @@ def print_stats(
     from rich.table import Table
 
     console = Console()
+    for problem in doc.get("problems") or []:
+        console.print(problem, style="bold red", highlight=False)
     tok = doc["tokenizer"]
     compare = doc.get("compare")
     console.print(

@@ -24,6 +24,11 @@ from sftprep.estimate.gputime import gpu_time
 from sftprep.estimate.prices import PRICES, Price, default_epochs
 from sftprep.estimate.throughput import METHODS
 
+NO_TRAINABLE = (
+    "no trainable tokens in {n:,} records: training would learn nothing, so no cost, "
+    "time or max_seq_len is estimated (are there assistant answers? is this RL prompt data?)"
+)
+
 
 @dataclass
 class Estimate:
@@ -37,9 +42,11 @@ class Estimate:
     memory: dict[str, Any] | None = None
     assumptions: list[str] = field(default_factory=list)
     recommended_max_seq_len: int | None = None
+    problem: str | None = None  # why no cost, time or recommendation is given
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "problem": self.problem,
             "tokens": self.tokens,
             "api": self.api,
             "gpu": self.gpu,
@@ -83,6 +90,9 @@ def estimate(
     ``model`` names a hosted model when ``provider`` is given or the model is in the
     price table, else a local model (a known name or a parameter count like ``8B``).
     ``max_tokens`` is accepted as another name for ``max_seq_len``.
+
+    Records without a single trainable token between them teach nothing: then no
+    cost, time or recommendation is given, and ``problem`` says why.
     """
     lengths, train = _counts(lengths, trainable)
     seq = max_seq_len if max_seq_len is not None else max_tokens
@@ -93,6 +103,9 @@ def estimate(
     n_epochs = _epochs(epochs, len(lengths), notes)
     is_api = provider is not None or (model is not None and model in table)
     est = Estimate(tokens=_tokens(lengths, train, seq, n_epochs, notes, is_api), assumptions=notes)
+    if lengths and trainable is not None and not any(train):
+        est.problem = NO_TRAINABLE.format(n=len(lengths))
+        return est
     if is_api:
         est.api = api_cost(
             lengths, provider=provider or _provider_of(model, table), model=model,

@@ -47,6 +47,29 @@ def renderable(doc: Mapping[str, Any]) -> Any:
     return Group(*parts)
 
 
+def _problem(doc: Mapping[str, Any]) -> list[Any]:
+    from rich.text import Text
+
+    problem = doc.get("problem")
+    return [Text(problem, style="bold red")] if problem else []
+
+
+def _nothing_priced(doc: Mapping[str, Any]) -> list[Any]:
+    """Without a model, say what to pass instead of a table of dashes."""
+    from rich.text import Text
+
+    if doc.get("problem") or doc.get("api") or doc.get("gpu"):
+        return []
+    return [
+        Text(
+            "no cost or time: pass a hosted model (--model gpt-4o-mini-2024-07-18) for the API "
+            "cost, or a local model and GPU (--model llama-3.1-8b --gpu h100) for the training "
+            "time; `sftprep estimate --help` lists the options",
+            style="yellow",
+        )
+    ]
+
+
 def _tokens(doc: Mapping[str, Any]) -> list[Any]:
     from rich.text import Text
 
@@ -81,7 +104,8 @@ def _gpu(doc: Mapping[str, Any]) -> list[Any]:
     where = f"{gpu['gpus']} x {gpu['gpu']}" if gpu["gpu"] else f"{gpu['gpus']} GPU(s)"
     line = (
         f"[bold]{gpu['model'] or 'model'} {gpu['method']}[/] on {where}: "
-        f"{gpu['tokens_per_s']:,.0f} tokens/s -> [bold green]{_hours(gpu['hours'])}[/]"
+        f"{gpu['tokens_per_s']:,.0f} tokens/s -> [bold green]{hours_text(gpu['hours'])} h[/]"
+        f" ({_hours(gpu['hours'])})"
     )
     source = Text(f"  throughput: {gpu['throughput_source']}", style="dim")
     return [Text.from_markup(line), source]
@@ -104,17 +128,23 @@ def _sweep(doc: Mapping[str, Any]) -> list[Any]:
     rows = doc.get("sweep")
     if not rows:
         return []
-    cols = ("max_seq_len", "records kept", "trainable lost", "padding waste", "hours")
+    # Columns only where some row has a value: no column of dashes.
+    waste = any(row["padding_waste"] is not None for row in rows)
+    hours = any(row["hours"] is not None for row in rows)
+    cols: tuple[str, ...] = ("max_seq_len", "records kept", "trainable lost")
+    cols += ("padding waste",) * waste + ("hours",) * hours
     table = _table("truncation sweep (* recommended)", cols)
     for row in rows:
-        table.add_row(
+        cells = [
             row["label"] + (" *" if row.get("recommended") else ""),
             f"{row['records_kept']:,} ({row['records_kept_share']:.1%})",
             f"{row['trainable_lost']:,} ({row['trainable_lost_share']:.1%})",
-            "-" if row["padding_waste"] is None else f"{row['padding_waste']:,}",
-            "-" if row["hours"] is None else _hours(row["hours"]),
-            style="bold" if row.get("recommended") else None,
-        )
+        ]
+        if waste:
+            cells.append("-" if row["padding_waste"] is None else f"{row['padding_waste']:,}")
+        if hours:
+            cells.append("-" if row["hours"] is None else hours_text(row["hours"]))
+        table.add_row(*cells, style="bold" if row.get("recommended") else None)
     return [table]
 
 
@@ -153,7 +183,9 @@ def _assumptions(doc: Mapping[str, Any]) -> list[Any]:
 
 
 _SECTIONS: tuple[Callable[[Mapping[str, Any]], list[Any]], ...] = (
+    _problem,
     _tokens,
+    _nothing_priced,
     _api,
     _gpu,
     _packing,
@@ -186,6 +218,13 @@ def estimate_html(doc: Mapping[str, Any]) -> str:
             continue
         items.append(f"<li><b>{html.escape(key)}</b>: {html.escape(str(value))}</li>")
     return f'<ul class="sftprep-estimate">{"".join(items)}</ul>'
+
+
+def hours_text(hours: float) -> str:
+    """Hours as a number, 3 significant digits below 100: ``0.0135``, ``2.5``, ``1,234``."""
+    if hours >= 100:
+        return f"{hours:,.0f}"
+    return f"{hours:.3g}"
 
 
 def _hours(hours: float) -> str:

@@ -4,9 +4,12 @@ from sftprep.formats import (  # noqa: F401  (each import registers a format)
     alpaca,
     dolly,
     messages,
+    preference,
     prompt_completion,
+    prompts,
     qa,
     sharegpt,
+    tasks,
     text,
 )
 from sftprep.formats.base import FORMATS, Format, get_format, list_formats, register_format

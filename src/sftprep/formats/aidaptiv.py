@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -103,11 +104,22 @@ class AidaptivFormat(Format):
         turns = zip(e.question_keys, e.answer_keys, strict=False)
         return tuple(dict.fromkeys(key for turn in turns for key in turn))
 
+    def read_paths(self) -> tuple[str, ...]:
+        """The record paths this entry reads text from (text, and the documents of rag)."""
+        rag = (self.entry.rag_key,) if self.entry.rag_key else ()
+        return (*self.text_paths(), *rag)
+
+    @cached_property
+    def known_keys(self) -> frozenset[str]:
+        e = self.entry
+        named = (*self.read_paths(), e.image_key or "", e.label_key or "")
+        return frozenset(p.split(".")[0] for p in named if p)
+
     def matches(self, record: Any) -> float:
         return 1.0 if isinstance(record, Mapping) else 0.0
 
     def validate(self, record: Any, location: Location) -> Iterator[Finding]:
-        # Keys the config does not name are simply not trained on: no unknown-key here.
+        # Keys the config does not name are not trained on: `unknown-key` notes them per file.
         if not isinstance(record, Mapping):
             kind = json_kind(record)
             yield make_finding("not-an-object", f"record is a JSON {kind}, not an object", location)
@@ -134,10 +146,14 @@ class AidaptivFormat(Format):
             prompt = None if question is None else render(e.user_prompt, question, rag)
             messages.append(Message("user", prompt, content_field=q_key))
             messages.append(Message("assistant", answer, content_field=a_key))
-        used = set(self.text_paths())
-        metadata = {k: v for k, v in record.items() if k not in used}
+        metadata, leftovers = unread_parts(record, self.read_paths())
         return Conversation(
-            tuple(messages), location=location, format=self.name, fields=fields, metadata=metadata
+            tuple(messages),
+            location=location,
+            format=self.name,
+            fields=fields,
+            metadata=metadata,
+            leftovers=leftovers,
         )
 
 
@@ -149,6 +165,7 @@ class AidaptivPretrainFormat(AidaptivFormat):
 
     name = "text"
     description = "pretraining text driven by an aiDAPTIV+ dataset YAML"
+    kind = "pretraining"
 
     def text_paths(self) -> tuple[str, ...]:
         return (self.entry.text_key,)
@@ -157,11 +174,45 @@ class AidaptivPretrainFormat(AidaptivFormat):
         key = self.entry.text_key
         text = _text(get_path(record, key))
         message = Message("assistant", text, content_field=key)
-        metadata = {k: v for k, v in record.items() if k != key}
+        metadata, leftovers = unread_parts(record, (key,))
         fields = {key: text} if text is not None else {}
         return Conversation(
-            (message,), location=location, format=self.name, fields=fields, metadata=metadata
+            (message,),
+            location=location,
+            format=self.name,
+            fields=fields,
+            metadata=metadata,
+            leftovers=leftovers,
         )
+
+
+def unread_parts(
+    record: Mapping[str, Any], paths: Sequence[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(metadata, leftovers)``: the top-level keys no dotted path in ``paths`` starts at,
+    and the siblings of every nested step of a path (``context.title`` beside a
+    ``context.sentences`` read for rag), so nothing the entry does not read goes unseen.
+
+    >>> unread_parts({"q": "?", "ctx": {"sentences": [], "title": []}, "id": 1},
+    ...              ["q", "ctx.sentences"])
+    ({'id': 1}, {'ctx.title': []})
+    """
+    roots = {p.split(".")[0] for p in paths}
+    metadata = {k: v for k, v in record.items() if k not in roots}
+    leftovers: dict[str, Any] = {}
+    for path in paths:
+        parts = path.split(".")
+        node: Any = record
+        for depth in range(len(parts) - 1):
+            node = node.get(parts[depth]) if isinstance(node, Mapping) else None
+            if not isinstance(node, Mapping):
+                break
+            prefix = ".".join(parts[: depth + 1])
+            for key, value in node.items():
+                sub = f"{prefix}.{key}"
+                if not any(p == sub or p.startswith(sub + ".") for p in paths):
+                    leftovers[sub] = value
+    return metadata, leftovers
 
 
 def render(template: str, question: str, rag: str) -> str:

@@ -1,11 +1,12 @@
-"""`alpaca`: ``instruction`` and/or ``input`` -> ``output``.
+"""`alpaca`: ``instruction`` and/or ``input`` -> ``output`` (or ``response``).
 
 Optional ``system`` and ``history`` (a list of ``[user, assistant]`` pairs before
 the final turn, as LLaMA-Factory uses it). The user turn is the instruction,
 followed by a blank line and the input when the input is not empty. Rows with
 only ``input`` + ``output`` are common too: Alpaca's template with an empty
 instruction, and LLaMA-Factory maps columns by name, so trainers prompt with the
-input alone; such a row's user turn is the input, at ``input``.
+input alone; such a row's user turn is the input, at ``input``. GPTeacher and
+others name the answer ``response``: read as the output (and written back so).
 
 >>> conv = AlpacaFormat().to_conversation(
 ...     {"instruction": "Add", "input": "2+2", "output": "4"}, Location("a.json"))
@@ -24,11 +25,13 @@ from typing import Any
 from sftprep.errors import LossyConversionError
 from sftprep.findings import Finding
 from sftprep.formats._common import as_text, check_text_keys, with_metadata
+from sftprep.formats.aliases import first_key, key_note
 from sftprep.formats.base import Format, register_format
 from sftprep.model import Conversation, Location, Message
 from sftprep.rules.base import make_finding
 
-TEXT_KEYS = ("instruction", "input", "output", "system")
+OUTPUT_KEYS = ("output", "response")
+TEXT_KEYS = ("instruction", "input", *OUTPUT_KEYS)
 
 
 def join_prompt(instruction: str | None, extra: str | None) -> str | None:
@@ -43,16 +46,23 @@ class AlpacaFormat(Format):
     name = "alpaca"
     description = "instruction + input -> output (Stanford Alpaca, LLaMA-Factory)"
     # ``output`` and at least one of ``instruction`` / ``input`` (see the module doc).
-    required = (("instruction", "input"), ("output",))
-    optional = frozenset({"system", "history"})
+    required = (("instruction", "input"), OUTPUT_KEYS)
+    optional = frozenset({"history"})
 
     def matches(self, record: Any) -> float:
         score = super().matches(record)
-        return score + 0.05 if score > 0 and "input" in record else score
+        if score <= 0:
+            return score
+        # `input` is Alpaca's own key; an answer under `response` is read through an alias,
+        # so a format naming it so natively (dolly) wins a tie
+        alias = "response" in record and "output" not in record
+        return score + 0.05 * ("input" in record) - 0.001 * alias
 
     def key_notes(self, records: Sequence[Mapping[str, Any]]) -> list[str]:
         only_input = sum(1 for r in records if "input" in r and "instruction" not in r)
-        return [f"{only_input} with `input` but no `instruction`"] if only_input else []
+        response = sum(1 for r in records if "output" not in r and "response" in r)
+        notes = [f"{only_input} with `input` but no `instruction`"] if only_input else []
+        return notes + ([f"{response} with `response` as the output"] if response else [])
 
     def validate(self, record: Any, location: Location) -> Iterator[Finding]:
         yield from super().validate(record, location)
@@ -69,25 +79,39 @@ class AlpacaFormat(Format):
             )
 
     def to_conversation(self, record: Mapping[str, Any], location: Location) -> Conversation:
-        messages: list[Message] = []
-        if as_text(record.get("system")):
-            messages.append(Message("system", record["system"], content_field="system"))
+        notes: list[str] = []
+        system = self.system_turns(record, notes)
+        messages: list[Message] = list(system)
         history = record.get("history")
         turns: list[Any] = history if isinstance(history, list) and _valid_history(history) else []
         for i, turn in enumerate(turns):
             messages.append(Message("user", turn[0], content_field=f"history[{i}][0]"))
             messages.append(Message("assistant", turn[1], content_field=f"history[{i}][1]"))
         messages.append(_user_turn(record))
-        messages.append(Message("assistant", as_text(record.get("output")), content_field="output"))
-        fields = {k: record[k] for k in TEXT_KEYS if isinstance(record.get(k), str)}
-        metadata = {k: v for k, v in record.items() if k not in self.known_keys}
+        output = first_key(record, OUTPUT_KEYS)
+        note = key_note(output, "output", "the answer")
+        if note is not None:
+            notes.append(note)
+        messages.append(Message("assistant", as_text(record.get(output)), content_field=output))
+        read = {"instruction", "input", "history", output, *(m.content_field for m in system)}
+        fields = {
+            k: record[k]
+            for k in (*TEXT_KEYS, *read)
+            if k in read and isinstance(record.get(k), str)
+        }
+        metadata = {k: v for k, v in record.items() if k not in read}
         return Conversation(
-            tuple(messages), location=location, format=self.name, fields=fields, metadata=metadata
+            tuple(messages),
+            location=location,
+            format=self.name,
+            fields=fields,
+            metadata=metadata,
+            notes=tuple(notes),
         )
 
     def from_conversation(self, conversation: Conversation) -> dict[str, Any]:
-        messages = list(conversation.messages)
-        system = messages.pop(0).content if messages and messages[0].role == "system" else None
+        system, rest = self.pop_system(conversation)
+        messages = list(rest)
         if any(m.tool_calls or m.role not in ("user", "assistant") for m in messages):
             raise LossyConversionError("alpaca cannot carry tool calls or tool messages")
         roles = [m.role for m in messages]
@@ -96,9 +120,10 @@ class AlpacaFormat(Format):
         pairs = [[messages[i].text, messages[i + 1].text] for i in range(0, len(messages), 2)]
         out: dict[str, Any] = {}
         out.update(_prompt_keys(conversation.fields, messages[-2], pairs[-1][0]))
-        out["output"] = pairs[-1][1]
-        if system is not None:
-            out["system"] = system
+        # The answer goes back under the name it was read from, in this format only.
+        answer_key = messages[-1].content_field if conversation.format == self.name else ""
+        out[answer_key if answer_key in OUTPUT_KEYS else "output"] = pairs[-1][1]
+        out.update(system)
         if len(pairs) > 1:
             out["history"] = pairs[:-1]
         return with_metadata(out, conversation)

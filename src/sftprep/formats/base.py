@@ -2,20 +2,31 @@
 
 A format is a small class with a ``name``, the keys it requires and allows, and
 three methods: `matches` scores how well a raw record fits (0..1), `validate`
-yields shape findings (``missing-key``, ``unknown-key``, ``wrong-type``) and
-`to_conversation` turns the record into the canonical `Conversation` (never
-raising: whatever is malformed was reported by `validate`). `from_conversation`
-writes one back, raising `LossyConversionError` where the format cannot carry it.
+yields shape findings (``missing-key``, ``wrong-type``) and `to_conversation`
+turns the record into the canonical `Conversation` (never raising: whatever is
+malformed was reported by `validate`), keeping whatever it does not read in the
+conversation's ``metadata``/``extra``/``leftovers`` so that rules can report it.
+`from_conversation` writes one back, raising `LossyConversionError` where the
+format cannot carry it.
+
+``kind`` says what the data is for: ``sft`` (prompts and answers to train on),
+``pretraining`` (raw text), ``preference`` (chosen/rejected or KTO-labelled
+answers), ``prompts`` (prompts without answers, for RL) or ``tasks`` (task
+definitions with nested instances). Rules about answers only judge ``sft`` data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from functools import cached_property
 from typing import Any, ClassVar
 
 from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
-from sftprep.model import Conversation, Location
+from sftprep.formats.aliases import SYSTEM_KEYS, key_note, system_key
+from sftprep.model import Conversation, Location, Message
+
+SFT = "sft"
 
 
 class Format:
@@ -25,21 +36,68 @@ class Format:
     description: ClassVar[str] = ""
     required: ClassVar[tuple[tuple[str, ...], ...]] = ()
     optional: ClassVar[frozenset[str]] = frozenset()
+    kind: ClassVar[str] = SFT
+    # Keys read on purpose as not trained (DPO's `rejected`): noted, never a warning.
+    untrained: ClassVar[frozenset[str]] = frozenset()
+    # A conversation-wide system prompt may sit in a top-level column (`SYSTEM_KEYS`).
+    reads_system: ClassVar[bool] = True
 
-    @property
+    @cached_property
     def known_keys(self) -> frozenset[str]:
-        return frozenset(k for group in self.required for k in group) | self.optional
+        keys = frozenset(k for group in self.required for k in group) | self.optional
+        return keys | frozenset(SYSTEM_KEYS) if self.reads_system else keys
+
+    def system_turns(self, record: Mapping[str, Any], notes: list[str]) -> tuple[Message, ...]:
+        """The record's top-level system prompt as a system message (none when absent)."""
+        key = system_key(record) if self.reads_system else None
+        if key is None:
+            return ()
+        note = key_note(key, "system", "the system prompt")
+        if note is not None:
+            notes.append(note)
+        return (Message("system", record[key], content_field=key),)
+
+    @staticmethod
+    def pop_system(
+        conversation: Conversation, *, top_level_only: bool = False
+    ) -> tuple[dict[str, str], tuple[Message, ...]]:
+        """A leading system message as the top-level key it was read from (``system`` when it
+        came from a list of turns, unless ``top_level_only``), and the other messages."""
+        messages = conversation.messages
+        if not messages or messages[0].role != "system":
+            return {}, messages
+        first = messages[0]
+        if first.content_field in SYSTEM_KEYS:
+            return {first.content_field: first.text}, messages[1:]
+        return ({}, messages) if top_level_only else ({"system": first.text}, messages[1:])
+
+    def sft_target_error(self, conversation: Conversation) -> str | None:
+        """Why this record must not become an SFT target (a KTO undesirable answer), or None."""
+        return None
 
     def matches(self, record: Any) -> float:
-        """Score in [0, 1]: share of required groups present, minus a little per unknown key."""
+        """Score in [0, 1]: share of required groups present, minus a little per unknown key,
+        more for one holding text (a reading that leaves text unread is a worse reading)."""
         if not isinstance(record, Mapping) or not self.required:
             return 0.0
         keys = set(record)
         hit = sum(1 for group in self.required if keys & set(group))
         if hit == 0:
             return 0.0
-        unknown = len(keys - self.known_keys)
-        return hit / len(self.required) - 0.01 * min(unknown, 10)
+        unknown = [record[k] for k in keys - self.known_keys]
+        texts = sum(1 for v in unknown if isinstance(v, str) and len(v.split(None, 3)) > 3)
+        penalty = min(0.01 * (len(unknown) - texts) + 0.05 * texts, 0.3)
+        return hit / len(self.required) - penalty
+
+    def fits(self, record: Any) -> bool:
+        """Whether ``record`` has one key of every required group (an object, and not only
+        a key another format names the same: see `matches` for how well it reads)."""
+        return (
+            isinstance(record, Mapping)
+            and all(any(k in record for k in group) for group in self.required)
+            and bool(self.required)
+            and self.matches(record) > 0
+        )
 
     def missing_key_field(self, group: tuple[str, ...], record: Mapping[str, Any]) -> str:
         """The field a `missing-key` finding for ``group`` names: its first key, unless the
@@ -53,9 +111,12 @@ class Format:
 
     def validate(self, record: Any, location: Location) -> Iterator[Finding]:
         """Shape findings for one record; the default checks top-level keys."""
+        from sftprep.formats._common import check_text_keys
         from sftprep.formats.schema import check_keys
 
         yield from check_keys(self, record, location)
+        if self.reads_system and isinstance(record, Mapping):
+            yield from check_text_keys(record, SYSTEM_KEYS, location)
 
     def to_conversation(self, record: Mapping[str, Any], location: Location) -> Conversation:
         raise NotImplementedError

@@ -1,9 +1,12 @@
 """Format detection: score every format over a sample of records, explain the choice.
 
-Each format's `matches` gives 0..1 per record; the format with the highest mean
-over the sampled objects wins, ties going to the more specific format (more of its
-known keys seen), then to the name. The confidence is that format's mean score over
-the whole sample, where records that are not objects count as misses. A sample with
+Each format's `matches` gives 0..1 per record, and every sampled object votes for
+the format that reads it best (ties going to the more specific format, then to the
+name); the format with the most votes wins, ties going to the higher mean score.
+So a Dolly file with one Alpaca row stays Dolly (the row is `mixed-format`), even
+though Alpaca, reading Dolly's ``response`` through an alias, reads every row
+somehow. The confidence is the winner's mean score over the whole sample, where
+records that are not objects count as misses. A sample with
 no object at all falls back to ``messages`` with confidence 0 so that checking still
 reports every record; objects that no format knows are a usage error naming the keys
 seen and ``--format``. Records spelling the format with an alias (``query`` for
@@ -46,9 +49,11 @@ def detect(records: Sequence[Any]) -> Detection:
     if not objects:
         what = "no records" if not records else "no record is a JSON object"
         return Detection(FALLBACK, 0.0, f"{what} in the sample")
+    formats = {name: cls() for name, cls in FORMATS.items()}
+    votes = Counter(_best(r, formats) for r in objects)
     ranked = sorted(
         ((_mean_score(name, objects), _specificity(name, objects), name) for name in FORMATS),
-        key=lambda row: (-row[0], -row[1], row[2]),
+        key=lambda row: (-votes[row[2]], -row[0], -row[1], row[2]),
     )
     score, specificity, name = ranked[0]
     if score <= 0:
@@ -59,7 +64,7 @@ def detect(records: Sequence[Any]) -> Detection:
             + ", ".join(sorted(FORMATS))
         )
     fmt = FORMATS[name]()
-    fitting = [r for r in objects if fmt.matches(r) >= 1 - 0.1]
+    fitting = [r for r in objects if fmt.fits(r)]
     evidence = f"{len(fitting)}/{len(records)} sampled records have its keys"
     evidence += "".join(f", {note}" for note in fmt.key_notes(fitting))
     if len(objects) < len(records):
@@ -75,6 +80,16 @@ def detect(records: Sequence[Any]) -> Detection:
             )
     confidence = score * len(objects) / len(records)
     return Detection(name, max(0.0, min(1.0, confidence)), evidence)
+
+
+def _best(record: Mapping[str, Any], formats: Mapping[str, Any]) -> str:
+    """The format that reads ``record`` best: highest score, then most known keys, then name."""
+    ranked = (
+        (fmt.matches(record), len(fmt.known_keys & set(record)), name)
+        for name, fmt in formats.items()
+    )
+    score, _, name = min(ranked, key=lambda row: (-row[0], -row[1], row[2]))
+    return name if score > 0 else ""
 
 
 def _mean_score(name: str, records: Sequence[Mapping[str, Any]]) -> float:

@@ -42,21 +42,31 @@ class DollyFormat(Format):
             yield from check_text_keys(record, TEXT_KEYS, location)
 
     def to_conversation(self, record: Mapping[str, Any], location: Location) -> Conversation:
+        notes: list[str] = []
+        system = self.system_turns(record, notes)
         prompt = join_prompt(as_text(record.get("instruction")), as_text(record.get("context")))
         messages = (
+            *system,
             Message("user", prompt, content_field="instruction"),
             Message("assistant", as_text(record.get("response")), content_field="response"),
         )
+        read = {*TEXT_KEYS[:3], *(m.content_field for m in system)}
         fields = {k: record[k] for k in TEXT_KEYS[:3] if isinstance(record.get(k), str)}
-        metadata = {k: v for k, v in record.items() if k not in TEXT_KEYS[:3]}
+        metadata = {k: v for k, v in record.items() if k not in read}
         return Conversation(
-            messages, location=location, format=self.name, fields=fields, metadata=metadata
+            messages,
+            location=location,
+            format=self.name,
+            fields=fields,
+            metadata=metadata,
+            notes=tuple(notes),
         )
 
     def from_conversation(self, conversation: Conversation) -> dict[str, Any]:
-        if conversation.roles != ("user", "assistant"):
+        system, messages = self.pop_system(conversation)
+        if tuple(m.role for m in messages) != ("user", "assistant"):
             raise LossyConversionError("dolly holds exactly one instruction and one response")
-        user, assistant = conversation.messages
+        user, assistant = messages
         fields = conversation.fields
         if "instruction" in fields and join_prompt(
             fields["instruction"], fields.get("context")
@@ -69,5 +79,6 @@ class DollyFormat(Format):
             "context": context,
             "response": assistant.text,
             "category": conversation.metadata.get("category", ""),
+            **system,
         }
         return with_metadata(out, conversation)

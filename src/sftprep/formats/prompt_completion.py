@@ -1,8 +1,11 @@
-"""`prompt-completion`: ``prompt`` (or ``query``) + ``completion`` (or ``response``).
+"""`prompt-completion`: ``prompt`` + ``completion``, under the names vendors give them.
 
 ``query`` + ``response`` is how MetaMathQA and LLaMA-Factory-style files name the
-same pair. Fields, findings and per-field token counts keep the source's names, and
-a record is written back with the names it was read from.
+same pair, ``problem`` + ``solution`` how math reasoning sets (OpenR1, NuminaMath)
+do; ``output`` and ``answer`` are read as the completion too. Fields, findings and
+per-field token counts keep the source's names, a name other than ``prompt`` /
+``completion`` is noted once per file (`mapped-names`), and a record is written
+back with the names it was read from.
 
 Both may be strings (legacy OpenAI, mlx-lm "completions") or message lists
 (TRL's conversational prompt-completion): the prompt's messages come first, then
@@ -21,21 +24,23 @@ any other conversation must be one user turn and one plain reply (strings).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sftprep.errors import LossyConversionError
 from sftprep.findings import Finding
 from sftprep.formats._common import with_metadata
+from sftprep.formats.aliases import first_key, key_note
 from sftprep.formats.base import Format, register_format
-from sftprep.formats.messages import message_to_dict, parse_message_list, validate_message_list
 from sftprep.formats.schema import json_kind
+from sftprep.formats.turns import parse_turns, turn_to_dict, validate_turns
 from sftprep.model import Conversation, Location, Message
 from sftprep.rules.base import make_finding
 
 # The prompt side and the answer side, each under its usual key or its alias.
-PROMPT_KEYS = ("prompt", "query")
-ANSWER_KEYS = ("completion", "response")
+PROMPT_KEYS = ("prompt", "query", "problem")
+ANSWER_KEYS = ("completion", "response", "solution", "output", "answer")
 _LIST_SIDES = tuple(f"{k}[" for k in (*PROMPT_KEYS, *ANSWER_KEYS))
 
 
@@ -53,8 +58,11 @@ class PromptCompletionFormat(Format):
         return group[0]
 
     def key_notes(self, records: Sequence[Mapping[str, Any]]) -> list[str]:
-        query = sum(1 for r in records if "query" in r and "prompt" not in r)
-        return [f"{query} with `query` as the prompt"] if query else []
+        notes = []
+        for keys, what in ((PROMPT_KEYS, "the prompt"), (ANSWER_KEYS, "the completion")):
+            named = Counter(first_key(r, keys) for r in records)
+            notes += [f"{n} with `{k}` as {what}" for k, n in named.items() if k != keys[0]]
+        return notes
 
     def validate(self, record: Any, location: Location) -> Iterator[Finding]:
         yield from super().validate(record, location)
@@ -63,7 +71,7 @@ class PromptCompletionFormat(Format):
         for key in (*PROMPT_KEYS, *ANSWER_KEYS):
             value = record.get(key)
             if isinstance(value, list):
-                yield from validate_message_list(value, key, location)
+                yield from validate_turns(value, key, location)
             elif key in record and value is not None and not isinstance(value, str):
                 yield make_finding(
                     "wrong-type",
@@ -73,38 +81,53 @@ class PromptCompletionFormat(Format):
                 )
 
     def to_conversation(self, record: Mapping[str, Any], location: Location) -> Conversation:
-        prompt_key = _first_present(record, PROMPT_KEYS)
-        answer_key = _first_present(record, ANSWER_KEYS)
-        messages = [
-            *_side(record.get(prompt_key), prompt_key, "user"),
-            *_side(record.get(answer_key), answer_key, "assistant"),
+        prompt_key = first_key(record, PROMPT_KEYS)
+        answer_key = first_key(record, ANSWER_KEYS)
+        notes = [
+            note
+            for key, usual, what in (
+                (prompt_key, "prompt", "the prompt"),
+                (answer_key, "completion", "the completion"),
+            )
+            if (note := key_note(key, usual, what))
         ]
-        keys = (prompt_key, answer_key)
+        system = self.system_turns(record, notes)
+        messages = [
+            *system,
+            *_side(record.get(prompt_key), prompt_key, "user", notes),
+            *_side(record.get(answer_key), answer_key, "assistant", notes),
+        ]
+        keys = (prompt_key, answer_key, *(m.content_field for m in system))
         fields = {k: record[k] for k in keys if isinstance(record.get(k), str)}
         metadata = {k: v for k, v in record.items() if k not in keys}
         return Conversation(
-            tuple(messages), location=location, format=self.name, fields=fields, metadata=metadata
+            tuple(messages),
+            location=location,
+            format=self.name,
+            fields=fields,
+            metadata=metadata,
+            notes=tuple(notes),
         )
 
     def from_conversation(self, conversation: Conversation) -> dict[str, Any]:
-        messages = conversation.messages
-        if any(m.field.startswith(_LIST_SIDES) for m in messages):
-            return with_metadata(_as_lists(messages), conversation)
+        lists = any(m.field.startswith(_LIST_SIDES) for m in conversation.messages)
+        system, messages = self.pop_system(conversation, top_level_only=lists)
+        if lists:
+            return with_metadata({**system, **_as_lists(messages)}, conversation)
         if (
-            conversation.roles != ("user", "assistant")
+            tuple(m.role for m in messages) != ("user", "assistant")
             or messages[1].tool_calls
             or messages[1].reasoning
         ):
             raise LossyConversionError("prompt-completion (strings) holds one prompt and one reply")
         user, assistant = messages
-        prompt_key = "query" if user.content_field == "query" else "prompt"
-        key = "response" if assistant.content_field == "response" else "completion"
-        return with_metadata({prompt_key: user.text, key: assistant.text}, conversation)
-
-
-def _first_present(record: Mapping[str, Any], keys: tuple[str, ...]) -> str:
-    """The first of ``keys`` the record has (``prompt`` before ``query``), else the first."""
-    return next((k for k in keys if k in record), keys[0])
+        # Names go back as they were read, when they were read by this format.
+        same = conversation.format == self.name
+        prompt_key = user.content_field if same and user.content_field in PROMPT_KEYS else "prompt"
+        answer = assistant.content_field
+        key = answer if same and answer in ANSWER_KEYS else "completion"
+        out = {**system, prompt_key: user.text, key: assistant.text}
+        return with_metadata(out, conversation)
 
 
 def _as_lists(messages: Sequence[Message]) -> dict[str, Any]:
@@ -118,7 +141,7 @@ def _as_lists(messages: Sequence[Message]) -> dict[str, Any]:
             # A string side next to a list side: written back as a string.
             out[side] = message.content
         else:
-            out[side].append(message_to_dict(message))
+            out[side].append(turn_to_dict(message))
     return out
 
 
@@ -128,7 +151,7 @@ def _side_key(messages: Sequence[Message], keys: tuple[str, ...]) -> str:
     return next((k for k in keys if any(p.startswith(k) for p in paths)), keys[0])
 
 
-def _side(value: Any, key: str, role: str) -> list[Message]:
+def _side(value: Any, key: str, role: str, notes: list[str]) -> list[Message]:
     if isinstance(value, list):
-        return list(parse_message_list(value, key))
+        return parse_turns(value, key, notes)
     return [Message(role, value if isinstance(value, str) else None, content_field=key)]

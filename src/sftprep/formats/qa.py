@@ -43,33 +43,43 @@ class QAFormat(Format):
     def to_conversation(self, record: Mapping[str, Any], location: Location) -> Conversation:
         answer_key = "cot_answer" if "cot_answer" in record else "answer"
         prompt_key = "instruction" if as_text(record.get("instruction")) else "question"
-        messages = pair(
+        notes: list[str] = []
+        system = self.system_turns(record, notes)
+        messages = system + pair(
             as_text(record.get(prompt_key)), as_text(record.get(answer_key)), prompt_key, answer_key
         )
+        read = {prompt_key, answer_key, *(m.content_field for m in system)}
         fields = {k: record[k] for k in TEXT_KEYS if isinstance(record.get(k), str)}
-        metadata = {k: v for k, v in record.items() if k not in (prompt_key, answer_key)}
+        metadata = {k: v for k, v in record.items() if k not in read}
         return Conversation(
-            messages, location=location, format=self.name, fields=fields, metadata=metadata
+            messages,
+            location=location,
+            format=self.name,
+            fields=fields,
+            metadata=metadata,
+            notes=tuple(notes),
         )
 
     def from_conversation(self, conversation: Conversation) -> dict[str, Any]:
-        if conversation.roles != ("user", "assistant") or any(
-            m.tool_calls for m in conversation.messages
+        system, messages = self.pop_system(conversation)
+        if tuple(m.role for m in messages) != ("user", "assistant") or any(
+            m.tool_calls for m in messages
         ):
             raise LossyConversionError("qa holds exactly one question and one answer")
         meta = dict(conversation.metadata)
         out: dict[str, Any] = {k: v for k, v in meta.items() if k != "question"}
+        out.update(system)
         # RAFT keeps the prompt with its documents in `instruction`; alpaca's and dolly's
         # `instruction` is the question itself
         raft = conversation.format == "qa" and (
-            "instruction" in meta or conversation.messages[0].content_field == "instruction"
+            "instruction" in meta or messages[0].content_field == "instruction"
         )
         if raft:
-            out["instruction"] = first_text(conversation.messages, "user")
+            out["instruction"] = first_text(messages, "user")
             out.setdefault("question", meta.get("question"))
         else:
-            out["question"] = first_text(conversation.messages, "user")
-        answer_field = conversation.messages[-1].content_field
+            out["question"] = first_text(messages, "user")
+        answer_field = messages[-1].content_field
         key = answer_field if answer_field in ("cot_answer", "answer") else "cot_answer"
-        out[key] = first_text(conversation.messages, "assistant")
+        out[key] = first_text(messages, "assistant")
         return out

@@ -1,4 +1,8 @@
-"""Shared key checks for adapters: missing-key, unknown-key, not-an-object."""
+"""Shared key checks for adapters: missing-key and not-an-object.
+
+Keys a format does not read are not findings per record: the conversation keeps
+them (``metadata``) and the `unknown-key` rule reports each once per file.
+"""
 
 from __future__ import annotations
 
@@ -41,18 +45,11 @@ def check_keys(fmt: Format, record: Any, location: Location) -> Iterator[Finding
         return
     for group in fmt.required:
         if not any(k in record for k in group):
-            names = " or ".join(f"`{k}`" for k in group)
+            others = ", ".join(f"`{k}`" for k in group[1:])
+            names = f"`{group[0]}`" + (f" (or {others})" if others else "")
             yield make_finding(
                 "missing-key",
                 f"required key {names} is missing",
                 location,
                 field=fmt.missing_key_field(group, record),
-            )
-    for key in record:
-        if key not in fmt.known_keys:
-            yield make_finding(
-                "unknown-key",
-                f"key `{key}` is not part of the {fmt.name} format",
-                location,
-                field=str(key),
             )

@@ -1,10 +1,12 @@
 """`sharegpt`: ``conversations`` of ``{"from", "value"}`` turns.
 
 Roles: human, gpt, system, function_call (an assistant tool call whose value is
-JSON ``{"name", "arguments"}``), observation / tool (a tool result). Optional
-top-level ``system`` and ``tools`` (a JSON string in LLaMA-Factory's datasets).
-Turns written as ``{"role", "content"}`` are read too. Unknown ``from`` values
-stay raw so `invalid-role` can name them.
+JSON ``{"name", "arguments"}``), observation / tool (a tool result); other
+spellings go through the alias table (see `sftprep.formats.turns`). Optional
+top-level ``system`` (or ``system_prompt``) and ``tools`` (a JSON string in
+LLaMA-Factory's datasets). Turns written as ``{"role", "content"}`` are read too,
+and so is a ``conversation`` list (lmsys-chat-1m names it so). Unknown ``from``
+values stay raw so `invalid-role` can name them.
 
 >>> conv = ShareGPTFormat().to_conversation(
 ...     {"conversations": [{"from": "human", "value": "Hi"},
@@ -24,99 +26,77 @@ from sftprep.findings import Finding
 from sftprep.formats._common import (
     NOT_JSON,
     arguments_text,
-    as_text,
-    calls_from_json,
-    check_text_keys,
     check_tools,
     loads,
     tools_tuple,
     with_metadata,
 )
+from sftprep.formats.aliases import first_key
 from sftprep.formats.base import Format, register_format
+from sftprep.formats.turns import parse_turns, validate_turns
 from sftprep.model import Conversation, Location, Message
-from sftprep.rules.base import make_finding
 
-ROLE_OF = {
-    "human": "user",
-    "user": "user",
-    "gpt": "assistant",
-    "assistant": "assistant",
-    "chatgpt": "assistant",
-    "bing": "assistant",
-    "bard": "assistant",
-    "model": "assistant",
-    "system": "system",
-    "function_call": "assistant",
-    "observation": "tool",
-    "tool": "tool",
-    "function": "tool",
-}
+TURNS_KEYS = ("conversations", "conversation")
 FROM_OF = {"user": "human", "assistant": "gpt", "system": "system", "tool": "observation"}
-TURN_KEYS = frozenset({"from", "value", "role", "content", "weight", "loss", "train"})
 
 
 @register_format
 class ShareGPTFormat(Format):
     name = "sharegpt"
     description = "ShareGPT conversations of from/value turns (+ system, tools)"
-    required = (("conversations",),)
-    optional = frozenset({"id", "system", "tools"})
+    required = (TURNS_KEYS,)
+    optional = frozenset({"id", "tools"})
 
     def validate(self, record: Any, location: Location) -> Iterator[Finding]:
         yield from super().validate(record, location)
         if not isinstance(record, Mapping):
             return
         yield from check_tools(record, "tools", location)
-        yield from check_text_keys(record, ("system",), location)
-        if "conversations" not in record:
-            return
-        turns = record["conversations"]
-        if not isinstance(turns, list):
-            yield make_finding(
-                "wrong-type",
-                "`conversations` should be a list of turns",
-                location,
-                field="conversations",
-            )
-            return
-        for i, turn in enumerate(turns):
-            yield from _validate_turn(turn, f"conversations[{i}]", location)
+        key = first_key(record, TURNS_KEYS)
+        if key in record:
+            yield from validate_turns(record[key], key, location)
 
     def to_conversation(self, record: Mapping[str, Any], location: Location) -> Conversation:
-        messages: list[Message] = []
-        if as_text(record.get("system")):
-            messages.append(Message("system", record["system"], content_field="system"))
-        turns = record.get("conversations")
-        for i, turn in enumerate(turns if isinstance(turns, list) else []):
-            if isinstance(turn, Mapping):
-                messages.append(_message(turn, f"conversations[{i}]"))
-        metadata = {
-            k: v for k, v in record.items() if k not in ("conversations", "system", "tools")
-        }
+        notes: list[str] = []
+        system = self.system_turns(record, notes)
+        key = first_key(record, TURNS_KEYS)
+        messages = parse_turns(record.get(key), key, notes)
+        read = {key, "tools", *(m.content_field for m in system)}
         return Conversation(
-            tuple(messages),
+            (*system, *messages),
             tools=tools_tuple(record.get("tools")),
             location=location,
             format=self.name,
-            metadata=metadata,
+            metadata={k: v for k, v in record.items() if k not in read},
+            notes=tuple(notes),
         )
 
     def from_conversation(self, conversation: Conversation) -> dict[str, Any]:
         out: dict[str, Any] = {}
         turns: list[dict[str, Any]] = []
         for message in conversation.messages:
-            if message.role == "system" and message.content_field == "system":
+            if message.role == "system" and "[" not in message.content_field and not turns:
                 out["system"] = message.text
             elif message.role == "assistant" and message.tool_calls:
                 turns.extend(_call_turns(message))
             elif message.role in FROM_OF:
-                turns.append({"from": FROM_OF[message.role], "value": message.text})
+                turns.append(_turn(message))
             else:
                 raise LossyConversionError(f"sharegpt has no role {message.role!r}")
         out["conversations"] = turns
         if conversation.tools:
             out["tools"] = json.dumps(list(conversation.tools), ensure_ascii=False)
         return with_metadata(out, conversation)
+
+
+def _turn(message: Message) -> dict[str, Any]:
+    """``{"from", "value"}`` plus the turn's weight and the keys it was read with."""
+    if any("[" in key for key in message.extra):
+        raise LossyConversionError("sharegpt turns cannot carry media content parts")
+    turn: dict[str, Any] = {"from": FROM_OF[message.role], "value": message.text}
+    if message.weight is not None:
+        turn["weight"] = message.weight
+    return {**message.extra, **turn}
 
 
 def _call_turns(message: Message) -> list[dict[str, Any]]:
@@ -130,55 +110,3 @@ def _call_turns(message: Message) -> list[dict[str, Any]]:
         value = arguments_text({"name": call.name, "arguments": arguments})
         turns.append({"from": "function_call", "value": value})
     return turns
-
-
-def _validate_turn(turn: Any, field: str, location: Location) -> Iterator[Finding]:
-    if not isinstance(turn, Mapping):
-        yield make_finding("wrong-type", f"`{field}` should be an object", location, field=field)
-        return
-    role_key, text_key = (
-        ("role", "content") if "from" not in turn and "role" in turn else ("from", "value")
-    )
-    for key in (role_key, text_key):
-        if key not in turn:
-            yield make_finding(
-                "missing-key", f"`{field}` has no `{key}`", location, field=f"{field}.{key}"
-            )
-    for key in (role_key, text_key):
-        value = turn.get(key)
-        if key in turn and value is not None and not isinstance(value, str):
-            yield make_finding(
-                "wrong-type",
-                f"`{field}.{key}` should be a string",
-                location,
-                field=f"{field}.{key}",
-            )
-    for extra in turn:
-        if extra not in TURN_KEYS:
-            yield make_finding(
-                "unknown-key",
-                f"turn key `{extra}` is not part of ShareGPT",
-                location,
-                field=f"{field}.{extra}",
-            )
-
-
-def _message(turn: Mapping[str, Any], field: str) -> Message:
-    role_key, text_key = (
-        ("role", "content") if "from" not in turn and "role" in turn else ("from", "value")
-    )
-    source = turn.get(role_key)
-    source = source if isinstance(source, str) else ""
-    role = ROLE_OF.get(source.lower(), source)
-    value = as_text(turn.get(text_key))
-    content_field = f"{field}.{text_key}"
-    if source.lower() == "function_call":
-        return Message(
-            "assistant",
-            None,
-            tool_calls=calls_from_json(value, content_field),
-            field=field,
-            content_field=content_field,
-            weight=turn.get("weight"),
-        )
-    return Message(role, value, field=field, content_field=content_field, weight=turn.get("weight"))

@@ -22,6 +22,8 @@ class TextFormat(Format):
     description = "plain text for continued pretraining"
     required = (("text",),)
     optional = frozenset({"id", "meta", "metadata", "source", "url", "title"})
+    kind = "pretraining"
+    reads_system = False
 
     def matches(self, record: Any) -> float:
         # Lower than any instruction format that also has the keys it needs.

@@ -80,9 +80,12 @@ def build_report_data(
         on_record=collect,
     )
     data.token_stats = stats.to_dict()
+    data.problems.extend(stats.problems())
     del stats
+    plan = plan or TrainingPlan()
+    data.plan = plan.describe()
     data.estimate = estimate_both(
-        data.lengths.total, data.lengths.trainable, plan or TrainingPlan(), max_tokens=max_tokens
+        data.lengths.total, data.lengths.trainable, plan, max_tokens=max_tokens
     )
     if examples:
         data.examples = token_examples(path, tok, count=examples, format=format)
@@ -124,6 +127,24 @@ class TrainingPlan:
     epochs: int | str = "auto"
     batch_size: int = 8
 
+    def describe(self) -> str:
+        """What the estimate prices, in one sentence for the report."""
+        parts = []
+        if self.api_model:
+            parts.append(f"hosted fine-tuning of {self.api_model} (OpenAI price table)")
+        if self.model:
+            where = f"{self.gpus} × {self.gpu}" if self.gpu else f"{self.gpus} GPU(s)"
+            parts.append(
+                f"a local {self.method} run of {self.model} on {where}, micro batch "
+                f"{self.batch_size}"
+            )
+        if not parts:
+            return ""
+        return (
+            "Priced for " + " and ".join(parts) + ": the report's defaults unless given "
+            "(--api-model, --model, --gpu, --gpus, --method, --batch-size)."
+        )
+
 
 def estimate_both(
     lengths: Sequence[int],
@@ -141,6 +162,8 @@ def estimate_both(
     lengths, trainable = list(lengths), list(trainable)
     hosted = estimate(lengths, trainable=trainable, model=plan.api_model, epochs=plan.epochs)
     doc = hosted.to_dict()
+    if hosted.problem:
+        return doc
     notes = [f"hosted fine-tuning priced for {plan.api_model}"] if plan.api_model else []
     if plan.model:
         seq = max_tokens or hosted.recommended_max_seq_len

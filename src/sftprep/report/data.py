@@ -152,6 +152,8 @@ class ReportData:
     examples: list[TokenExample] = field(default_factory=list)
     generated: str = ""
     version: str = ""
+    problems: list[str] = field(default_factory=list)  # said first: numbers that mislead
+    plan: str = ""  # what the estimate assumed (hosted model, local model and GPU)
 
     def add_findings(self, findings: Iterable[Finding], *, cap: int | None = None) -> None:
         """Count every finding by rule and severity; keep at most ``cap`` per rule.

@@ -8,7 +8,11 @@ a tokenizer.
 from sftprep.rules import (  # noqa: F401
     content,
     conversation,
+    coverage,
+    datakind,
     dataset,
+    escapes,
+    leftovers,
     quality,
     structure,
     tokens,

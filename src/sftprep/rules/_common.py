@@ -86,12 +86,16 @@ def is_absent(record: Any, path: str) -> bool:
     return isinstance(parent, Mapping) and last not in parent
 
 
-def iter_texts(conv: Conversation, *, arguments: bool = True) -> Iterator[tuple[str, str]]:
+def iter_texts(
+    conv: Conversation, *, arguments: bool = True, unread: bool = False
+) -> Iterator[tuple[str, str]]:
     """Every piece of training text as ``(field path, text)``, each path once.
 
     Source text fields (``conv.fields``: ``instruction``, ``input``, ...) come first
     because they point at the exact key; then message contents, reasoning and, unless
-    ``arguments`` is false, tool call arguments (JSON text) whose path was not given.
+    ``arguments`` is false, tool call arguments (JSON text) whose path was not given;
+    with ``unread``, also the strings the format did not read (a ``text`` column beside
+    Alpaca's keys), so that a rule can look at every text a trainer might read.
     """
     seen: set[str] = set()
     for path, text in conv.fields.items():
@@ -114,6 +118,11 @@ def iter_texts(conv: Conversation, *, arguments: bool = True) -> Iterator[tuple[
             if call.arguments and path not in seen:
                 seen.add(path)
                 yield path, call.arguments
+    if unread:
+        for path, value in conv.unread():
+            if isinstance(value, str) and value and path not in seen:
+                seen.add(path)
+                yield path, value
 
 
 def snippet(text: str, start: int, end: int, pad: int = 30) -> str:

@@ -10,13 +10,27 @@ may keep state across records (``duplicate`` remembers what it has seen).
 `check`; ``"reader"`` and ``"schema"`` rules are emitted by the readers and the
 format adapters and only documented here; ``"token"`` rules run when a tokenizer
 is given.
+
+**Rules that need the whole dataset** (duplicates, label skew, keys reported once
+per file) see the records of one *shard* at a time, possibly in another process.
+Their `check` only collects state and yields nothing; `partial` hands that state
+over (picklable), and the merge gives each shard's partial, in file order, to one
+instance of the rule per file through `absorb`, with the shard's position in the
+file, so that record and line numbers become the file's. `absorb` yields the
+findings a shard's records settle (a copy of an earlier record), `finish` those
+that need every record (a label never used). The same steps run whether the
+shards are read in this process, in worker processes or on a Ray cluster, so
+every executor gives the same findings.
 """
 
 from __future__ import annotations
 
+import hashlib
 import inspect
-from collections.abc import Iterator, Mapping
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
 
 from sftprep.errors import UsageError
@@ -34,15 +48,70 @@ def excerpt(text: str | None, limit: int = MAX_EXCERPT) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def canonical_json(value: Any) -> str:
+    """Key order and whitespace independent JSON text of a record."""
+    return json.dumps(
+        value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=repr
+    )
+
+
+def digest(text: str) -> bytes:
+    """A 16-byte BLAKE2b digest: collisions are negligible below 2**60 records."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def record_digest(record: Any) -> bytes:
+    """The digest of a record's canonical JSON: equal for records equal as JSON values."""
+    return digest(canonical_json(record))
+
+
 @dataclass
 class RecordContext:
-    """Everything a rule may look at for one record."""
+    """Everything a rule may look at for one record.
+
+    ``kind`` is the format's kind (``sft``, ``preference``, ``prompts``, ...: see
+    `sftprep.formats.base.Format`); rules about answers judge only ``sft`` records.
+    """
 
     record: Any
     location: Location
     format: str
     conversation: Conversation | None
     options: Mapping[str, Any] = field(default_factory=dict)
+    kind: str = "sft"
+    adapter: Any = None  # the format adapter that read the record (its keys, its kind)
+    _renderings: dict[int, Any] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def digest(self) -> bytes:
+        """`record_digest` of the raw record, computed once for every rule that needs it."""
+        return record_digest(self.record)
+
+    def rendering(self, tokenizer: Any) -> Any:
+        """The conversation rendered by ``tokenizer`` (a `Rendering`, or the `RenderError`
+        raised), computed once per record for every rule and count that needs it."""
+        found = self._renderings.get(id(tokenizer))
+        if found is None:
+            from sftprep.tokens.base import RenderError
+
+            assert self.conversation is not None
+            try:
+                found = tokenizer.render_turns(self.conversation)
+            except RenderError as exc:
+                found = exc
+            self._renderings[id(tokenizer)] = found
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """Where a shard starts in its file: records and lines before it."""
+
+    records: int = 0
+    lines: int = 0
+
+    def __call__(self, location: Location) -> Location:
+        return location.shift(self.records, self.lines)
 
 
 class Rule:
@@ -56,6 +125,14 @@ class Rule:
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
         """Yield findings for one record; schema/reader rules yield nothing here."""
+        return iter(())
+
+    def partial(self) -> Any:
+        """The state `check` collected over one shard, for `absorb` (None: stateless)."""
+        return None
+
+    def absorb(self, partial: Any, shift: Shift) -> Iterator[Finding]:
+        """Take the `partial` of the file's next shard; yield the findings it settles."""
         return iter(())
 
     def finish(self) -> Iterator[Finding]:
@@ -90,6 +167,21 @@ class Rule:
     @classmethod
     def summary_line(cls) -> str:
         return cls.doc().splitlines()[0] if cls.__doc__ else ""
+
+
+def run_rules(rules: Sequence[Rule], contexts: Iterable[RecordContext]) -> list[Finding]:
+    """Every finding of ``rules`` over ``contexts`` read as one shard, in the order the
+    engine gives them: per record, then what the shard settles, then the dataset's.
+
+    >>> run_rules([get_rule("duplicate")()], [])
+    []
+    """
+    found = [f for ctx in contexts for rule in rules for f in rule.check(ctx)]
+    for rule in rules:
+        found.extend(rule.absorb(rule.partial(), Shift()))
+    for rule in rules:
+        found.extend(rule.finish())
+    return found
 
 
 def make_finding(

@@ -33,6 +33,9 @@ def _turns_key(record: Any) -> str | None:
     return next((k for k in ("messages", "conversations") if k in record), None)
 
 
+PROMPTS = "prompts"  # the kind of prompt-only (RL) data
+
+
 def _conversation(ctx: RecordContext) -> Conversation | None:
     """The conversation to judge, or None for raw text and unreadable records."""
     if ctx.format == TEXT_FORMAT or ctx.conversation is None:
@@ -111,8 +114,8 @@ class NoAssistantTurn(Rule):
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
         conv = _conversation(ctx)
-        if conv is None or "assistant" in conv.roles:
-            return
+        if conv is None or "assistant" in conv.roles or ctx.kind == PROMPTS:
+            return  # prompt-only (RL) data has no answers by design: `not-sft-data` says so
         key = messages_field(conv) or _turns_key(ctx.record)
         if not conv.messages and (key is None or not isinstance(ctx.record[key], list)):
             return  # absent or not a list: missing-key or wrong-type reports it

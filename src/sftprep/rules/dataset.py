@@ -1,34 +1,31 @@
 """Dataset rules: problems visible only across records (duplicates).
 
-Memory stays bounded: a rule keeps a 16-byte digest per distinct record (or
-prompt) and where it was first seen, never the records themselves.
+Both rules see the records of a shard in `check` and settle them in `absorb`, in
+file order, against everything absorbed before (see `sftprep.rules.base`). Memory
+stays bounded: a 16-byte digest per distinct record (or prompt) and where it was
+first seen, never the records themselves.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from sftprep.findings import Finding, Severity
-from sftprep.model import Conversation
+from sftprep.formats.aliases import PROMPT_INPUT_KEYS
+from sftprep.model import Conversation, Location
 from sftprep.rules._common import TEXT_FORMAT
-from sftprep.rules.base import RecordContext, Rule, register_rule
+from sftprep.rules.base import (
+    RecordContext,
+    Rule,
+    Shift,
+    canonical_json,
+    digest,
+    register_rule,
+)
 
 FirstSeen = tuple[int | None, int | None]  # (line, record) of the first occurrence
-
-
-def digest(text: str) -> bytes:
-    """A 16-byte BLAKE2b digest: collisions are negligible below 2**60 records."""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
-def canonical_json(value: Any) -> str:
-    """Key order and whitespace independent JSON text of a record."""
-    return json.dumps(
-        value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=repr
-    )
+_EXCERPT_CHARS = 200  # enough text for a one-line excerpt, however long the record
 
 
 def _where(first: FirstSeen) -> str:
@@ -36,6 +33,10 @@ def _where(first: FirstSeen) -> str:
     if line is None:
         return f"record {record}"
     return f"record {record} (line {line})"
+
+
+def _first(location: Location) -> FirstSeen:
+    return location.line, location.record
 
 
 @register_rule
@@ -69,27 +70,34 @@ class Duplicate(Rule):
     hint = "drop the later copies (keep the first)"
 
     def __init__(self) -> None:
+        self._shard: list[tuple[bytes, Location, str]] = []
         self._seen: dict[bytes, FirstSeen] = {}
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
-        text = canonical_json(ctx.record)
-        key = digest(text)
-        first = self._seen.get(key)
-        if first is None:
-            self._seen[key] = (ctx.location.line, ctx.location.record)
-            return
-        yield self.finding(
-            ctx, f"exact duplicate of {_where(first)}", excerpt_text=_record_excerpt(ctx, text)
-        )
+        self._shard.append((ctx.digest, ctx.location, _record_excerpt(ctx)))
+        return iter(())
+
+    def partial(self) -> Any:
+        shard, self._shard = self._shard, []
+        return shard
+
+    def absorb(self, partial: Any, shift: Shift) -> Iterator[Finding]:
+        for key, location, shown in partial:
+            where = shift(location)
+            first = self._seen.get(key)
+            if first is None:
+                self._seen[key] = _first(where)
+            else:
+                yield self.finding(where, f"exact duplicate of {_where(first)}", excerpt_text=shown)
 
 
-def _record_excerpt(ctx: RecordContext, text: str) -> str:
+def _record_excerpt(ctx: RecordContext) -> str:
     conv = ctx.conversation
     if conv is not None:
         for message in conv.messages:
             if message.text.strip():
-                return message.text
-    return text
+                return message.text[:_EXCERPT_CHARS]
+    return canonical_json(ctx.record)[:_EXCERPT_CHARS]
 
 
 @register_rule
@@ -97,10 +105,13 @@ class DuplicatePrompt(Rule):
     """A prompt was already used by an earlier record.
 
     **What it does**
-    Compares the prompt of every conversation (the turns before the first assistant
-    reply, compared case-insensitively with whitespace collapsed) with those of
-    earlier records and reports repeats, naming the first record. Exact duplicate
-    records are repeats too (they are also reported by `duplicate`). Informational.
+    Compares the prompt of every conversation with those of earlier records and
+    reports repeats, naming the first record. The prompt is everything the model is
+    given before its first reply: the turns before the first assistant reply
+    (compared case-insensitively with whitespace collapsed) and the inputs that go
+    with them: media (``images``, image parts), documents and ``context``. So the
+    same question about two different images is not a repeat. A record that is an
+    exact copy of an earlier one is left to `duplicate`. Informational.
 
     **Why is this bad?**
     Many answers to one prompt over-weight it and, when the answers disagree, teach
@@ -123,26 +134,50 @@ class DuplicatePrompt(Rule):
     hint = "keep one answer per prompt, or vary the prompts"
 
     def __init__(self) -> None:
+        self._shard: list[tuple[bytes | None, bytes, Location, str | None, str]] = []
         self._seen: dict[bytes, FirstSeen] = {}
+        self._records: set[bytes] = set()
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
         conv = ctx.conversation
-        if conv is None or ctx.format == TEXT_FORMAT:
-            return
-        prompt = _prompt(conv)
+        prompt = None
+        if conv is not None and ctx.format != TEXT_FORMAT:
+            prompt = prompt_key(conv)
         if prompt is None:
-            return
-        key_text, field, shown = prompt
-        key = digest(key_text)
-        first = self._seen.get(key)
-        if first is None:
-            self._seen[key] = (ctx.location.line, ctx.location.record)
-            return
-        yield self.finding(ctx, f"same prompt as {_where(first)}", field=field, excerpt_text=shown)
+            self._shard.append((None, ctx.digest, ctx.location, None, ""))
+        else:
+            key_text, field, shown = prompt
+            self._shard.append((digest(key_text), ctx.digest, ctx.location, field, shown))
+        return iter(())
+
+    def partial(self) -> Any:
+        shard, self._shard = self._shard, []
+        return shard
+
+    def absorb(self, partial: Any, shift: Shift) -> Iterator[Finding]:
+        for key, record, location, field, shown in partial:
+            if record in self._records:
+                continue  # an exact copy: `duplicate` reports it
+            self._records.add(record)
+            if key is None:
+                continue
+            where = shift(location)
+            first = self._seen.get(key)
+            if first is None:
+                self._seen[key] = _first(where)
+            else:
+                yield self.finding(
+                    where, f"same prompt as {_where(first)}", field=field, excerpt_text=shown
+                )
 
 
-def _prompt(conv: Conversation) -> tuple[str, str | None, str] | None:
-    """``(normalised key, field of the last prompt turn, its text)`` or None if empty."""
+def prompt_key(conv: Conversation) -> tuple[str, str | None, str] | None:
+    """``(normalised prompt, field of its last turn, its text)``, or None when empty.
+
+    The prompt is every turn before the first assistant reply plus the record's
+    other inputs (media, documents: `PROMPT_INPUT_KEYS`, and content parts that are
+    not text), so that records differing only in those are different prompts.
+    """
     parts: list[str] = []
     field: str | None = None
     shown = ""
@@ -153,6 +188,12 @@ def _prompt(conv: Conversation) -> tuple[str, str | None, str] | None:
         if text:
             parts.append(f"{message.role}\x00{text}")
             field, shown = message.content_field or message.field or None, message.text
+        media = [v for k, v in message.extra.items() if "[" in k]
+        if media:
+            parts.append("\x02" + canonical_json(media))
     if not parts:
         return None
-    return "\x01".join(parts), field, shown
+    inputs = {k: conv.metadata[k] for k in PROMPT_INPUT_KEYS if k in conv.metadata}
+    if inputs:
+        parts.append("\x02" + canonical_json(inputs))
+    return "\x01".join(parts), field, shown[:_EXCERPT_CHARS]

@@ -194,36 +194,6 @@ class MissingKey(Rule):
 
 
 @register_rule
-class UnknownKey(Rule):
-    """A record or message carries a key the format does not know.
-
-    **What it does**
-    Reports keys outside the format's required and optional keys, for example
-    ``metainfo`` on a chat message or ``Output`` instead of ``output``.
-
-    **Why is this bad?**
-    Usually harmless extra metadata, but often a typo of a required key (then the
-    real key is missing), and strict uploaders such as OpenAI's reject unknown
-    message keys.
-
-    **Example**
-    ```json
-    {"instruction": "Say hi", "Output": "Hi!"}
-    ```
-
-    **Fix**
-    Rename a misspelt key; move metadata to top-level keys your trainer ignores, or
-    drop it before uploading to a strict service.
-    """
-
-    id = "unknown-key"
-    severity = Severity.WARNING
-    scope = "schema"
-    group = "structure"
-    hint = "rename a misspelt key or drop the extra key"
-
-
-@register_rule
 class WrongType(Rule):
     """A field has the wrong JSON type.
 

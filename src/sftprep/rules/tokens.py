@@ -8,14 +8,13 @@ once and the rendering shared by the rules of this module.
 
 from __future__ import annotations
 
+import hashlib
+from array import array
 from collections.abc import Iterator
 from typing import Any
 
 from sftprep.findings import Finding, Severity
-from sftprep.model import Conversation
-from sftprep.rules.base import RecordContext, Rule, register_rule
-
-_LAST: list[Any] = []  # [conversation, tokenizer, rendering or RenderError] of the last record
+from sftprep.rules.base import RecordContext, Rule, Shift, register_rule
 
 
 def _setup(ctx: RecordContext) -> tuple[Any, int | None] | None:
@@ -30,27 +29,12 @@ def _setup(ctx: RecordContext) -> tuple[Any, int | None] | None:
     return tokenizer, limit if limit is not None else tokenizer.model_max_length
 
 
-def _render(tokenizer: Any, conversation: Conversation) -> Any:
-    """The rendering (or the `RenderError`) of ``conversation``, computed once for all rules."""
-    if _LAST and _LAST[0] is conversation and _LAST[1] is tokenizer:
-        return _LAST[2]
-    from sftprep.tokens import RenderError
-
-    try:
-        result: Any = tokenizer.render_turns(conversation)
-    except RenderError as exc:
-        result = exc
-    _LAST[:] = [conversation, tokenizer, result]
-    return result
-
-
 def _rendering(ctx: RecordContext) -> tuple[Any, int | None, Any] | None:
     setup = _setup(ctx)
     if setup is None:
         return None
     tokenizer, limit = setup
-    assert ctx.conversation is not None
-    result = _render(tokenizer, ctx.conversation)
+    result = ctx.rendering(tokenizer)
     if isinstance(result, Exception):
         return None
     return tokenizer, limit, result
@@ -141,7 +125,7 @@ class NoTrainableTokens(Rule):
     hint = "make sure an assistant answer fits within max_tokens, or drop the record"
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
-        found = _rendering(ctx)
+        found = _rendering(ctx) if ctx.kind != "prompts" else None  # RL prompts: no answers
         if found is None:
             return
         tokenizer, limit, rendering = found
@@ -252,8 +236,113 @@ class ChatTemplateError(Rule):
         setup = _setup(ctx)
         if setup is None:
             return
-        tokenizer = setup[0]
-        assert ctx.conversation is not None
-        result = _render(tokenizer, ctx.conversation)
+        result = ctx.rendering(setup[0])
         if isinstance(result, Exception):
-            yield self.finding(ctx, f"{tokenizer.name}: {result}")
+            yield self.finding(ctx, f"{setup[0].name}: {result}")
+
+
+# A template ignoring the messages renders (nearly) every record alike; a few equal
+# renderings are normal (short greetings), so the rule needs most of a real sample.
+_SAME_MIN_RECORDS = 5
+_SAME_SHARE = 0.9
+
+
+@register_rule
+class TemplateSameOutput(Rule):
+    """The chat template renders (nearly) every record to the same tokens.
+
+    **What it does**
+    Renders each record as the trainer does and compares the token sequences: when at
+    least 90% of the records (and at least 5) render to one identical sequence although
+    their messages differ, the template ignores what the records hold. Reported once
+    per file.
+
+    **Why is this bad?**
+    A template that does not know the records' roles (``Chatbot``, ``bot``), or reads
+    keys the records do not have, renders every record to its bare scaffolding: the
+    run trains on the same few tokens thousands of times, and every token count looks
+    plausible.
+
+    **Example**
+    ```json
+    {"messages": [{"role": "human", "content": "Hi"}, {"role": "bot", "content": "Hello"}]}
+    ```
+    (with a template that emits only messages whose role is user or assistant)
+
+    **Fix**
+    Map the roles to the ones the template knows (``sftprep fix``), or use the chat
+    template the data was written for.
+    """
+
+    id = "template-same-output"
+    severity = Severity.ERROR
+    scope = "token"
+    group = "tokens"
+    hint = "map the roles the template does not know (sftprep fix) or use another template"
+
+    def __init__(self) -> None:
+        # rendering digest -> [records, first content digest, whether contents differ]
+        self._seen: dict[bytes, list[Any]] = {}
+        self._records = 0
+        self._first: Any = None
+        self._length = 0
+
+    def check(self, ctx: RecordContext) -> Iterator[Finding]:
+        found = _rendering(ctx)
+        if found is not None:
+            assert ctx.conversation is not None
+            self._collect(found[2], ctx)
+        return iter(())
+
+    def _collect(self, rendering: Any, ctx: RecordContext) -> None:
+        assert ctx.conversation is not None
+        self._records += 1
+        self._first = self._first or ctx.location
+        key = _digest(array("l", rendering.ids).tobytes())
+        texts = "\x00".join(m.text for m in ctx.conversation.messages)
+        content = _digest(texts.encode("utf-8", "surrogatepass"))
+        entry = self._seen.get(key)
+        if entry is None:
+            if len(self._seen) < _MAX_RENDERINGS:
+                self._seen[key] = [1, content, False, len(rendering.ids)]
+        else:
+            entry[0] += 1
+            entry[2] = entry[2] or entry[1] != content
+
+    def partial(self) -> Any:
+        state = (self._seen, self._records, self._first)
+        self._seen, self._records, self._first = {}, 0, None
+        return state
+
+    def absorb(self, partial: Any, shift: Shift) -> Iterator[Finding]:
+        seen, records, first = partial
+        self._records += records
+        if self._first is None and first is not None:
+            self._first = shift(first)
+        for key, (count, content, differs, length) in seen.items():
+            entry = self._seen.get(key)
+            if entry is None:
+                if len(self._seen) < _MAX_RENDERINGS:
+                    self._seen[key] = [count, content, differs, length]
+            else:
+                entry[0] += count
+                entry[2] = entry[2] or differs or entry[1] != content
+        return iter(())
+
+    def finish(self) -> Iterator[Finding]:
+        if self._records < _SAME_MIN_RECORDS or not self._seen:
+            return
+        count, _, differs, length = max(self._seen.values(), key=lambda e: e[0])
+        if differs and count >= _SAME_SHARE * self._records:
+            yield self.finding(
+                self._first,
+                f"the chat template renders {count:,} of {self._records:,} records to the same "
+                f"{length:,} tokens although their messages differ: it ignores them",
+            )
+
+
+_MAX_RENDERINGS = 10_000  # distinct renderings tracked: enough to see that most are one
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()

@@ -75,6 +75,16 @@ class TokenStats:
         """Records counted (records that could not be read or rendered are in ``skipped``)."""
         return len(self.total)
 
+    def problems(self) -> list[str]:
+        """What makes these numbers useless for training, said before any of them."""
+        if self.records and self.trainable.total == 0:
+            return [
+                f"no trainable tokens in {self.records:,} records: training on this data "
+                "would learn nothing (no assistant answers? RL prompt data? roles the "
+                "template does not know?)"
+            ]
+        return []
+
     def tokens(self) -> dict[str, int]:
         total, trainable = self.total.total, self.trainable.total
         return {"total": total, "prompt": total - trainable, "trainable": trainable}
@@ -127,6 +137,7 @@ class TokenStats:
             "format": self.format,
             "tokenizer": dict(self.tokenizer),
             "records": self.records,
+            "problems": self.problems(),
             "skipped": dict(self.skipped),
             "tokens": self.tokens(),
             "turns": self.turns.summary(),

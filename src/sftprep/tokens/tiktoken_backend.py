@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from sftprep.errors import UsageError
-from sftprep.model import Conversation, Message
+from sftprep.formats.aliases import system_key
+from sftprep.model import ROLES, Conversation, Message
 from sftprep.tokens.base import (
     AssistantTurn,
     Counts,
@@ -75,6 +76,7 @@ OVERHEAD_NAMES = ("<|im_start|>", "<|im_sep|>", "<|im_end|>", "<|name|>")
 MAX_CACHED_ROLES = 64
 # What `count_plain_messages` reads itself; anything else goes through the format adapter.
 PLAIN_MESSAGE = frozenset({"role", "content", "name", "tool_call_id", "weight"})
+CANONICAL_ROLES = frozenset(ROLES)
 
 
 class TiktokenTokenizer:
@@ -190,7 +192,7 @@ class TiktokenTokenizer:
         messages = record.get("messages")
         if type(messages) is not list or not messages:
             return None
-        if record.get("tools") or record.get("functions"):
+        if record.get("tools") or record.get("functions") or system_key(record):
             return None
         try:
             return self._count_plain(messages, max_tokens)
@@ -206,7 +208,7 @@ class TiktokenTokenizer:
             if type(m) is not dict or not PLAIN_MESSAGE.issuperset(m):
                 return None
             role, content = m.get("role"), m.get("content")
-            if type(role) is not str or role == "function":
+            if role not in CANONICAL_ROLES:  # aliases (`bot`, `User`) go through the adapter
                 return None
             if content is None or content == "":
                 out = 0

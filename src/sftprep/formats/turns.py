@@ -1,0 +1,277 @@
+"""Chat turns as every chat format writes them: read, validate and write one list of turns.
+
+A turn is OpenAI's ``{"role", "content"}`` (with ``name``, ``tool_calls``,
+``tool_call_id``, the legacy ``function_call``, ``weight`` and reasoning keys) or
+ShareGPT's ``{"from", "value"}``; both spellings are read wherever a list of turns
+is (``messages``, ``conversations``, TRL's conversational ``prompt``/``completion``).
+Role names go through the alias table (`sftprep.formats.aliases`), so ``Chatbot``,
+``model`` and ``ipython`` are understood everywhere, and a spelling outside the
+canonical and native names leaves a note. ShareGPT's ``function_call`` turn is an
+assistant tool call whose value is JSON ``{"name", "arguments"}``. Content may be a
+list of typed parts: OpenAI's ``{"type": "text", "text"}`` and LLaMA-Factory's
+``{"type": "text"|"reasoning"|"tool_call", "value"}``.
+
+Whatever a turn holds that is not read (an unknown key, a media part, OpenAI's
+``refusal``) is kept in the message's ``extra``, so it is reported, never dropped.
+
+>>> notes = []
+>>> [m.role for m in parse_turns([{"role": "User", "content": "Hi"},
+...                               {"from": "gpt", "value": "Hello"}], "messages", notes)]
+['user', 'assistant']
+>>> notes
+["role 'User' as user"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from sftprep.findings import Finding
+from sftprep.formats._common import NOT_JSON, calls_from_json, loads, tool_call_from_dict
+from sftprep.formats.aliases import read_role
+from sftprep.formats.schema import json_kind
+from sftprep.model import Message, ToolCall, message_to_openai
+from sftprep.rules.base import make_finding
+
+# Keys of a turn that are read, besides its role key and its text key.
+READ_KEYS = frozenset(
+    {
+        "name",
+        "tool_calls",
+        "tool_call_id",
+        "function_call",
+        "weight",
+        "reasoning",
+        "reasoning_content",
+        "thinking",
+    }
+)
+REASONING_KEYS = ("reasoning_content", "reasoning", "thinking")
+# Spellings each turn style uses natively besides the canonical roles: not worth a note.
+NATIVE_ROLES = {
+    "role": frozenset({"function", "developer"}),
+    "from": frozenset({"human", "gpt", "observation", "function_call", "function"}),
+}
+SHAREGPT_CALL = "function_call"
+
+
+def turn_keys(turn: Mapping[str, Any]) -> tuple[str, str]:
+    """``("role", "content")``, or ShareGPT's ``("from", "value")``."""
+    if "role" not in turn and "from" in turn:
+        return "from", "value"
+    return "role", "content"
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def parse_turns(items: Any, key: str, notes: list[str]) -> list[Message]:
+    """Messages of a list of turns at ``key``; non-objects are skipped (validate reports)."""
+    if not isinstance(items, list):
+        return []
+    return [parse_turn(raw, f"{key}[{i}]", notes) for i, raw in enumerate(items) if _is_obj(raw)]
+
+
+def parse_turn(raw: Mapping[str, Any], field: str, notes: list[str]) -> Message:
+    """One turn as a `Message`; alias notes are appended to ``notes``."""
+    role_key, text_key = turn_keys(raw)
+    source = raw.get(role_key)
+    content_field = f"{field}.{text_key}"
+    extra = {k: v for k, v in raw.items() if k not in READ_KEYS and k not in (role_key, text_key)}
+    if isinstance(source, str) and source.casefold() == SHAREGPT_CALL:
+        value = raw.get(text_key)
+        return Message(
+            "assistant",
+            None,
+            tool_calls=calls_from_json(value if isinstance(value, str) else None, content_field),
+            field=field,
+            content_field=content_field,
+            weight=raw.get("weight"),
+            extra=extra,
+        )
+    role, note = read_role(source, NATIVE_ROLES[role_key])
+    if note is not None:
+        notes.append(note)
+    text, reasoning, part_calls, unread_parts = _content_parts(raw.get(text_key), content_field)
+    extra.update(unread_parts)
+    reasoning = reasoning or next(
+        (raw[k] for k in REASONING_KEYS if isinstance(raw.get(k), str)), None
+    )
+    name, call_id = raw.get("name"), raw.get("tool_call_id")
+    return Message(
+        role=role,
+        content=text,
+        name=name if isinstance(name, str) else None,
+        tool_calls=(*part_calls, *_tool_calls(raw, field)),
+        tool_call_id=call_id if isinstance(call_id, str) else None,
+        weight=raw.get("weight"),
+        reasoning=reasoning,
+        field=field,
+        content_field=content_field,
+        extra=extra,
+    )
+
+
+def _is_obj(value: Any) -> bool:
+    return isinstance(value, Mapping)
+
+
+def _tool_calls(raw: Mapping[str, Any], field: str) -> list[ToolCall]:
+    calls: list[ToolCall] = []
+    listed = raw.get("tool_calls")
+    for j, call in enumerate(listed if isinstance(listed, list) else []):
+        parsed = tool_call_from_dict(call, f"{field}.tool_calls[{j}]")
+        if parsed is not None:
+            calls.append(parsed)
+    legacy = raw.get("function_call")
+    if isinstance(legacy, Mapping):
+        parsed = tool_call_from_dict(legacy, f"{field}.function_call")
+        if parsed is not None:
+            calls.append(parsed)
+    return calls
+
+
+def _content_parts(
+    content: Any, field: str
+) -> tuple[str | None, str | None, list[ToolCall], dict[str, Any]]:
+    """``(text, reasoning, tool calls, unread parts)``; plain strings pass through.
+
+    Parts that are neither text, reasoning nor a tool call (``image_url``,
+    ``input_audio``...) are returned by their key (``content[1]``) so that they are
+    reported as not read.
+    """
+    if not isinstance(content, list):
+        return (content if isinstance(content, str) else None), None, [], {}
+    key = field.rsplit(".", 1)[-1]
+    texts: list[str] = []
+    reasoning: list[str] = []
+    calls: list[ToolCall] = []
+    unread: dict[str, Any] = {}
+    for j, part in enumerate(content):
+        if isinstance(part, str):
+            texts.append(part)
+            continue
+        if not isinstance(part, Mapping):
+            continue
+        kind = part.get("type", "text")
+        value = part.get("text", part.get("value"))
+        if kind == "tool_call":
+            calls.extend(calls_from_json(value, f"{field}[{j}].value"))
+        elif kind in ("reasoning", "thinking") and isinstance(value, str):
+            reasoning.append(value)
+        elif kind == "text" and isinstance(value, str):
+            texts.append(value)
+        else:
+            unread[f"{key}[{j}]"] = part
+    return "".join(texts), ("".join(reasoning) or None), calls, unread
+
+
+# --- validating ------------------------------------------------------------------------------
+
+
+def validate_turns(value: Any, key: str, location: Any) -> Iterator[Finding]:
+    """``wrong-type`` / ``missing-key`` findings for a list of chat turns at ``key``."""
+    if not isinstance(value, list):
+        yield make_finding(
+            "wrong-type",
+            f"`{key}` should be a list of messages, got {_kind_of_list_text(value)}",
+            location,
+            field=key,
+            excerpt_text=value if isinstance(value, str) else None,
+        )
+        return
+    for i, turn in enumerate(value):
+        field = f"{key}[{i}]"
+        if not isinstance(turn, Mapping):
+            yield make_finding(
+                "wrong-type",
+                f"`{field}` should be an object, got {json_kind(turn)}",
+                location,
+                field=field,
+            )
+            continue
+        yield from _validate_turn(turn, field, location)
+
+
+def _kind_of_list_text(value: Any) -> str:
+    """``string``, or what JSON-looking text is: a double-encoded list, or broken JSON."""
+    if not isinstance(value, str) or value.strip()[:1] not in ("[", "{"):
+        return json_kind(value)
+    decoded = loads(value)
+    if decoded is NOT_JSON:
+        return "text that is not valid JSON (truncated or badly quoted?)"
+    return f"a string holding JSON text of an {json_kind(decoded)} (double-encoded?)"
+
+
+def _validate_turn(turn: Mapping[str, Any], field: str, location: Any) -> Iterator[Finding]:
+    role_key, text_key = turn_keys(turn)
+    if role_key not in turn:
+        yield make_finding(
+            "missing-key", f"`{field}` has no `role`", location, field=f"{field}.role"
+        )
+    elif not isinstance(turn[role_key], str):
+        yield make_finding(
+            "wrong-type",
+            f"`{field}.{role_key}` should be a string",
+            location,
+            field=f"{field}.{role_key}",
+        )
+    content = turn.get(text_key)
+    calls = turn.get("tool_calls") or turn.get("function_call")
+    if text_key not in turn and not calls:
+        yield make_finding(
+            "missing-key", f"`{field}` has no `{text_key}`", location, field=f"{field}.{text_key}"
+        )
+    elif content is not None and not isinstance(content, (str, list)):
+        yield make_finding(
+            "wrong-type",
+            f"`{field}.{text_key}` should be text or a list of parts, got {json_kind(content)}",
+            location,
+            field=f"{field}.{text_key}",
+        )
+    if turn.get("tool_calls") is not None and not isinstance(turn["tool_calls"], list):
+        yield make_finding(
+            "wrong-type",
+            f"`{field}.tool_calls` should be a list",
+            location,
+            field=f"{field}.tool_calls",
+        )
+    yield from _check_items(turn, text_key, (str, Mapping), field, location)
+    yield from _check_items(turn, "tool_calls", (Mapping,), field, location)
+
+
+def _check_items(
+    turn: Mapping[str, Any], key: str, types: tuple[type, ...], field: str, location: Any
+) -> Iterator[Finding]:
+    """``wrong-type`` for items of a list (content parts, tool calls) that are not objects."""
+    items = turn.get(key)
+    for j, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, types):
+            yield make_finding(
+                "wrong-type",
+                f"`{field}.{key}[{j}]` should be an object, got {json_kind(item)}",
+                location,
+                field=f"{field}.{key}[{j}]",
+            )
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def turn_to_dict(message: Message) -> dict[str, Any]:
+    """One message as written in a chat record: OpenAI keys, ``reasoning`` when set, and
+    the keys it was read with but not understood (``extra``), so a round trip keeps them."""
+    out = message_to_openai(message)
+    if out.get("content") is None and message.tool_calls:
+        del out["content"]
+    if message.reasoning is not None:
+        out["reasoning"] = message.reasoning
+    parts = [value for key, value in message.extra.items() if "[" in key]
+    if parts:  # media parts: content goes back as a list of parts, the text first
+        text = [{"type": "text", "text": message.content}] if message.content else []
+        out["content"] = [*text, *parts]
+    for key, value in message.extra.items():
+        if "[" not in key and key not in out:
+            out[key] = value
+    return out

@@ -1,0 +1,428 @@
+"""Coverage rules: nothing a record holds is dropped without a word.
+
+The format adapter reads some of a record into the conversation that is counted and
+trained; the conversation keeps everything else (``metadata``, a message's
+``extra``, ``leftovers``). These rules look at that remainder, key by key, and
+report each key *once per file* with how many records hold it and what it holds:
+
+- `unknown-key`: a key the format does not know. A warning when it holds text that
+  is not trained (prose not found in the trained text) or looks like a misspelt key;
+  an info note when it is metadata, a copy of trained text, media or not text.
+- `untrained-fields`: the format's own keys that are not trained (``id``, Dolly's
+  ``category``, RAFT's ``question`` inside ``instruction``), in one note per file.
+- `mapped-names`: names read through the alias table (``role 'Chatbot' as
+  assistant``, a top-level ``system_prompt`` as the system prompt), once per file.
+
+State is per key (counts, the first location, one example), merged over shards.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sftprep.findings import Finding, Severity
+from sftprep.model import Conversation, Location
+from sftprep.rules.base import RecordContext, Rule, Shift, register_rule
+
+_INDEX = re.compile(r"\[\d+\]")
+_PROSE_WORDS = 4  # a string of this many words (or `_PROSE_CHARS`) is text, not a label
+_PROSE_CHARS = 60
+_MAX_STRINGS = 1000  # strings looked at per key and record
+_MISSPELT = 0.8  # difflib ratio from which a key is taken for a misspelling of a known one
+
+
+def key_shape(path: str) -> str:
+    """``messages[3].metainfo`` -> ``messages[*].metainfo``: one name for every record.
+
+    >>> key_shape("conversations[12].content[1]")
+    'conversations[*].content[*]'
+    """
+    return _INDEX.sub("[*]", path)
+
+
+@dataclass
+class KeyTally:
+    """What one key holds across the records of a file (or shard)."""
+
+    first: Location
+    records: int = 0
+    texts: int = 0  # records where it holds text (a string with a letter or digit)
+    prose: int = 0  # records where that text reads like prose (not an id or a label)
+    lost: int = 0  # records where some prose is not found in the trained text
+    longest: int = 0
+    rendered: int = 0  # records where it holds a prompt template rendered into text
+    example: str = ""
+    kinds: str = ""  # the JSON kinds seen, for the message ("string", "object"...)
+    on_purpose: bool = False  # the format leaves it out on purpose (DPO's `rejected`)
+
+    def add(self, other: KeyTally) -> None:
+        self.records += other.records
+        self.texts += other.texts
+        self.prose += other.prose
+        self.lost += other.lost
+        self.rendered += other.rendered
+        self.longest = max(self.longest, other.longest)
+        self.example = self.example or other.example
+        if other.kinds not in self.kinds.split(", "):
+            self.kinds = ", ".join(k for k in (self.kinds, other.kinds) if k)
+
+
+def _strings(value: Any, limit: int = _MAX_STRINGS) -> list[str]:
+    """The strings inside ``value`` (itself, or nested in lists and objects), up to ``limit``."""
+    out: list[str] = []
+    stack = [value]
+    while stack and len(out) < limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, Mapping):
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return out
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        kind = value.get("type")
+        return f"{kind} part" if isinstance(kind, str) else "object"
+    if isinstance(value, list):
+        return "array"
+    return "boolean" if isinstance(value, bool) else "number" if value is not None else "null"
+
+
+def trained_text(conv: Conversation) -> str:
+    """Every text of the conversation that is rendered for training, joined."""
+    parts: list[str] = []
+    for message in conv.messages:
+        parts.extend(p for p in (message.content, message.reasoning, message.name) if p)
+        for call in message.tool_calls:
+            parts.extend((call.name, call.arguments))
+    if conv.tools:
+        parts.append(json.dumps(list(conv.tools), ensure_ascii=False))
+    return "\n".join(parts)
+
+
+def tally(value: Any, location: Location, haystack: list[str], conv: Conversation) -> KeyTally:
+    """One record's `KeyTally` for one key; ``haystack`` caches `trained_text` lazily."""
+    found = KeyTally(location, records=1, kinds=_kind(value))
+    for text in _strings(value):
+        stripped = text.strip()
+        if not any(ch.isalnum() for ch in stripped[:200]) and not stripped[200:]:
+            continue
+        found.texts = 1
+        found.longest = max(found.longest, len(text))
+        if len(stripped) < _PROSE_CHARS and len(stripped.split()) < _PROSE_WORDS:
+            found.example = found.example or stripped
+            continue
+        found.prose = 1
+        if not found.rendered and rendered_template(stripped):
+            found.rendered = 1
+        if not haystack:
+            haystack.append(trained_text(conv))
+        if stripped not in haystack[0]:
+            if not found.lost:
+                found.example = stripped
+            found.lost = 1
+    return found
+
+
+class _KeyRule(Rule):
+    """Collects a `KeyTally` per key shape of the keys `select` picks, merged per file."""
+
+    def __init__(self) -> None:
+        self._tallies: dict[str, KeyTally] = {}
+        self._known: frozenset[str] = frozenset()
+        self._format = ""
+
+    def select(self, conv: Conversation, known: frozenset[str]) -> Iterator[tuple[str, Any]]:
+        """The ``(path, value)`` pairs of the record this rule reports on."""
+        raise NotImplementedError
+
+    def check(self, ctx: RecordContext) -> Iterator[Finding]:
+        conv = ctx.conversation
+        if conv is None:
+            return iter(())
+        known: frozenset[str] = getattr(ctx.adapter, "known_keys", frozenset())
+        self._known, self._format = known, ctx.format
+        haystack: list[str] = []
+        on_purpose: frozenset[str] = getattr(ctx.adapter, "untrained", frozenset())
+        for path, value in self.select(conv, known):
+            found = tally(value, ctx.location, haystack, conv)
+            found.on_purpose = path in on_purpose
+            shape = key_shape(path)
+            current = self._tallies.get(shape)
+            if current is None:
+                self._tallies[shape] = found
+            else:
+                current.add(found)
+        return iter(())
+
+    def partial(self) -> Any:
+        tallies, self._tallies = self._tallies, {}
+        return tallies, self._known, self._format
+
+    def absorb(self, partial: Any, shift: Shift) -> Iterator[Finding]:
+        tallies, known, name = partial
+        self._known, self._format = self._known or known, self._format or name
+        for shape, found in tallies.items():
+            current = self._tallies.get(shape)
+            if current is None:
+                found.first = shift(found.first)
+                self._tallies[shape] = found
+            else:
+                current.add(found)
+        return iter(())
+
+
+def rendered_template(text: str) -> bool:
+    """Whether ``text`` holds a prompt template rendered with its fields (two markers)."""
+    from sftprep.rules.content import _SCAFFOLD
+
+    return len({m.group(0).strip() for m in _SCAFFOLD.finditer(text[:20_000])}) >= 2
+
+
+def _records(n: int) -> str:
+    return f"{n:,} record{'' if n == 1 else 's'}"
+
+
+@register_rule
+class UnknownKey(_KeyRule):
+    """A key the format does not read holds text that is not trained, or looks misspelt.
+
+    **What it does**
+    Looks at every key of a record that the format does not know (a top-level column,
+    a key inside a message such as ``metainfo``, a content part that is not text) and
+    reports each one **once per file**, with the number of records holding it: a
+    warning when it holds text that is not trained (prose that appears nowhere in
+    the trained conversation) or when its name is close to one of the format's keys
+    (``Output`` for ``output``); a note (info) when it is metadata (ids, labels,
+    sources, numbers), a copy of trained text (a ``response`` equal to ``output``)
+    or media.
+
+    **Why is this bad?**
+    Text in a column the trainer does not read is silently left out: a system prompt
+    in an unexpected column, a misspelt answer key, a second answer. The model never
+    sees it, while the dataset looks complete.
+
+    **Example**
+    ```json
+    {"prompt": "Summarise the ticket.", "response": "Refund issued.",
+     "system_instructions": "You are a support agent for ACME. Be brief."}
+    ```
+
+    **Fix**
+    Map the column to its place in the conversation (``--map system=system_instructions``),
+    rename a misspelt key, pass ``--format`` when the file is in another format, or drop
+    the key when it is only metadata.
+    """
+
+    id = "unknown-key"
+    severity = Severity.WARNING
+    group = "structure"
+    hint = "map the key (--map ROLE=KEY), rename a misspelt key, or drop it if it is metadata"
+
+    def select(self, conv: Conversation, known: frozenset[str]) -> Iterator[tuple[str, Any]]:
+        yield from ((k, v) for k, v in conv.metadata.items() if k not in known)
+        for message in conv.messages:
+            for key, value in message.extra.items():
+                yield f"{message.field or message.content_field}.{key}", value
+
+    def finish(self) -> Iterator[Finding]:
+        for shape, found in self._tallies.items():
+            yield self._finding(shape, found)
+
+    def _finding(self, shape: str, found: KeyTally) -> Finding:
+        where = f"`{shape}` ({_records(found.records)})"
+        close = [] if "." in shape or "[" in shape else _close_key(shape, self._known)
+        if close:
+            return self.finding(
+                found.first,
+                f"{where} is not read: a misspelling of `{close[0]}`?",
+                field=shape,
+                excerpt_text=found.example,
+                hint=f"rename `{shape}` to `{close[0]}`",
+            )
+        if found.rendered:
+            return self.finding(
+                found.first,
+                f"{where} holds a prompt template rendered into text in "
+                f"{_records(found.rendered)} (a trainer reading `{shape}` trains on the prompt "
+                f"too); sftprep reads the {self._format} format's own keys",
+                field=shape,
+                excerpt_text=found.example,
+                hint="train on the fields (drop the rendered column), or on the rendered text "
+                "alone (--format text) if that is the intent",
+            )
+        if found.lost:
+            return self.finding(
+                found.first,
+                f"{where} holds text that is not trained in {_records(found.lost)} "
+                f"(up to {found.longest:,} characters; not part of the {self._format} format)",
+                field=shape,
+                excerpt_text=found.example,
+            )
+        return self.finding(
+            found.first,
+            f"{where} is not trained: {_what(found)}",
+            field=shape,
+            excerpt_text=found.example,
+            severity=Severity.INFO,
+            hint="nothing to do if it is metadata; map it (--map ROLE=KEY) if it should be trained",
+        )
+
+
+def _close_key(key: str, known: frozenset[str]) -> list[str]:
+    lowered = {k.casefold(): k for k in known}
+    if key.casefold() in lowered:
+        return [lowered[key.casefold()]]
+    return difflib.get_close_matches(key, sorted(known), n=1, cutoff=_MISSPELT)
+
+
+def _what(found: KeyTally) -> str:
+    """What a key that loses no text holds, in words."""
+    if "part" in found.kinds:
+        return f"{found.kinds} (media and other parts are not counted)"
+    if found.prose:
+        return "a copy of text that is trained"
+    if found.texts:
+        return "metadata (short labels or ids)"
+    return f"not text ({found.kinds})"
+
+
+@register_rule
+class UntrainedFields(_KeyRule):
+    """The format's own metadata keys, which are not trained, listed once per file.
+
+    **What it does**
+    Lists, in one note per file, the keys the format knows but does not put in the
+    trained conversation: ``id``, Dolly's ``category``, RAFT's ``question``,
+    ``context`` and ``oracle_context`` (already inside its ``instruction``), the
+    instances of a task beyond its first, with the number of records holding each.
+    It is a warning when one of them holds text that appears nowhere in the trained
+    conversation (RAFT's ``answer`` differing from its ``cot_answer``).
+
+    **Why is this bad?**
+    Usually it is not: these keys are metadata. The note makes the reading visible, so
+    that a file in which a real text column is only metadata to the format does not
+    pass unnoticed.
+
+    **Example**
+    ```json
+    {"instruction": "Name a prime.", "context": "", "response": "7", "category": "open_qa"}
+    ```
+
+    **Fix**
+    Nothing, when the keys are metadata. When one holds text to train on, map it into
+    the conversation (``--map``) or convert the file to a format that reads it.
+    """
+
+    id = "untrained-fields"
+    severity = Severity.INFO
+    group = "structure"
+    hint = "nothing to do for metadata; map a key (--map ROLE=KEY) that should be trained"
+
+    def select(self, conv: Conversation, known: frozenset[str]) -> Iterator[tuple[str, Any]]:
+        yield from ((k, v) for k, v in conv.metadata.items() if k in known)
+        yield from conv.leftovers.items()
+
+    def finish(self) -> Iterator[Finding]:
+        if not self._tallies:
+            return
+        first = min((t.first for t in self._tallies.values()), key=_order)
+        parts = []
+        lost = False
+        for shape, found in self._tallies.items():
+            if found.on_purpose:
+                what = "not an SFT target: see not-sft-data"
+            elif found.lost:
+                lost = True
+                what = f"text not trained in {_records(found.lost)}"
+            else:
+                what = _what(found)
+            parts.append(f"`{shape}` ({_records(found.records)}, {what})")
+        yield self.finding(
+            first,
+            f"not trained ({self._format} format's own keys): " + "; ".join(parts),
+            severity=Severity.WARNING if lost else None,
+        )
+
+
+def _order(location: Location) -> tuple[int, int]:
+    return (location.record or 0, location.line or 0)
+
+
+@register_rule
+class MappedNames(Rule):
+    """Names were read through the alias table (roles, system prompt and answer columns).
+
+    **What it does**
+    Notes, once per file, every name sftprep understood through its alias table
+    rather than as the format's own: roles such as Cohere's ``User``/``Chatbot``,
+    Gemini's ``model`` or Llama's ``ipython`` (read as user, assistant, tool), a
+    top-level ``system_prompt`` read as the system prompt, ``response`` read as
+    Alpaca's ``output``; with the number of records each.
+
+    **Why is this bad?**
+    It is not, for sftprep: the text is read and counted. But the trainer you use may
+    not know the alias: a chat template given ``Chatbot`` may raise or drop the
+    message, so the note says what was assumed.
+
+    **Example**
+    ```json
+    {"messages": [{"role": "User", "content": "Hi"}, {"role": "Chatbot", "content": "Hello!"}]}
+    ```
+
+    **Fix**
+    ``sftprep fix`` writes the canonical role names; nothing to do when your trainer
+    reads these names itself.
+    """
+
+    id = "mapped-names"
+    severity = Severity.INFO
+    group = "structure"
+    hint = "nothing to do if your trainer reads these names too"
+
+    def __init__(self) -> None:
+        self._notes: dict[str, tuple[int, Location]] = {}
+
+    def check(self, ctx: RecordContext) -> Iterator[Finding]:
+        conv = ctx.conversation
+        if conv is not None and conv.notes:
+            for note in dict.fromkeys(conv.notes):
+                count, first = self._notes.get(note, (0, ctx.location))
+                self._notes[note] = (count + 1, first)
+        return iter(())
+
+    def partial(self) -> Any:
+        notes, self._notes = self._notes, {}
+        return notes
+
+    def absorb(self, partial: Any, shift: Shift) -> Iterator[Finding]:
+        for note, (count, first) in partial.items():
+            known = self._notes.get(note)
+            self._notes[note] = (
+                (count, shift(first)) if known is None else (known[0] + count, known[1])
+            )
+        return iter(())
+
+    def finish(self) -> Iterator[Finding]:
+        if not self._notes:
+            return
+        first = min((loc for _, loc in self._notes.values()), key=_order)
+        listed = ", ".join(f"{note} ({_records(n)})" for note, (n, _) in self._notes.items())
+        roles = any(note.startswith("role ") for note in self._notes)
+        keys = any(not note.startswith("role ") for note in self._notes)
+        fixes = [
+            "`sftprep fix` writes the canonical role names" * roles,
+            "`sftprep convert --to messages` writes a standard shape" * keys,
+        ]
+        hint = "; ".join(f for f in fixes if f) + ": nothing to do if your trainer reads these"
+        yield self.finding(first, f"names read through the alias table: {listed}", hint=hint)

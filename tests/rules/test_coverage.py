@@ -1,0 +1,253 @@
+"""Nothing a record holds is dropped silently: every string is trained or reported.
+
+Each case writes a small file of a shape users have (vendor variants, non-SFT data,
+media parts, metadata) and asserts the exact findings; then a walk over every string
+of every record checks that it is in the trained conversation, a structural value
+(a role, a type, an id), or under a key a finding names.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sftprep.check import check
+from sftprep.findings import Finding
+from sftprep.pipeline import Sample, iter_samples, open_source
+from sftprep.rules.coverage import key_shape, trained_text
+
+# (name, records, expected findings as (rule, severity, field) in report order)
+CASES: list[tuple[str, list[dict[str, Any]], list[tuple[str, str, str | None]]]] = [
+    (
+        "bedrock",  # Anthropic/Bedrock: the system prompt beside the messages
+        [
+            {
+                "system": "You are a terse travel agent.",
+                "messages": [
+                    {"role": "user", "content": f"Flights to city {i}?"},
+                    {"role": "assistant", "content": f"Two a day to city {i}."},
+                ],
+            }
+            for i in range(3)
+        ],
+        [],
+    ),
+    (
+        "system_prompt_column",
+        [
+            {"system_prompt": "Answer in French.", "prompt": f"Hello {i}", "response": f"Salut {i}"}
+            for i in range(3)
+        ],
+        [("mapped-names", "info", None)],
+    ),
+    (
+        "gpteacher",  # Alpaca with `response`: the input must stay in the prompt
+        [
+            {"instruction": "Summarise the text.", "input": f"Text number {i}.", "response": "Ok."}
+            for i in range(3)
+        ],
+        [("mapped-names", "info", None)],
+    ),
+    (
+        "cohere",
+        [
+            {
+                "messages": [
+                    {"role": "System", "content": "Be kind."},
+                    {"role": "User", "content": f"Hi {i}"},
+                    {"role": "Chatbot", "content": f"Hello {i}!"},
+                ]
+            }
+            for i in range(3)
+        ],
+        [("mapped-names", "info", None)],
+    ),
+    (
+        "kto",
+        [{"prompt": f"Q{i}?", "completion": f"Answer {i}.", "label": i % 2 == 0} for i in range(4)],
+        [("not-sft-data", "warning", None), ("untrained-fields", "info", None)],
+    ),
+    (
+        "dpo",
+        [
+            {"prompt": f"Q{i}?", "chosen": f"Good answer {i}.", "rejected": f"Bad answer {i}."}
+            for i in range(3)
+        ],
+        [("not-sft-data", "warning", None), ("untrained-fields", "info", None)],
+    ),
+    (
+        "verl",
+        [
+            {
+                "data_source": "gsm8k",
+                "prompt": [{"role": "user", "content": f"What is {i} plus one?"}],
+                "reward_model": {"style": "rule", "ground_truth": str(i + 1)},
+                "extra_info": {"split": "train", "question": f"What is {i} plus one?"},
+            }
+            for i in range(3)
+        ],
+        [("not-sft-data", "warning", None), ("untrained-fields", "info", None)],
+    ),
+    (
+        "seed_tasks",
+        [
+            {
+                "id": f"seed_task_{i}",
+                "instruction": "Rewrite the sentence politely.",
+                "instances": [
+                    {"input": f"Give me file {i}.", "output": f"Could I have file {i}, please?"},
+                    {"input": "Move.", "output": "Could you move, please?"},
+                ],
+            }
+            for i in range(3)
+        ],
+        # the second instance of each task is not read: text not trained, a warning
+        [("not-sft-data", "info", None), ("untrained-fields", "warning", None)],
+    ),
+    (
+        "rendered_text_column",
+        [
+            {
+                "instruction": f"Name colour {i}.",
+                "output": "Blue.",
+                "text": f"### Instruction:\nName colour {i}.\n\n### Response:\nBlue.",
+            }
+            for i in range(3)
+        ],
+        [("baked-template", "info", "text")] * 3 + [("unknown-key", "warning", "text")],
+    ),
+    (
+        "lost_system_column",  # text under a key nothing reads: a warning, once
+        [
+            {
+                "instruction": f"Task {i}",
+                "output": "Done.",
+                "persona_description": "A retired sailor who speaks in short sentences.",
+            }
+            for i in range(3)
+        ],
+        [("unknown-key", "warning", "persona_description")],
+    ),
+    (
+        "misspelt",
+        [{"instruction": f"Task {i}", "Output": "Done."} for i in range(3)],
+        [("missing-key", "error", "output")] * 3 + [("unknown-key", "warning", "Output")],
+    ),
+    (
+        "media_and_refusal",
+        [
+            {
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "text", "text": f"What is in picture {i}?"},
+                            {"type": "image_url", "image_url": {"url": f"img/{i}.png"}},
+                        ],
+                    },
+                    {"role": "assistant", "content": None, "refusal": "I can't see images."},
+                ]
+            }
+            for i in range(2)
+        ],
+        [("empty-text", "error", "messages[1].content"), ("missing-system", "info", "messages")] * 2
+        + [
+            ("unknown-key", "info", "messages[*].content[*]"),
+            ("unknown-key", "warning", "messages[*].refusal"),
+        ],
+    ),
+]
+
+
+def _write(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("name", "rows", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_findings_of_each_shape(
+    tmp_path: Path, name: str, rows: list[dict[str, Any]], expected: list[Any]
+) -> None:
+    report = check(_write(tmp_path / f"{name}.jsonl", rows))
+    assert [(f.rule, f.severity.value, f.field) for f in report.findings] == expected
+
+
+STRUCTURAL = re.compile(r"(?:^|\.)(?:role|from|type|id|style|tool_call_id|split|data_source)$")
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _strings(item, f"{path}[{i}]")
+
+
+def _reported(findings: list[Finding]) -> set[str]:
+    """Every key a coverage finding names, as a shape (``messages[*].refusal``)."""
+    names = {f.field for f in findings if f.field}
+    for finding in findings:
+        names |= set(re.findall(r"`([^`]+)`", finding.message))
+    return {key_shape(n) for n in names}
+
+
+@pytest.mark.parametrize(("name", "rows", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_every_string_is_trained_or_reported(
+    tmp_path: Path, name: str, rows: list[dict[str, Any]], expected: list[Any]
+) -> None:
+    path = _write(tmp_path / f"{name}.jsonl", rows)
+    reported = _reported(list(check(path).findings))
+    for sample in iter_samples(open_source(path)):
+        assert isinstance(sample, Sample) and sample.conversation is not None
+        trained = trained_text(sample.conversation)
+        for where, text in _strings(sample.raw, ""):
+            shape = key_shape(where)
+            ok = (
+                text.strip() in trained
+                or STRUCTURAL.search(where)
+                or any(shape == r or shape.startswith((r + ".", r + "[")) for r in reported)
+            )
+            assert ok, f"{name}: `{where}` = {text!r} is neither trained nor reported"
+
+
+def test_messages_say_what_and_how_many(tmp_path: Path) -> None:
+    rows = CASES[3][1]  # cohere
+    (note,) = check(_write(tmp_path / "c.jsonl", rows)).findings
+    assert note.message == (
+        "names read through the alias table: role 'System' as system (3 records), "
+        "role 'User' as user (3 records), role 'Chatbot' as assistant (3 records)"
+    )
+    assert "`sftprep fix` writes the canonical role names" in note.hint
+    lost = check(_write(tmp_path / "l.jsonl", CASES[9][1])).findings[0]
+    assert lost.message == (
+        "`persona_description` (3 records) holds text that is not trained in 3 records "
+        "(up to 47 characters; not part of the alpaca format)"
+    )
+    misspelt = check(_write(tmp_path / "m.jsonl", CASES[10][1]), select=["unknown-key"]).findings
+    assert [(f.message, f.hint) for f in misspelt] == [
+        (
+            "`Output` (3 records) is not read: a misspelling of `output`?",
+            "rename `Output` to `output`",
+        )
+    ]
+
+
+def test_kto_and_dpo_notes(tmp_path: Path) -> None:
+    kto = check(_write(tmp_path / "k.jsonl", CASES[4][1]), select=["not-sft-data"]).findings
+    assert kto[0].message.startswith(
+        "KTO preference data (prompt, completion, label), not SFT data: 4 records, "
+        "2 desirable (label true), 2 undesirable."
+    )
+    dpo = check(_write(tmp_path / "d.jsonl", CASES[5][1])).findings
+    assert dpo[1].message == (
+        "not trained (dpo format's own keys): `rejected` (3 records, not an SFT target: "
+        "see not-sft-data)"
+    )
