@@ -27,7 +27,6 @@ EXPECTED = {
     ("untrimmed-whitespace", 8, "question"),
     ("model-commentary", 9, "cot_answer"),
     ("json-syntax", 10, None),
-    ("untrained-fields", 1, None),  # the `id` key: metadata, once per file
 }
 FILE_KEYS = {"path", "format", "records", "valid_records"}
 SUMMARY_KEYS = {"records", "errors", "warnings", "infos", "by_rule"}

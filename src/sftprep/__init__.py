@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it, imported on first access
 _LAZY = {
-    "count_tokens": "sftprep.tokens",
+    "count_tokens": "sftprep.count",
     # not `estimate`: importing the subpackage sftprep.estimate would shadow it
     "estimate_training": "sftprep.estimate",
     "convert": "sftprep.build.convert",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -27,3 +27,34 @@ def progress_iter(
         for item in items:
             yield item
             bar.advance(task)
+
+
+def progress_bytes(
+    items: Iterable[T], *, total: int, label: str, size: Callable[[T], int]
+) -> Iterator[T]:
+    """Yield ``items`` while one bar counts the bytes they stand for (``size``) on stderr."""
+    if not sys.stderr.isatty() or total <= 0:
+        yield from items
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TransferSpeedColumn,
+    )
+
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
+    with Progress(
+        *columns,
+        TransferSpeedColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        for item in items:
+            bar.advance(task, size(item))
+            yield item

@@ -98,19 +98,6 @@ def test_counts_of_the_drone_file() -> None:
     assert (len(lengths), sum(lengths), sum(trainable)) == (103, 104_178, 1_087)
 
 
-def test_fallback_count_without_the_tokens_module(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-
-    import sftprep.cli.estimate as cli
-    from sftprep.tokens import get_tokenizer
-
-    expected = cli.count_lengths(DRONE)
-    encode = get_tokenizer("cl100k_base").encode  # offline-safe cl100k_base
-    monkeypatch.setitem(sys.modules, "sftprep.tokens", None)  # the import now fails
-    monkeypatch.setattr(cli, "_cl100k", lambda: encode)
-    assert cli.count_lengths(DRONE) == expected
-
-
 def test_two_gpus_and_a_toml_price_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, _ = _run(capsys, *LOCAL, "--gpus", "2", "--json")
     assert code == 0 and json.loads(out)["gpu"]["tokens_per_s"] == 3854.0

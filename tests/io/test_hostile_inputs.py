@@ -143,8 +143,8 @@ def test_wrong_extension(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_directory_and_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(capsys, str(tmp_path))
-    assert code == 2 and "is a directory" in err
+    code, _, err = _run(capsys, str(tmp_path))  # a directory is read as one dataset
+    assert code == 2 and "a directory without dataset files" in err
     code, _, err = _run(capsys, str(tmp_path / "nope.jsonl"))
     assert code == 2 and "no such file" in err
 

@@ -20,9 +20,7 @@ def test_report_of_the_bundled_example(tmp_path: Path, capsys: pytest.CaptureFix
     said = capsys.readouterr().out
     assert f"wrote {out}" in said and "file://" in said
     page = out.read_text(encoding="utf-8")
-    # no error or warning; the one note says the `id` key is metadata, not trained
-    assert "qa_dataset.jsonl" in page and "<b>0 / 0 / 1</b>" in page
-    assert "untrained-fields" in page
+    assert "qa_dataset.jsonl" in page and "No record was flagged" in page
     assert 'class="t"' in page  # token view with trainable tokens
     assert not EXTERNAL.search(page)
 

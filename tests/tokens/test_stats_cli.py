@@ -62,7 +62,7 @@ def test_per_record_output(data: Path, tmp_path: Path, capsys: pytest.CaptureFix
     doc = _json(capsys, ["stats", str(data), "--json", "--per-record", str(out)])
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == doc["records"] == 41
-    assert set(rows[0]) == {"record", "line", "total", "prompt", "trainable", "fields"}
+    assert set(rows[0]) == {"path", "record", "line", "total", "prompt", "trainable", "fields"}
     assert [r["line"] for r in rows] == list(range(1, 42))
     assert sum(r["total"] for r in rows) == doc["tokens"]["total"]
     assert all(r["total"] == r["prompt"] + r["trainable"] for r in rows)

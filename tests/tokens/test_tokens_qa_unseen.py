@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from sftprep.cli.main import main
-from sftprep.tokens import count_tokens_multi
+from sftprep.count import count_tokens_multi
 
 TOOLS = [
     {

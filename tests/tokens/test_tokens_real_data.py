@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 from hfkit import DEEPSEEK, QWEN, SHARED, load, marked_template, openai_variants, reference
 
+from sftprep.count import count_records
 from sftprep.io import READERS
-from sftprep.tokens import count_records
 
 REAL = SHARED / "data" / "real"
 FILES = sorted(p for p in REAL.iterdir() if p.suffix in (".json", ".jsonl", ".csv"))
@@ -217,7 +217,7 @@ def test_deepseek_cannot_render_content_less_tool_calls() -> None:
     """transformers 5 drops ``content: None`` and DeepSeek-R1's template then fails: the
     drone records (tool calls only) are skipped as template errors, not miscounted."""
     pytest.importorskip("transformers")
-    from sftprep.tokens import count_tokens
+    from sftprep.count import count_tokens
 
     stats = count_tokens(REAL / "openai-cookbook__drone_training.jsonl", str(DEEPSEEK))
     assert stats.records == 0 and stats.skipped == {"template-error": 103}

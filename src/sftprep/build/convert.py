@@ -20,18 +20,19 @@ import copy
 import dataclasses
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sftprep.build.paths import check_outputs, os_errors_as_usage
-from sftprep.build.rejects import LOST_RECORD_RULES, RawLines, Rejects, errors
+from sftprep.build.rejects import LOST_RECORD_RULES, RawLines, Rejects, errors, reason_of
+from sftprep.engine import Job, Merged, Runner, plan_inputs, run
 from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
 from sftprep.formats.base import Format, get_format
-from sftprep.model import Conversation
-from sftprep.pipeline import Sample, iter_samples, open_sources
+from sftprep.model import Conversation, Location
+from sftprep.pipeline import Sample
 from sftprep.rules.base import RecordContext
 
 LOSSY = "lossy-conversion"
@@ -106,6 +107,7 @@ def convert(
     rejects: str | Path | None = None,
     target: str | None = None,
     keep_undesirable: bool = False,
+    runner: Runner | None = None,
 ) -> ConvertSummary:
     """Convert ``path`` into ``out`` (type from its extension); returns the counts.
 
@@ -126,7 +128,7 @@ def convert(
         raise UsageError(
             f"{profile.title} does not read {to}; it reads {', '.join(profile.accepts)}"
         )
-    out_format = get_format(to)
+    get_format(to)  # an unknown format fails here, before any work
     rejects_path = Path(rejects) if rejects is not None else default_rejects_path(out)
     if profile is not None:
         profile.check_output(Path(out), to)
@@ -134,21 +136,25 @@ def convert(
     check_paths(path, out, rejects_path, config=config, companions=companions)
     summary = ConvertSummary(str(path or config), str(out), to, target=target)
 
+    runner = runner or Runner()
+    files = plan_inputs(path, format=format, config=config, shard_bytes=runner.shard_bytes)
+    summary.source_format = ", ".join(dict.fromkeys(f.format.name for f in files))
+    step = ConvertStep(to, target, keep_undesirable)
+    job = Job(rules=frozenset(LOST_RECORD_RULES), transform=step)
+
     from sftprep.io.write import write_records
 
     with Rejects() as spool, os_errors_as_usage(out):
-        records = _convert_records(
-            path, format, config, out_format, profile, spool, summary, keep_undesirable
-        )
-        write_records(out, records)
+        merge = _Merge(summary, spool, profile)
+        write_records(out, merge.records(run(files, job, runner, label="converting")))
         summary.rejected = spool.count
         summary.rejected_by_rule = dict(spool.by_rule)
         if spool.count:
             write_rejects(spool, rejects_path, out)
             summary.rejects_path = str(rejects_path)
         if profile is not None:
-            files = profile.companion_files(Path(out), to, summary.records_out)
-            for companion, text in files.items():
+            files_out = profile.companion_files(Path(out), to, summary.records_out)
+            for companion, text in files_out.items():
                 write_text(companion, text)
                 summary.companion_files.append(str(companion))
     return summary
@@ -163,119 +169,158 @@ def write_rejects(spool: Rejects, rejects: str | Path, out: str | Path) -> None:
         raise
 
 
-def _convert_records(
-    path: str | Path | None,
-    format: str | None,
-    config: str | Path | None,
-    out_format: Format,
-    profile: Any,
-    spool: Rejects,
-    summary: ConvertSummary,
-    keep_undesirable: bool = False,
-) -> Iterator[Any]:
-    for source in open_sources(path, format=format, config=config):
-        summary.source_format = source.format.name
-        lines = RawLines(source.path)
+@dataclass
+class Converted:
+    """`ConvertStep`'s outcome for one record: the written record (with what the target
+    must accept in order, and the keys it removed or left untrained), or a rejection."""
+
+    raw: Any
+    location: Location
+    record: dict[str, Any] | None = None
+    claims: dict[str, Any] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+    untrained: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ConvertStep:
+    """The per-record part of `convert`, run where the shard is read (a `Transform`)."""
+
+    to: str
+    target: str | None = None
+    keep_undesirable: bool = False
+    _profile: Any = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_profile": None}  # the profile is made where it runs
+
+    def apply(self, sample: Sample, findings: list[Finding], ctx: RecordContext) -> Converted:
+        if self._profile is None and self.target is not None:
+            from sftprep.targets import get_target
+
+            self._profile = get_target(self.target).fresh()
+        return convert_sample(sample, get_format(self.to), self._profile, self.keep_undesirable)
+
+
+class _Merge:
+    """The parent's side of `convert`: outcomes in file order, the target's acceptance
+    (its dataset-wide state), rejects and counts."""
+
+    def __init__(self, summary: ConvertSummary, spool: Rejects, profile: Any) -> None:
+        self.summary, self.spool, self.profile = summary, spool, profile
+
+    def records(self, merged_shards: Iterable[Merged]) -> Iterator[dict[str, Any]]:
+        lines: RawLines | None = None
         try:
-            for item in iter_samples(source):
-                if isinstance(item, Finding):
-                    if item.rule in LOST_RECORD_RULES and item.location.record is not None:
-                        summary.records_in += 1
-                        raw = lines.text(item.location.line)
-                        spool.add_findings(
-                            raw if raw is not None else item.excerpt, item.location, [item]
-                        )
-                    continue
-                summary.records_in += 1
-                record = convert_sample(
-                    item, source.format, out_format, profile, spool, summary, keep_undesirable
-                )
-                if record is not None:
-                    summary.records_out += 1
-                    yield record
+            for merged in merged_shards:
+                path = merged.file.file.path
+                if lines is None or str(lines.path) != path:
+                    if lines is not None:
+                        lines.close()
+                    lines = RawLines(path)
+                self._lost(merged, lines)
+                yield from self._written(merged)
         finally:
-            lines.close()
+            if lines is not None:
+                lines.close()
+
+    def _lost(self, merged: Merged, lines: RawLines) -> None:
+        """Records the reader could not parse: rejected, kept as their text."""
+        for finding in merged.findings:
+            if finding.rule in LOST_RECORD_RULES and finding.location.record is not None:
+                self.summary.records_in += 1
+                raw = lines.text(finding.location.line)
+                text = raw if raw is not None else finding.excerpt
+                self.spool.add_findings(text, finding.location, [finding])
+
+    def _written(self, merged: Merged) -> Iterator[dict[str, Any]]:
+        summary = self.summary
+        for done in merged.result.outputs or ():
+            summary.records_in += 1
+            location = merged.shift(done.location)
+            if done.record is None:
+                self.spool.add(done.raw, location, done.rules, done.reasons)
+                continue
+            if self.profile is not None:
+                try:
+                    self.profile.accept(done.record, done.claims)
+                except LossyConversionError as exc:
+                    self.spool.add(done.raw, location, [LOSSY], [str(exc)])
+                    continue
+            summary.removed_keys.update(done.removed)
+            summary.untrained_text.update(done.untrained)
+            summary.records_out += 1
+            yield done.record
 
 
 def convert_sample(
-    sample: Sample,
-    source_format: Format,
-    out_format: Format,
-    profile: Any,
-    spool: Rejects,
-    summary: ConvertSummary | None = None,
-    keep_undesirable: bool = False,
-) -> dict[str, Any] | None:
-    """One record in ``out_format`` (and fit for ``profile``), or None after rejecting it."""
+    sample: Sample, out_format: Format, profile: Any, keep_undesirable: bool = False
+) -> Converted:
+    """One record in ``out_format`` (and fit for ``profile``), or why it is rejected."""
+    out = Converted(sample.raw, sample.location)
     problems = errors(sample.findings)
     if problems or sample.conversation is None:
-        spool.add_findings(sample.raw, sample.location, problems)
-        return None
+        out.rules = [f.rule for f in problems]
+        out.reasons = [reason_of(f) for f in problems]
+        return out
     conversation = sample.conversation
-    adapter = sample.adapter or source_format
-    becomes_sft = adapter.kind != "sft" and (out_format.kind == "sft" or profile is not None)
-    if becomes_sft:
+    adapter = sample.adapter or out_format
+    if adapter.kind != "sft" and (out_format.kind == "sft" or profile is not None):
         reason = None if keep_undesirable else adapter.sft_target_error(conversation)
         if reason is not None:
-            spool.add(sample.raw, sample.location, [NOT_SFT_TARGET], [reason])
-            return None
-        conversation = _without(conversation, adapter.untrained, summary)
-    if summary is not None:
-        _count_untrained_text(conversation, out_format, summary)
+            out.rules, out.reasons = [NOT_SFT_TARGET], [reason]
+            return out
+        conversation, out.removed = _without(conversation, adapter.untrained)
+    out.untrained = _untrained_text(conversation, out_format)
     try:
         if profile is not None:
+            out.claims = profile.claims(conversation)
             conversation = profile.adapt(conversation)
-        # With a target, always write the canonical shape: the raw record may spell things
-        # the platform does not read (tools as JSON text, content as typed parts).
+        # The raw record is copied only when nothing about it changes: with a target, or
+        # names read through aliases, the canonical shape is written.
         unchanged = profile is None and conversation is sample.conversation
-        if out_format.name == source_format.name and unchanged:
-            record = copy.deepcopy(dict(sample.raw))
-        else:
-            record = write_as(conversation, out_format)
+        same = out_format.name == adapter.name and unchanged and not conversation.notes
+        record = copy.deepcopy(dict(sample.raw)) if same else write_as(conversation, out_format)
     except LossyConversionError as exc:
-        spool.add(sample.raw, sample.location, [LOSSY], [str(exc)])
-        return None
-    if profile is None:
-        return record
-    removed = profile.prepare(record, conversation)
-    written = out_format.to_conversation(record, sample.location)
-    ctx = RecordContext(record, sample.location, out_format.name, written)
-    problems = errors(list(profile.check(ctx)))
-    if problems:
-        spool.add_findings(sample.raw, sample.location, problems)
-        return None
-    if summary is not None:
-        summary.removed_keys.update(removed)
-    profile.accept(record)
-    return record
+        out.rules, out.reasons = [LOSSY], [str(exc)]
+        return out
+    if profile is not None:
+        out.removed += profile.prepare(record, conversation)
+        written = out_format.to_conversation(record, sample.location)
+        ctx = RecordContext(record, sample.location, out_format.name, written)
+        problems = errors(list(profile.check(ctx)))
+        if problems:
+            out.rules = [f.rule for f in problems]
+            out.reasons = [reason_of(f) for f in problems]
+            return out
+    out.record = record
+    return out
 
 
-def _without(
-    conversation: Conversation, keys: frozenset[str], summary: ConvertSummary | None
-) -> Conversation:
-    """``conversation`` without the metadata ``keys`` (DPO's rejected answers), counted."""
+def _without(conversation: Conversation, keys: frozenset[str]) -> tuple[Conversation, list[str]]:
+    """``conversation`` without the metadata ``keys`` (DPO's rejected answers), and those
+    removed."""
     removed = [k for k in keys if k in conversation.metadata]
     if not removed:
-        return conversation
-    if summary is not None:
-        summary.removed_keys.update(removed)
+        return conversation, []
     metadata = {k: v for k, v in conversation.metadata.items() if k not in keys}
-    return dataclasses.replace(conversation, metadata=metadata)
+    return dataclasses.replace(conversation, metadata=metadata), removed
 
 
-def _count_untrained_text(
-    conversation: Conversation, out_format: Format, summary: ConvertSummary
-) -> None:
-    """Count metadata keys holding text that is not trained: the output carries them as
-    extra keys that its trainer will not read either, and the summary says so."""
+def _untrained_text(conversation: Conversation, out_format: Format) -> list[str]:
+    """Metadata keys holding text that is not trained: the output carries them as extra
+    keys that its trainer will not read either, and the summary says so."""
     from sftprep.rules.coverage import tally
 
     haystack: list[str] = []
-    for key, value in conversation.metadata.items():
-        if key in out_format.known_keys:
-            continue
-        if tally(value, conversation.location, haystack, conversation).lost:
-            summary.untrained_text[key] += 1
+    return [
+        key
+        for key, value in conversation.metadata.items()
+        if key not in out_format.known_keys
+        and tally(value, conversation.location, haystack, conversation).lost
+    ]
 
 
 def write_as(conversation: Conversation, fmt: Format) -> dict[str, Any]:

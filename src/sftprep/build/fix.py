@@ -15,24 +15,24 @@ True
 
 from __future__ import annotations
 
-import hashlib
-import json
+import dataclasses
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sftprep.build.convert import LOSSY, check_paths, write_as, write_rejects
+from sftprep.build.convert import LOSSY, NOT_SFT_TARGET, check_paths, write_as, write_rejects
 from sftprep.build.paths import os_errors_as_usage
 from sftprep.build.rejects import LOST_RECORD_RULES, RawLines, Rejects, errors
 from sftprep.build.repairs import REPAIRS
+from sftprep.engine import Job, Merged, Runner, plan_inputs, run
 from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
-from sftprep.formats.base import Format, get_format
+from sftprep.formats.base import get_format
 from sftprep.model import Location
-from sftprep.pipeline import iter_samples, open_source
-from sftprep.rules.base import RecordContext, Rule, list_rules
+from sftprep.pipeline import Sample
+from sftprep.rules.base import RecordContext, Rule, list_rules, record_digest
 
 DUPLICATE = "duplicate"
 TOO_LONG = "too-long"  # the token rule that measures length; fix drops on it
@@ -84,12 +84,15 @@ def fix(
     tokenizer: str | None = None,
     format: str | None = None,
     to: str | None = None,
+    runner: Runner | None = None,
 ) -> FixSummary:
     """Repair ``path`` into ``out``; dropped records go to ``rejects``.
 
     With none of ``dedupe``/``strip``/``repair_encoding`` selected, all of them run.
     Role names are always normalised. ``max_tokens`` needs ``tokenizer`` (a spec for
     `sftprep.tokens.get_tokenizer`, e.g. ``o200k_base`` or a tokenizer directory).
+    Records are repaired and checked on the engine (every core, or Ray); duplicates and
+    the order of the output are settled here, in file order.
     """
     if max_tokens is not None and tokenizer is None:
         raise UsageError("--max-tokens needs --tokenizer (e.g. o200k_base or a tokenizer dir)")
@@ -102,132 +105,172 @@ def fix(
         name for name, on in (("repair-encoding", repair_encoding), ("strip", strip)) if on
     ]
     summary = FixSummary(str(path), str(out), str(rejects), repairs=tuple(steps))
-    source = open_source(path, format=format)
-    summary.format = source.format.name
-    out_format = get_format(to) if to else source.format
-    fixer = _Fixer(
-        source.format,
-        out_format,
-        steps,
-        dedupe=dedupe,
-        options={"tokenizer": tokenizer, "max_tokens": max_tokens} if tokenizer else {},
-    )
+    runner = runner or Runner()
+    files = plan_inputs(path, format=format, shard_bytes=runner.shard_bytes)
+    summary.format = ", ".join(dict.fromkeys(f.format.name for f in files))
+    if to is not None:
+        get_format(to)  # an unknown name fails before any work
+    options = {"tokenizer": tokenizer, "max_tokens": max_tokens} if tokenizer else {}
+    if tokenizer:
+        from sftprep.tokens import get_tokenizer
+
+        get_tokenizer(tokenizer)
+    step = FixStep(tuple(steps), to, tuple(options.items()))
+    # The engine's own rules: the reader's lost records, and the dataset-level findings.
+    job = Job(rules=frozenset({*LOST_RECORD_RULES, *DATASET_RULES}), transform=step)
 
     from sftprep.io.write import write_records
 
     with Rejects() as spool, os_errors_as_usage(out):
-        write_records(out, fixer.run(source, spool, summary))
+        merging = _Merge(summary, spool, dedupe=dedupe)
+        write_records(out, merging.records(run(files, job, runner, label="fixing")))
         summary.rejected = spool.count
         write_rejects(spool, rejects, out)
-    summary.dataset_findings = [f for rule in fixer.rules for f in rule.finish()]
     return summary
 
 
-class _Fixer:
-    def __init__(
-        self,
-        fmt: Format,
-        out_format: Format,
-        steps: list[str],
-        *,
-        dedupe: bool,
-        options: dict[str, Any],
-    ) -> None:
-        self.fmt = fmt
-        self.out_format = out_format
-        self.steps = [REPAIRS[name] for name in steps]
-        self.dedupe = dedupe
-        self.seen: dict[bytes, Location] = {}
-        # With a tokenizer the token rules run too, exactly as `check --tokenizer` runs them.
-        self.options = options
-        self.drop_long = options.get("max_tokens") is not None
-        self.rules: list[Rule] = [cls() for cls in list_rules() if cls.scope in ("record", "token")]
+# Rules about the whole dataset that no per-record repair can settle: fix reports them.
+DATASET_RULES = ("label-skew", "completion-leftovers", "not-sft-data")
 
-    def run(self, source: Any, spool: Rejects, summary: FixSummary) -> Iterator[Any]:
-        lines = RawLines(source.path)
-        try:
-            for item in iter_samples(source):
-                if isinstance(item, Finding):
-                    if item.rule in LOST_RECORD_RULES and item.location.record is not None:
-                        summary.records_in += 1
-                        raw = lines.text(item.location.line)
-                        self._drop(
-                            spool,
-                            summary,
-                            raw if raw is not None else item.excerpt,
-                            item.location,
-                            "unparseable",
-                            [item],
-                        )
-                    continue
-                summary.records_in += 1
-                record = self.fix_one(item.raw, item.location, spool, summary)
-                if record is not None:
-                    summary.records_out += 1
-                    yield record
-        finally:
-            lines.close()
 
-    def fix_one(
-        self, raw: Any, location: Location, spool: Rejects, summary: FixSummary
-    ) -> Any | None:
+@dataclass(slots=True)
+class Outcome:
+    """What `FixStep` decided for one record: written (``record``), or rejected with a
+    ``reason`` and its findings (or a message); ``key`` (the repaired record's digest)
+    lets the merge drop later copies in file order."""
+
+    raw: Any
+    location: Location
+    key: bytes
+    record: Any = None
+    changed: tuple[str, ...] = ()
+    reason: str | None = None
+    detail: list[Finding] | str = ""
+
+
+@dataclass
+class FixStep:
+    """The per-record part of `fix`, run where the shard is read (a `Transform`)."""
+
+    steps: tuple[str, ...]
+    to: str | None
+    options: tuple[tuple[str, Any], ...]
+    _rules_made: list[Rule] | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Rules are made where the step runs: only the settings travel.
+        return {**self.__dict__, "_rules_made": None}
+
+    def apply(self, sample: Sample, findings: list[Finding], ctx: RecordContext) -> Outcome:
+        adapter = sample.adapter
+        assert adapter is not None
+        raw, location = sample.raw, sample.location
         record, changed = raw, []
-        for step in self.steps:
-            record, did = step.apply(record, self.fmt.name)
+        for step in (REPAIRS[name] for name in self.steps):
+            record, did = step.apply(record, adapter.name)
             if did:
                 changed.append(step.name)
-        if self.dedupe:
-            key = hashlib.blake2b(
-                json.dumps(record, sort_keys=True, ensure_ascii=False, default=str).encode(),
-                digest_size=16,
-            ).digest()
-            first = self.seen.setdefault(key, location)
+        key = record_digest(record)
+        conversation = (
+            adapter.to_conversation(record, location) if isinstance(record, Mapping) else None
+        )
+        found = list(adapter.validate(record, location))
+        fixed = RecordContext(
+            record, location, adapter.name, conversation, dict(self.options), adapter.kind, adapter
+        )
+        for rule in self._rules():
+            found.extend(rule.check(fixed))
+        problems = errors(found)
+        if problems or conversation is None:
+            return Outcome(raw, location, key, reason="invalid", detail=problems)
+        too_long = [f for f in found if f.rule == TOO_LONG]
+        if too_long and dict(self.options).get("max_tokens") is not None:
+            return Outcome(raw, location, key, reason="max-tokens", detail=too_long)
+        if self.to is not None and self.to != adapter.name:
+            target = get_format(self.to)
+            not_sft = adapter.sft_target_error(conversation) if target.kind == "sft" else None
+            if not_sft is not None:
+                return Outcome(raw, location, key, reason=NOT_SFT_TARGET, detail=not_sft)
+            try:
+                record = write_as(conversation, target)
+            except LossyConversionError as exc:
+                return Outcome(raw, location, key, reason=LOSSY, detail=str(exc))
+        return Outcome(raw, location, key, record, tuple(changed))
+
+    def _rules(self) -> list[Rule]:
+        """The record and token rules that keep no state, made once where the step runs."""
+        if self._rules_made is None:
+            self._rules_made = [
+                cls()
+                for cls in list_rules()
+                if cls.scope in ("record", "token") and cls.partial is Rule.partial
+            ]
+        return self._rules_made
+
+
+class _Merge:
+    """The parent's side of `fix`: outcomes in file order, duplicates, rejects, counts."""
+
+    def __init__(self, summary: FixSummary, spool: Rejects, *, dedupe: bool) -> None:
+        self.summary = summary
+        self.spool = spool
+        self.dedupe = dedupe
+        self.seen: dict[bytes, Location] = {}
+
+    def records(self, merged_shards: Iterable[Merged]) -> Iterator[Any]:
+        lines: RawLines | None = None
+        try:
+            for merged in merged_shards:
+                path = merged.file.file.path
+                if lines is None or str(lines.path) != path:
+                    if lines is not None:
+                        lines.close()
+                    lines = RawLines(path)
+                yield from self._shard(merged, lines)
+        finally:
+            if lines is not None:
+                lines.close()
+
+    def _shard(self, merged: Merged, lines: RawLines) -> Iterator[Any]:
+        summary = self.summary
+        for finding in merged.findings:
+            if finding.rule in LOST_RECORD_RULES and finding.location.record is not None:
+                summary.records_in += 1
+                raw = lines.text(finding.location.line)
+                self._drop(raw if raw is not None else finding.excerpt, finding.location,
+                           "unparseable", [finding])  # fmt: skip
+            elif finding.location.record is None:
+                summary.dataset_findings.append(finding)
+        for outcome in merged.result.outputs or ():
+            summary.records_in += 1
+            location = merged.shift(outcome.location)
+            first = self.seen.setdefault(outcome.key, location) if self.dedupe else location
             if first is not location:
-                spool.add(raw, location, [DUPLICATE], [f"exact duplicate of {_where(first)}"])
+                why = f"exact duplicate of {_where(first)}"
+                self.spool.add(outcome.raw, location, [DUPLICATE], [why])
                 summary.dropped[DUPLICATE] += 1
                 summary.dropped_by_rule[DUPLICATE] += 1
-                return None
-        conversation = (
-            self.fmt.to_conversation(record, location) if isinstance(record, Mapping) else None
-        )
-        findings = list(self.fmt.validate(record, location))
-        ctx = RecordContext(record, location, self.fmt.name, conversation, self.options)
-        for rule in self.rules:
-            findings.extend(rule.check(ctx))
-        problems = errors(findings)
-        if problems or conversation is None:
-            self._drop(spool, summary, raw, location, "invalid", problems)
-            return None
-        too_long = [f for f in findings if f.rule == TOO_LONG]
-        if self.drop_long and too_long:
-            spool.add_findings(raw, location, too_long)
-            summary.dropped["max-tokens"] += 1
-            summary.dropped_by_rule[TOO_LONG] += 1
-            return None
-        if self.out_format.name != self.fmt.name:
-            try:
-                record = write_as(conversation, self.out_format)
-            except LossyConversionError as exc:
-                spool.add(raw, location, [LOSSY], [str(exc)])
-                summary.dropped[LOSSY] += 1
-                summary.dropped_by_rule[LOSSY] += 1
-                return None
-        summary.repaired.update(changed)
-        return record
+            elif outcome.reason is None:
+                summary.records_out += 1
+                summary.repaired.update(outcome.changed)
+                yield outcome.record
+            elif isinstance(outcome.detail, str):  # a conversion that would lose content
+                self.spool.add(outcome.raw, location, [outcome.reason], [outcome.detail])
+                summary.dropped[outcome.reason] += 1
+                summary.dropped_by_rule[outcome.reason] += 1
+            else:
+                findings = [_shifted(f, merged) for f in outcome.detail]
+                self._drop(outcome.raw, location, outcome.reason, findings)
 
-    @staticmethod
-    def _drop(
-        spool: Rejects,
-        summary: FixSummary,
-        raw: Any,
-        location: Location,
-        reason: str,
-        findings: list[Finding],
-    ) -> None:
-        spool.add_findings(raw, location, findings)
-        summary.dropped[reason] += 1
+    def _drop(self, raw: Any, location: Location, reason: str, findings: list[Finding]) -> None:
+        self.spool.add_findings(raw, location, findings)
+        self.summary.dropped[reason] += 1
         # A set: a record with two findings of one rule counts once for that rule.
-        summary.dropped_by_rule.update({f.rule for f in findings})
+        self.summary.dropped_by_rule.update({f.rule for f in findings})
+
+
+def _shifted(finding: Finding, merged: Merged) -> Finding:
+    return dataclasses.replace(finding, location=merged.shift(finding.location))
 
 
 def _where(location: Location) -> str:

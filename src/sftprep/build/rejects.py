@@ -59,7 +59,7 @@ class Rejects:
         self.by_rule[rules[0] if rules else "rejected"] += 1
 
     def add_findings(self, record: Any, location: Location, findings: Sequence[Finding]) -> None:
-        self.add(record, location, [f.rule for f in findings], [_reason(f) for f in findings])
+        self.add(record, location, [f.rule for f in findings], [reason_of(f) for f in findings])
 
     def records(self) -> Iterator[dict[str, Any]]:
         self._spool.flush()
@@ -82,7 +82,8 @@ class Rejects:
         self.close()
 
 
-def _reason(finding: Finding) -> str:
+def reason_of(finding: Finding) -> str:
+    """A finding as the reason a reject carries: ``field: message``."""
     where = f"{finding.field}: " if finding.field else ""
     return f"{where}{finding.message}"
 

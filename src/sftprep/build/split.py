@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from sftprep.build.paths import check_directory, os_errors_as_usage
+from sftprep.engine import Job, Runner, plan_inputs, run
 from sftprep.errors import UsageError
 from sftprep.findings import Finding
 from sftprep.model import Conversation
-from sftprep.pipeline import Sample, iter_samples, open_source
+from sftprep.pipeline import Sample
 
 SPLITS = ("train", "validation", "test")
 _TRAIN, _VALIDATION, _TEST = 0, 1, 2
@@ -102,6 +103,7 @@ def split(
     stratify: str | None = None,
     format: str | None = None,
     ext: str | None = None,
+    runner: Runner | None = None,
 ) -> SplitSummary:
     """Split ``path`` into ``out_dir``/train, validation (and test when ``test_fraction``).
 
@@ -118,7 +120,9 @@ def split(
     names = SPLITS if test_fraction > 0 else SPLITS[:2]
     out = Path(out_dir)
     _check_destination(source_path, out, [out / f"{name}{suffix}" for name in names])
-    record_group, groups = _group_records(source_path, format=format, seed=seed, stratify=stratify)
+    record_group, groups = _group_records(
+        source_path, format=format, seed=seed, stratify=stratify, runner=runner
+    )
     _deal(groups, val_fraction, test_fraction)
     _keep_train(groups)
 
@@ -171,36 +175,47 @@ def _check_fractions(val_fraction: float, test_fraction: float) -> None:
         )
 
 
+@dataclass(frozen=True)
+class GroupKey:
+    """The per-record part of `split` (a `Transform`): the digest of the record's group
+    key, and its value of the ``stratify`` field (None when it has no such field)."""
+
+    stratify: str | None = None
+
+    def apply(self, sample: Sample, findings: list[Finding], ctx: Any) -> tuple[bytes, Any]:
+        key = prompt_key(sample.conversation, sample.raw)
+        digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        raw = sample.raw
+        has = self.stratify is not None and isinstance(raw, Mapping) and self.stratify in raw
+        return digest, (_stratum(sample, self.stratify) if has else None)
+
+
 def _group_records(
-    path: Path, *, format: str | None, seed: int, stratify: str | None
+    path: Path, *, format: str | None, seed: int, stratify: str | None, runner: Runner | None
 ) -> tuple[array[int], list[_Group]]:
-    """First pass: the group index of every record, and the groups."""
-    source = open_source(path, format=format)
+    """First pass (on the engine): the group index of every record, and the groups."""
+    runner = runner or Runner()
+    files = plan_inputs(path, format=format, shard_bytes=runner.shard_bytes)
+    job = Job(rules=frozenset({"json-syntax", "invalid-utf8"}), transform=GroupKey(stratify))
     record_group: array[int] = array("q")
     index_of: dict[bytes, int] = {}
     groups: list[_Group] = []
     broken: list[Finding] = []
     seed_bytes = str(seed).encode()
     stratified = 0  # records that have the --stratify field
-    for item in iter_samples(source):
-        if isinstance(item, Finding):
-            if item.rule in ("json-syntax", "invalid-utf8"):
-                broken.append(item)
-            continue
-        digest = hashlib.blake2b(
-            prompt_key(item.conversation, item.raw).encode(), digest_size=16
-        ).digest()
-        index = index_of.get(digest)
-        if index is None:
-            index = index_of[digest] = len(groups)
-            order = int.from_bytes(
-                hashlib.blake2b(seed_bytes + b"\0" + digest, digest_size=8).digest(), "big"
-            )
-            groups.append(_Group(order, _stratum(item, stratify)))
-        groups[index].size += 1
-        record_group.append(index)
-        if stratify is not None and isinstance(item.raw, Mapping) and stratify in item.raw:
-            stratified += 1
+    for merged in run(files, job, runner, label="grouping"):
+        broken.extend(f for f in merged.findings if f.location.record is not None)
+        for digest, stratum in merged.result.outputs or ():
+            index = index_of.get(digest)
+            if index is None:
+                index = index_of[digest] = len(groups)
+                order = int.from_bytes(
+                    hashlib.blake2b(seed_bytes + b"\0" + digest, digest_size=8).digest(), "big"
+                )
+                groups.append(_Group(order, "" if stratum is None else stratum))
+            groups[index].size += 1
+            record_group.append(index)
+            stratified += stratum is not None
     if broken:
         first = broken[0]
         raise UsageError(
@@ -216,9 +231,9 @@ def _group_records(
 
 
 def _stratum(sample: Sample, stratify: str | None) -> str:
-    if stratify is None:
+    if stratify is None or not isinstance(sample.raw, Mapping):
         return ""
-    value = sample.raw.get(stratify) if isinstance(sample.raw, Mapping) else None
+    value = sample.raw.get(stratify)
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
 
 

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from sftprep.check import check
+from sftprep.cli.common import add_engine_options, runner_from
 from sftprep.findings import Report, Severity
 
 FAIL_LEVELS = {"error": Severity.ERROR.rank, "warning": Severity.WARNING.rank, "never": 99}
@@ -41,6 +42,7 @@ def add_parser(subparsers: Any) -> None:
         help="also apply a platform's rules: openai, together, mistral, axolotl, "
         "llama-factory, trl, aidaptiv",
     )
+    add_engine_options(p)
     p.set_defaults(run=run)
 
 
@@ -72,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         ignore=args.ignore,
         options=_token_options(args),
         target=args.target,
-        progress=not args.quiet and not args.json,
+        runner=runner_from(args, progress=not args.quiet and not args.json),
     )
     if args.json:
         report.write_json(sys.stdout)

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from sftprep.cli.common import add_engine_options, runner_from
 from sftprep.targets import list_targets
 
 
@@ -35,6 +36,8 @@ def add_parser(subparsers: Any) -> None:
         help="also write KTO completions labelled undesirable (label false) as SFT targets",
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_engine_options(p)
     p.set_defaults(run=run)
 
 
@@ -53,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         rejects=args.rejects,
         target=args.target,
         keep_undesirable=args.keep_undesirable,
+        runner=runner_from(args, progress=not args.quiet and not args.json),
     )
     if args.json:
         sys.stdout.write(json.dumps(summary.to_dict(), ensure_ascii=False) + "\n")

@@ -3,8 +3,7 @@
 ``--model`` names a hosted model when it is in the price table (or ``--provider``
 is given), else a local model: a known name (llama-3.1-8b, ...) or a size (8B).
 Every number is printed with its source; ``--json`` prints ``Estimate.to_dict()``.
-Token counts come from `count_lengths`: ``sftprep.tokens.count_records`` when that
-module is importable, else the OpenAI cookbook's count with tiktoken.
+Token counts come from `count_lengths` (``sftprep.count.count_records``, on the engine).
 """
 
 from __future__ import annotations
@@ -12,9 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from sftprep.cli.common import add_engine_options, runner_from
 
 Counts = tuple[list[int], list[int]]
 
@@ -43,6 +43,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--format", help="skip detection and read as this format")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_engine_options(p)
     p.set_defaults(run=run)
     return p
 
@@ -59,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
     tokenizer, note = _tokenizer(args.tokenizer, row.encoding if row else None)
     progress = not args.quiet and not args.json
     lengths, trainable = count_lengths(
-        args.path, tokenizer=tokenizer, format=args.format, progress=progress
+        args.path,
+        tokenizer=tokenizer,
+        format=args.format,
+        runner=runner_from(args, progress=progress),
     )
     if not lengths:
         raise UsageError(f"{args.path}: no records could be counted")
@@ -91,60 +95,18 @@ def count_lengths(
     tokenizer: str = "cl100k_base",
     format: str | None = None,
     progress: bool = False,
+    runner: Any = None,
 ) -> Counts:
-    """Per-record (total, trainable) token counts, in file order.
+    """Per-record (total, trainable) token counts, in file order."""
+    from sftprep.count import count_records
 
-    Uses ``sftprep.tokens.count_records`` when importable, else `cookbook_counts`.
-    """
-    try:
-        from sftprep.tokens import count_records
-    except ImportError:
-        return cookbook_counts(path, format=format)
     lengths: list[int] = []
     trainable: list[int] = []
-    for rec in count_records(path, tokenizer, format=format, progress=progress):
+    records = count_records(path, tokenizer, format=format, progress=progress, runner=runner)
+    for rec in records:
         lengths.append(rec.total)
         trainable.append(rec.trainable)
     return lengths, trainable
-
-
-def cookbook_counts(
-    path: str | Path, *, format: str | None = None, encode: Callable[[str], list[int]] | None = None
-) -> Counts:
-    """The OpenAI cookbook's count (cl100k_base by default) over ``sftprep.load(path)``.
-
-    Per message 3 tokens + its role and content (+ tool-call names and arguments);
-    3 more per conversation, plus its declared tools as JSON. Trainable: the content
-    and tool calls of assistant messages. (Names, tool-call ids, reasoning and
-    ``weight: 0`` are left to ``sftprep.tokens``.)
-    """
-    from sftprep.pipeline import load
-
-    enc = encode or _cl100k()
-    lengths: list[int] = []
-    trainable: list[int] = []
-    for conversation in load(path, format=format):
-        tools = json.dumps(list(conversation.tools), ensure_ascii=False)
-        total, train = 3 + (len(enc(tools)) if conversation.tools else 0), 0
-        for m in conversation.messages:
-            calls = "".join(c.name + c.arguments for c in m.tool_calls)
-            text = len(enc(m.text)) + (len(enc(calls)) if calls else 0)
-            total += 3 + len(enc(m.role)) + text
-            train += text if m.role == "assistant" else 0
-        lengths.append(total)
-        trainable.append(train)
-    return lengths, trainable
-
-
-def _cl100k() -> Callable[[str], list[int]]:
-    from sftprep.errors import UsageError
-
-    try:
-        import tiktoken
-
-        return tiktoken.get_encoding("cl100k_base").encode
-    except Exception as exc:  # offline without the rank file, or tiktoken missing
-        raise UsageError(f"cannot load tiktoken cl100k_base: {exc}".splitlines()[0]) from None
 
 
 def _tokenizer(given: str | None, encoding: str | None) -> tuple[str, str]:
@@ -154,11 +116,8 @@ def _tokenizer(given: str | None, encoding: str | None) -> tuple[str, str]:
     bundled cl100k_base counts instead, and the assumptions say so.
     """
     from sftprep.errors import UsageError
+    from sftprep.tokens import DEFAULT_TOKENIZER, get_tokenizer
 
-    try:
-        from sftprep.tokens import DEFAULT_TOKENIZER, get_tokenizer
-    except ImportError:
-        return "cl100k_base", ""
     if given or not encoding:
         return given or DEFAULT_TOKENIZER, ""
     try:

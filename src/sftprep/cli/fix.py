@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from sftprep.cli.common import add_engine_options, runner_from
+
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
@@ -37,6 +39,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--format", metavar="FROM", help="input format (default: detected)")
     p.add_argument("--to", metavar="FORMAT", help="write this format (default: the input's)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_engine_options(p)
     p.set_defaults(run=run)
 
 
@@ -55,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         tokenizer=args.tokenizer,
         format=args.format,
         to=args.to,
+        runner=runner_from(args, progress=not args.quiet and not args.json),
     )
     if args.json:
         sys.stdout.write(json.dumps(summary.to_dict(), ensure_ascii=False) + "\n")

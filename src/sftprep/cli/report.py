@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from sftprep.cli.common import add_engine_options, runner_from
 from sftprep.report.build import TrainingPlan
 
 DEFAULT = TrainingPlan()
@@ -32,6 +33,7 @@ def add_parser(subparsers: Any) -> None:
     plan.add_argument("--epochs", default=DEFAULT.epochs, metavar="auto|N")
     plan.add_argument("--batch-size", type=int, default=DEFAULT.batch_size, metavar="N")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no summary line")
+    add_engine_options(p)
     p.set_defaults(run=run)
 
 
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
         format=args.format,
         examples=args.examples,
-        progress=not args.quiet,
+        runner=runner_from(args, progress=not args.quiet),
         plan=TrainingPlan(
             api_model=args.api_model or None,
             model=args.model or None,

@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from sftprep.cli.common import add_engine_options, runner_from
+
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
@@ -29,6 +31,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--format", metavar="FROM", help="input format (default: detected)")
     p.add_argument("--ext", metavar="EXT", help="output extension (default: the input's)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_engine_options(p)
     p.set_defaults(run=run)
 
 
@@ -44,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
         stratify=args.stratify,
         format=args.format,
         ext=args.ext,
+        runner=runner_from(args, progress=not args.quiet and not args.json),
     )
     if args.json:
         sys.stdout.write(json.dumps(summary.to_dict(), ensure_ascii=False) + "\n")

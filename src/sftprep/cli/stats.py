@@ -16,6 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any
 
+from sftprep.cli.common import add_engine_options, runner_from
+
 HIST_BINS = 12
 BAR_WIDTH = 32
 
@@ -45,14 +47,14 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--format", help="skip detection and read as this format")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--per-record", metavar="OUT.jsonl", help="write per-record counts here")
-    p.add_argument("--workers", type=int, metavar="N", help="worker processes (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_engine_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from sftprep.count import count_tokens_multi
     from sftprep.errors import UsageError
-    from sftprep.tokens import count_tokens_multi
 
     specs = args.tokenizer or ["cl100k_base"]
     if len(specs) > 2:
@@ -69,8 +71,7 @@ def run(args: argparse.Namespace) -> int:
             format=args.format,
             template=args.template,
             max_tokens=args.max_tokens,
-            workers=args.workers,
-            progress=not args.quiet,
+            runner=runner_from(args, progress=not args.quiet),
             on_record=sink.write if sink else None,
         )
     except BaseException:

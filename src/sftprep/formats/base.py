@@ -39,6 +39,9 @@ class Format:
     kind: ClassVar[str] = SFT
     # Keys read on purpose as not trained (DPO's `rejected`): noted, never a warning.
     untrained: ClassVar[frozenset[str]] = frozenset()
+    # The format's own metadata keys (ids, categories): documented as not trained, so not
+    # reported (every other key that is not trained is, once per file).
+    metadata: ClassVar[frozenset[str]] = frozenset({"id"})
     # A conversation-wide system prompt may sit in a top-level column (`SYSTEM_KEYS`).
     reads_system: ClassVar[bool] = True
 

@@ -30,6 +30,7 @@ class DollyFormat(Format):
     description = "instruction + context -> response, category (databricks-dolly-15k)"
     required = (("instruction",), ("response",))
     optional = frozenset({"context", "category"})
+    metadata = frozenset({"id", "category"})
 
     def matches(self, record: Any) -> float:
         score = super().matches(record)

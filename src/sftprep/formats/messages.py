@@ -34,6 +34,7 @@ class MessagesFormat(Format):
     description = "OpenAI chat: messages (+ tools, tool_calls, weight)"
     required = (("messages",),)
     optional = frozenset({"tools", "functions", "parallel_tool_calls", "id", "metadata"})
+    metadata = frozenset({"id", "metadata", "parallel_tool_calls"})
 
     def validate(self, record: Any, location: Location) -> Iterator[Finding]:
         yield from super().validate(record, location)

@@ -73,6 +73,7 @@ class KTOFormat(Format):
     description = "KTO preference data: prompt + completion + boolean label (TRL unpaired)"
     required = (("prompt",), ("completion",), ("label",))
     optional = frozenset({"id"})
+    metadata = frozenset({"id", "label"})  # the labels are counted by `not-sft-data`
     kind = PREFERENCE
 
     def validate(self, record: Any, location: Location) -> Iterator[Finding]:
@@ -148,6 +149,7 @@ class DPOFormat(Format):
         {"prompt", "id", "prompt_id", "score_chosen", "score_rejected", "messages"}
     )
     kind = PREFERENCE
+    metadata = frozenset({"id", "prompt_id", "score_chosen", "score_rejected"})
     # Not an SFT target: the `not-sft-data` finding explains where it went.
     untrained = frozenset({"rejected"})
 

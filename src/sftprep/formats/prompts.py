@@ -55,6 +55,7 @@ class PromptOnlyFormat(Format):
     description = "prompts without answers for RL (TRL prompt-only, verl reward_model)"
     required = (PROMPT_KEYS,)
     optional = REWARD_KEYS
+    metadata = frozenset({"id", "data_source", "ability"})
     kind = "prompts"
 
     def matches(self, record: Any) -> float:

@@ -34,6 +34,7 @@ class QAFormat(Format):
     description = "question + cot_answer (RAFT, aiDAPTIV+ QA strategy)"
     required = (("question",), ("cot_answer", "answer"))
     optional = frozenset({"id", "type", "context", "oracle_context", "instruction", "answer"})
+    metadata = frozenset({"id", "type"})
 
     def validate(self, record: Any, location: Location) -> Iterator[Finding]:
         yield from super().validate(record, location)

@@ -37,6 +37,7 @@ class TasksFormat(Format):
     description = "instruction tasks with nested instances (self-instruct seed tasks)"
     required = (("instruction",), ("instances",))
     optional = frozenset({"id", "name", "is_classification"})
+    metadata = optional
     kind = "tasks"
 
     def validate(self, record: Any, location: Location) -> Iterator[Finding]:

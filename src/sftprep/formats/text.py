@@ -22,6 +22,7 @@ class TextFormat(Format):
     description = "plain text for continued pretraining"
     required = (("text",),)
     optional = frozenset({"id", "meta", "metadata", "source", "url", "title"})
+    metadata = optional
     kind = "pretraining"
     reads_system = False
 

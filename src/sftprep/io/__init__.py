@@ -2,6 +2,9 @@
 
 >>> from sftprep.io import read  # doctest: +SKIP
 >>> for item in read("data.jsonl"): ...  # RawRecord or Finding
+
+`reader_for` gives the `FileReader` of a path, whose ``plan`` cuts the file into shards
+for the engine and ``read_shard`` reads one.
 """
 
 from __future__ import annotations
@@ -12,34 +15,44 @@ from pathlib import Path
 
 from sftprep.errors import UsageError
 from sftprep.io import readers as _readers  # noqa: F401  (registers the readers)
-from sftprep.io.base import READERS, Item, RawRecord
+from sftprep.io.base import READERS, FileReader, Item, Plan, RawRecord, Shard
 
-__all__ = ["READERS", "Item", "RawRecord", "read"]
+__all__ = ["READERS", "FileReader", "Item", "Plan", "RawRecord", "Shard", "read", "reader_for"]
 
 
 def read(path: str | Path) -> Iterator[Item]:
     """Stream the records of ``path`` by its extension (or a saved HF dataset directory)."""
+    return reader_for(path).read(Path(path))
+
+
+def reader_for(path: str | Path) -> FileReader:
+    """The reader of ``path``: by extension, a saved HF dataset folder, or a Hub id."""
     p = Path(path)
     if p.is_dir():
-        if (
-            (p / "dataset_info.json").exists()
-            or (p / "state.json").exists()
-            or (p / "dataset_dict.json").exists()
-        ):
-            return READERS["<hf-dataset>"](p)
+        if is_saved_dataset(p):
+            return READERS["<hf-dataset>"]
         raise UsageError(
             f"{p} is a directory, not a dataset file (give a file in it, or a folder "
             "written by datasets' save_to_disk)"
         )
     if not p.exists():
         if _looks_like_hub_id(str(path)):
-            return READERS["<hf-hub>"](p)
+            return READERS["<hf-hub>"]
         raise UsageError(f"{p}: no such file")
+    if not p.is_file():
+        raise UsageError(f"{p}: not a regular file (a pipe or a device); give a dataset file")
     reader = READERS.get(p.suffix.lower())
     if reader is None:
         known = ", ".join(sorted(k for k in READERS if k.startswith(".")))
         raise UsageError(f"{p}: unknown extension {p.suffix or '(none)'!r}; known: {known}")
-    return reader(p)
+    return reader
+
+
+def is_saved_dataset(path: Path) -> bool:
+    """Whether ``path`` is a folder written by ``datasets``' ``save_to_disk``."""
+    return any(
+        (path / name).exists() for name in ("dataset_info.json", "state.json", "dataset_dict.json")
+    )
 
 
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w-]*/[A-Za-z0-9][\w.-]*")

@@ -15,23 +15,43 @@ from pathlib import Path
 from typing import Any
 
 from sftprep.errors import UsageError
-from sftprep.io.base import READERS, Item, RawRecord, register_reader
+from sftprep.io.base import FileReader, Item, Plan, RawRecord, Shard, register_reader
 from sftprep.io.parquet import import_pyarrow, rows_of_batches
 from sftprep.model import Location
 
 
-def read_saved_dataset(path: Path) -> Iterator[Item]:
-    split = _split_dir(path)
-    files = _arrow_files(split)
+@register_reader("<hf-dataset>")
+class SavedDatasetReader(FileReader):
+    """A ``save_to_disk`` folder; planned as one shard per Arrow file."""
+
+    def read(self, path: Path) -> Iterator[Item]:
+        files = _dataset_files(path)
+
+        def batches() -> Iterator[Any]:
+            for file in files:
+                yield from _arrow_batches(file)
+
+        yield from rows_of_batches(batches(), str(path))
+
+    def plan(self, path: Path, shard_bytes: int) -> Plan:
+        files = _dataset_files(path)
+        return Plan(
+            [
+                Shard(str(path), self.key, i, i, i + 1, file.stat().st_size, extra=str(file))
+                for i, file in enumerate(files)
+            ]
+        )
+
+    def read_shard(self, shard: Shard) -> Iterator[Item]:
+        return rows_of_batches(_arrow_batches(Path(shard.extra)), shard.path)
+
+
+def _dataset_files(path: Path) -> list[Path]:
+    files = _arrow_files(_split_dir(path))
     if not files:
         raise UsageError(f"{path}: no .arrow files in this saved dataset")
     import_pyarrow()
-
-    def batches() -> Iterator[Any]:
-        for file in files:
-            yield from _arrow_batches(file)
-
-    yield from rows_of_batches(batches(), str(path))
+    return files
 
 
 @register_reader(".arrow")
@@ -82,6 +102,7 @@ def _arrow_files(path: Path) -> list[Path]:
     return sorted(path.glob("*.arrow"))
 
 
+@register_reader("<hf-hub>")
 def read_hub_dataset(path: Path) -> Iterator[Item]:
     """Stream a Hub dataset (``owner/name``); needs the ``datasets`` extra and network."""
     try:
@@ -127,7 +148,3 @@ def _hub_reachable(timeout: float = 3.0) -> bool:
             return True
     except OSError:
         return False
-
-
-READERS["<hf-dataset>"] = read_saved_dataset
-READERS["<hf-hub>"] = read_hub_dataset

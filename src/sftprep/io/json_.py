@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import json
 import re
+from array import array
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sftprep.io.base import Item, RawRecord, register_reader
+from sftprep.findings import Finding
+from sftprep.io.base import FileReader, Item, Plan, RawRecord, Shard, register_reader
 from sftprep.io.text import (
     BOM,
     decode,
@@ -61,29 +63,38 @@ _SPECIAL = re.compile(rb'["\\\[\]{},\n]')
 _NON_SPACE = re.compile(rb"\S")
 
 
+# One element cut out by the scanner: its bytes, the line of its first real byte, and
+# its byte offsets in the file [start, end).
+Element = tuple[bytes, int, int, int]
+
+
 @dataclass
 class _Segment:
-    """One element being collected: its bytes and the line of its first real byte."""
+    """One element being collected: its bytes, the line and offset of its first real byte."""
 
     parts: list[bytes] = field(default_factory=list)
     start_line: int | None = None
+    start: int = 0
+    end: int = 0
 
-    def add(self, data: bytes, line: int) -> None:
+    def add(self, data: bytes, line: int, offset: int) -> None:
         if not data:
             return
         if self.start_line is None:
             stripped = data.lstrip()
             if not stripped:
                 return
-            line += data[: len(data) - len(stripped)].count(b"\n")
-            self.start_line = line
-            data = stripped
+            skipped = len(data) - len(stripped)
+            line += data[:skipped].count(b"\n")
+            self.start_line, self.start = line, offset + skipped
+            data, offset = stripped, offset + skipped
         self.parts.append(data)
+        self.end = offset + len(data)
 
-    def take(self) -> tuple[bytes, int] | None:
+    def take(self) -> Element | None:
         if self.start_line is None:
             return None
-        out = (b"".join(self.parts), self.start_line)
+        out = (b"".join(self.parts), self.start_line, self.start, self.end)
         self.parts, self.start_line = [], None
         return out
 
@@ -95,8 +106,9 @@ class _Scanner:
     sequence of top-level values (one object, or JSON Lines).
     """
 
-    def __init__(self, depth: int, line: int = 1) -> None:
+    def __init__(self, depth: int, line: int = 1, offset: int = 0) -> None:
         self.target = depth
+        self.offset = offset  # in the file, of the next byte fed
         self.depth = 0
         self.in_string = False
         self.skip_to = 0
@@ -106,7 +118,13 @@ class _Scanner:
         self.comma_line: int | None = None  # the last element-separating comma, if no element since
         self.segment = _Segment()
 
-    def feed(self, chunk: bytes) -> Iterator[tuple[bytes, int]]:
+    def feed(self, chunk: bytes) -> Iterator[Element]:
+        try:
+            yield from self._feed(chunk)
+        finally:
+            self.offset += len(chunk)
+
+    def _feed(self, chunk: bytes) -> Iterator[Element]:
         if self.closed:
             self._after_close(chunk, 0)
             return
@@ -139,7 +157,7 @@ class _Scanner:
                 self.depth -= 1
                 if self.depth == self.target - 1 and self.target > 0:
                     if not (yield from self._cut(chunk, pos, i)) and self.comma_line is not None:
-                        yield b"", self.comma_line  # `[{...},]`: a trailing comma
+                        yield b"", self.comma_line, -1, -1  # `[{...},]`: a trailing comma
                     self.closed = True
                     self._after_close(chunk, i + 1)
                     return
@@ -149,12 +167,12 @@ class _Scanner:
                     pos = i + 1
             elif char == b"," and self.depth == self.target > 0:
                 if not (yield from self._cut(chunk, pos, i)):
-                    yield b"", self.line  # `[,{...}]` or `{...},,{...}`: a stray comma
+                    yield b"", self.line, -1, -1  # `[,{...}]` or `{...},,{...}`: a stray comma
                 self.comma_line = self.line
                 pos = i + 1
         self.skip_to = max(0, skip - len(chunk))
         if self.depth >= self.target:
-            self.segment.add(chunk[pos:], self._line_at(chunk, pos))
+            self.segment.add(chunk[pos:], self._line_at(chunk, pos), self.offset + pos)
 
     def _after_close(self, chunk: bytes, start: int) -> None:
         """Look for content after the array's closing bracket (reported by the reader)."""
@@ -170,10 +188,11 @@ class _Scanner:
         # At the end of a chunk self.line has counted all its newlines.
         return self.line - chunk.count(b"\n", pos)
 
-    def _cut(self, chunk: bytes, start: int, end: int) -> Generator[tuple[bytes, int], None, bool]:
+    def _cut(self, chunk: bytes, start: int, end: int) -> Generator[Element, None, bool]:
         """Yield the element ending at ``end``, if any; returns whether there was one."""
         # self.line is the line of position `end` here: every newline before it was counted.
-        self.segment.add(chunk[start:end], self.line - chunk.count(b"\n", start, end))
+        line = self.line - chunk.count(b"\n", start, end)
+        self.segment.add(chunk[start:end], line, self.offset + start)
         done = self.segment.take()
         if done is None:
             return False
@@ -181,63 +200,161 @@ class _Scanner:
         yield done
         return True
 
-    def finish(self) -> tuple[bytes, int] | None:
+    def finish(self) -> Element | None:
         return self.segment.take()
 
 
 @register_reader(".json")
-def read_json(path: Path) -> Iterator[Item]:
-    from sftprep.rules.base import make_finding
+class JsonReader(FileReader):
+    """JSON arrays, wrapped lists, single objects (see the module docstring).
 
-    ensure_text_file(path)
-    name = str(path)
-    with open_binary(path) as fh:
-        head, line = _head(fh)
-        offset = _wrapped_list_offset(head, strict=True)
-        if offset is not None:  # {"data": [...]}: scan the list as if it were the file
-            line += head.count(b"\n", 0, offset)
-            head = head[offset:]
-            depth = 1
-        else:
-            depth = 1 if head.lstrip()[:1] == b"[" else 0
-        scanner = _Scanner(depth, line)
-        record = 0
-        failed_last = False
-        for data, start in _elements(scanner, head, fh):
-            if not data:
-                yield make_finding(
-                    "json-syntax",
-                    "stray comma (leading, doubled or trailing): JSON allows none",
-                    Location(name, start, None),
-                )
-                continue
-            loc = Location(name, start, record)
-            record += 1
-            try:
-                value = parse_json(data)
-                failed_last = False
-            except ValueError as exc:
-                value = yield from _bad_element(data, loc, exc)
-                failed_last = value is _FAILED
+    An array (or wrapped list) is planned by one scan that finds where each element
+    starts and ends, without parsing: a shard is a run of elements, with their byte
+    offsets, start lines and record numbers, so workers parse only their own.
+    Anything else (one object, JSON Lines in ``.json``) is one shard.
+    """
+
+    def read(self, path: Path) -> Iterator[Item]:
+        ensure_text_file(path)
+        name = str(path)
+        with open_binary(path) as fh:
+            scanner, head, wrapped = _start(fh)
+            record = 0
+            failed_last = False
+            for data, start, _, _ in _elements(scanner, head, fh):
+                if not data:
+                    yield _stray_comma(name, start)
+                    continue
+                loc = Location(name, start, record)
+                record += 1
+                value, failed_last = yield from _parse(data, loc)
                 if failed_last:
                     continue
-            if depth == 0 and record == 1 and _is_wrapper(value):
-                yield from _unwrap(value, data, loc)
-                continue
-            yield RawRecord(value, loc)
-        if (scanner.depth > 0 and not scanner.closed) or scanner.in_string:
-            if not failed_last:  # a cut-off element already has its finding
-                yield make_finding(
-                    "json-syntax",
-                    "unexpected end of file: the JSON is truncated",
-                    Location(name, scanner.line, None),  # no record lost: one is not cut
-                )
-        elif scanner.extra_line is not None and offset is None:
+                if scanner.target == 0 and record == 1 and _is_wrapper(value):
+                    yield from _unwrap(value, data, loc)
+                    continue
+                yield RawRecord(value, loc)
+            yield from _ending(name, scanner, failed_last, wrapped)
+
+    def plan(self, path: Path, shard_bytes: int) -> Plan:
+        ensure_text_file(path)
+        name = str(path)
+        with open_binary(path) as fh:
+            scanner, head, wrapped = _start(fh)
+            if scanner.target == 0:  # one object or JSON Lines: read whole
+                return Plan([Shard(name, self.key, size=path.stat().st_size)])
+            plan = Plan([])
+            run: array[int] = array("q")  # start, end, line of each element of a shard
+            record = first = 0
+            last: bytes | None = None
+            for data, line, start, end in _elements(scanner, head, fh):
+                if not data:
+                    plan.findings.append(_stray_comma(name, line))
+                    continue
+                run.extend((start, end, line))
+                record += 1
+                last = data
+                if end - run[0] >= shard_bytes:
+                    plan.shards.append(self._shard(name, len(plan.shards), first, run))
+                    run, first = array("q"), record
+            if run:
+                plan.shards.append(self._shard(name, len(plan.shards), first, run))
+            failed_last = last is not None and not _parses(last)
+            plan.findings.extend(_ending(name, scanner, failed_last, wrapped))
+        return plan
+
+    def _shard(self, name: str, index: int, first: int, run: array[int]) -> Shard:
+        return Shard(
+            name,
+            self.key,
+            index,
+            start=run[0],
+            end=run[-2],
+            size=run[-2] - run[0],
+            first_record=first,
+            first_line=run[2],
+            extra=run.tobytes(),
+        )
+
+    def read_shard(self, shard: Shard) -> Iterator[Item]:
+        if shard.extra is None:
+            yield from self.read(Path(shard.path))
+            return
+        run: array[int] = array("q")
+        run.frombytes(shard.extra)
+        with open_binary(Path(shard.path)) as fh:
+            fh.seek(shard.start)
+            span = fh.read((shard.end or shard.start) - shard.start)
+        # numbered from the shard's start (record 0, line 1): the merge adds the rest
+        first_line = run[2]
+        for k in range(0, len(run), 3):
+            start, end, line = run[k], run[k + 1], run[k + 2]
+            data = span[start - shard.start : end - shard.start]
+            loc = Location(shard.path, line - first_line + 1, k // 3)
+            value, failed = yield from _parse(data, loc)
+            if not failed:
+                yield RawRecord(value, loc)
+
+
+def _start(fh: Any) -> tuple[_Scanner, bytes, bool]:
+    """A scanner set at the file's content (``[...]``, ``{"data": [...]}`` or other), the
+    first bytes to feed it, and whether the records are a wrapped list."""
+    head, line, offset = _head(fh)
+    wrapped = _wrapped_list_offset(head, strict=True)
+    if wrapped is not None:  # {"data": [...]}: scan the list as if it were the file
+        line += head.count(b"\n", 0, wrapped)
+        return _Scanner(1, line, offset + wrapped), head[wrapped:], True
+    depth = 1 if head.lstrip()[:1] == b"[" else 0
+    return _Scanner(depth, line, offset), head, False
+
+
+def _parse(data: bytes, loc: Location) -> Generator[Item, None, tuple[Any, bool]]:
+    """``(value, failed)`` for one element; findings for a bad one are yielded."""
+    try:
+        return parse_json(data), False
+    except ValueError as exc:
+        value = yield from _bad_element(data, loc, exc)
+        return value, value is _FAILED
+
+
+def _parses(data: bytes) -> bool:
+    try:
+        parse_json(data)
+    except ValueError:
+        try:
+            parse_json(decode(data)[0])
+        except ValueError:
+            return False
+    return True
+
+
+def _stray_comma(name: str, line: int) -> Finding:
+    from sftprep.rules.base import make_finding
+
+    return make_finding(
+        "json-syntax",
+        "stray comma (leading, doubled or trailing): JSON allows none",
+        Location(name, line, None),
+    )
+
+
+def _ending(name: str, scanner: _Scanner, failed_last: bool, wrapped: bool) -> Iterator[Finding]:
+    """Findings about how the file ends: truncated, or data after the top-level array."""
+    from sftprep.rules.base import make_finding
+
+    if (scanner.depth > 0 and not scanner.closed) or scanner.in_string:
+        if not failed_last:  # a cut-off element already has its finding
             yield make_finding(
                 "json-syntax",
-                "extra data after the top-level array (only the first array is read)",
-                Location(name, scanner.extra_line, None),
+                "unexpected end of file: the JSON is truncated",
+                Location(name, scanner.line, None),  # no record lost: one is not cut
             )
+    elif scanner.extra_line is not None and not wrapped:
+        yield make_finding(
+            "json-syntax",
+            "extra data after the top-level array (only the first array is read)",
+            Location(name, scanner.extra_line, None),
+        )
 
 
 _FAILED = object()
@@ -279,19 +396,22 @@ def _describe(error: ValueError, start: int | None) -> str:
     return describe_error(error)
 
 
-def _head(fh: Any) -> tuple[bytes, int]:
-    """The first bytes after any BOM and leading blank lines, and the line they start on."""
+def _head(fh: Any) -> tuple[bytes, int, int]:
+    """The first bytes after any BOM and leading blank lines, the line they start on and
+    their offset in the file."""
     head = fh.read(HEAD)
+    offset = 0
     if head.startswith(BOM):
-        head = head[len(BOM) :]
+        head, offset = head[len(BOM) :], len(BOM)
     line = 1
     while head and not head.strip():  # whitespace only so far: count it and drop it
         line += head.count(b"\n")
+        offset += len(head)
         head = fh.read(HEAD)
-    return head, line
+    return head, line, offset
 
 
-def _elements(scanner: _Scanner, head: bytes, fh: Any) -> Iterator[tuple[bytes, int]]:
+def _elements(scanner: _Scanner, head: bytes, fh: Any) -> Iterator[Element]:
     for i in range(0, len(head), CHUNK):
         yield from scanner.feed(head[i : i + CHUNK])
     while chunk := fh.read(CHUNK):
@@ -372,7 +492,7 @@ def _unwrap(value: Mapping[str, Any], data: bytes, loc: Location) -> Iterator[It
     offset = _wrapped_list_offset(data, strict=False)
     if offset is not None and loc.line is not None:
         scanner = _Scanner(1, loc.line + data.count(b"\n", 0, offset))
-        found = [line for _, line in scanner.feed(data[offset:])]
+        found = [line for _, line, _, _ in scanner.feed(data[offset:])]
         if len(found) == len(rows):
             lines = list(found)
     for i, row in enumerate(rows):

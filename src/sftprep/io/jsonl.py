@@ -6,15 +6,20 @@ with U+FFFD in their place. The record index counts non-blank lines, so a broken
 line keeps its index and later records keep theirs. A BOM on the first line is
 dropped, CRLF and old-Mac bare CR line ends are fine, and a line may be any
 length (only that line is in memory).
+
+A file is planned as byte ranges of about ``shard_bytes`` that end just after a
+line end; each range is read like a file of its own, numbering its records and
+lines from its start, so every shard reads its lines exactly as the whole-file
+reader does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO
 
-from sftprep.io.base import Item, RawRecord, register_reader
+from sftprep.io.base import FileReader, Item, Plan, RawRecord, Shard, register_reader
 from sftprep.io.text import (
     BOM,
     decode,
@@ -25,15 +30,59 @@ from sftprep.io.text import (
 )
 from sftprep.model import Location
 
+Lines = int  # how many lines a reading spanned (its generator's return value)
+
 
 @register_reader(".jsonl", ".ndjson")
+class JsonlReader(FileReader):
+    """JSON Lines (see the module docstring)."""
+
+    def read(self, path: Path) -> Iterator[Item]:
+        return read_jsonl(path)
+
+    def plan(self, path: Path, shard_bytes: int) -> Plan:
+        ensure_text_file(path)
+        size = path.stat().st_size
+        shards = [
+            Shard(str(path), self.key, i, start, end, end - start)
+            for i, (start, end) in enumerate(byte_ranges(path, size, shard_bytes))
+        ]
+        return Plan(shards or [Shard(str(path), self.key, size=0, end=0)])
+
+    def read_shard(self, shard: Shard) -> Generator[Item, None, Lines]:
+        return read_range(Path(shard.path), shard.start, shard.end)
+
+
 def read_jsonl(path: Path) -> Iterator[Item]:
+    """Every record of a JSON Lines file (see the module docstring)."""
     ensure_text_file(path)
+    yield from read_range(path, 0, None)
+
+
+def byte_ranges(path: Path, size: int, chunk_bytes: int) -> Iterator[tuple[int, int]]:
+    """``[start, end)`` ranges of about ``chunk_bytes`` that end just after a newline."""
+    with open_binary(path) as fh:
+        start = 0
+        while start < size:
+            fh.seek(min(start + chunk_bytes, size))
+            fh.readline()
+            end = min(fh.tell(), size)
+            if end <= start:
+                end = size
+            yield start, end
+            start = end
+
+
+def read_range(path: Path, start: int, end: int | None) -> Generator[Item, None, Lines]:
+    """The records of bytes ``[start, end)`` (``end`` None: to the end of the file),
+    numbered from record 0 and line 1; returns the number of lines read."""
     name = str(path)
     record = 0
+    line_no = 0
     with open_binary(path) as fh:
-        for line_no, line in _lines(fh):
-            if line_no == 1 and line.startswith(BOM):
+        fh.seek(start)
+        for line_no, line in _lines(_limited(fh, end)):
+            if line_no == 1 and start == 0 and line.startswith(BOM):
                 line = line[len(BOM) :]
             stripped = line.strip()
             if not stripped:
@@ -46,16 +95,31 @@ def read_jsonl(path: Path) -> Iterator[Item]:
                 yield from _bad_line(stripped, loc, exc)
                 continue
             yield RawRecord(value, loc)
+    return line_no
 
 
-def _lines(fh: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+def _limited(fh: IO[bytes], end: int | None) -> Iterator[bytes]:
+    """The lines of ``fh`` up to byte ``end`` (ranges end at a line end)."""
+    if end is None:
+        yield from fh
+        return
+    position = fh.tell()
+    while position < end:
+        line = fh.readline()
+        if not line:
+            return
+        position += len(line)
+        yield line
+
+
+def _lines(raw_lines: Iterator[bytes]) -> Iterator[tuple[int, bytes]]:
     """Numbered lines, ended by LF or CRLF, or by a bare CR (old Mac files) as editors count.
 
     A line is only cut at bare CRs when it does not parse whole: CR is also JSON
     whitespace, which a valid record may hold between its tokens.
     """
     line_no = 0
-    for raw in fh:
+    for raw in raw_lines:
         body = raw.rstrip(b"\r\n")
         if b"\r" in body and not _parses(body):
             for piece in body.split(b"\r"):

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sftprep.errors import UsageError
-from sftprep.io.base import Item, RawRecord, register_reader
+from sftprep.io.base import FileReader, Item, Plan, RawRecord, Shard, register_reader
 from sftprep.model import Location
 
 BATCH_ROWS = 2048
@@ -24,15 +24,41 @@ def import_pyarrow() -> Any:
 
 
 @register_reader(".parquet", ".pq")
-def read_parquet(path: Path) -> Iterator[Item]:
+class ParquetReader(FileReader):
+    """Parquet by record batch; planned as runs of row groups of about ``shard_bytes``
+    (compressed), each numbering its rows from 0 (the merge adds the rows before)."""
+
+    def read(self, path: Path) -> Iterator[Item]:
+        parquet = _open(path)
+        yield from rows_of_batches(parquet.iter_batches(batch_size=BATCH_ROWS), str(path))
+
+    def plan(self, path: Path, shard_bytes: int) -> Plan:
+        meta = _open(path).metadata
+        shards: list[Shard] = []
+        start = size = 0
+        for group in range(meta.num_row_groups):
+            size += meta.row_group(group).total_byte_size
+            if size >= shard_bytes or group == meta.num_row_groups - 1:
+                shards.append(Shard(str(path), self.key, len(shards), start, group + 1, size))
+                start, size = group + 1, 0
+        return Plan(shards or [Shard(str(path), self.key, end=0)])
+
+    def read_shard(self, shard: Shard) -> Iterator[Item]:
+        groups = list(range(shard.start, shard.end or 0))
+        if not groups:
+            return iter(())
+        batches = _open(Path(shard.path)).iter_batches(batch_size=BATCH_ROWS, row_groups=groups)
+        return rows_of_batches(batches, shard.path)
+
+
+def _open(path: Path) -> Any:
     import_pyarrow()
     import pyarrow.parquet as pq
 
     try:
-        parquet = pq.ParquetFile(path)
+        return pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise UsageError(f"{path}: not a readable Parquet file ({exc})") from exc
-    yield from rows_of_batches(parquet.iter_batches(batch_size=BATCH_ROWS), str(path))
 
 
 def rows_of_batches(batches: Iterator[Any], name: str) -> Iterator[Item]:

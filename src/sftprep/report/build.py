@@ -1,10 +1,9 @@
-"""Build a `ReportData` from a dataset file with the public APIs, streaming.
+"""Build a `ReportData` from a dataset in one pass on the engine, streaming.
 
-Three passes over the file, none of which keeps records: `check` for findings
-(token rules included), `count_tokens_multi` for the statistics and, through its
-``on_record`` hook, the per-record counts (both with a progress bar), and a short
-one for the few records shown in the token view. The estimate is computed from
-the collected per-record lengths.
+One engine run does everything per record: the rules (token rules included, on the
+rendering that is also counted), the token counts and statistics, and the first
+renderings for the token view; no record is kept, only per-record counts. The
+estimate is computed from the collected per-record lengths.
 
 >>> data = build_report_data("examples/qa_dataset.jsonl")  # doctest: +SKIP
 >>> data.save("report.html")  # doctest: +SKIP
@@ -14,7 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ MAX_EXAMPLE_TOKENS = 400
 
 
 def build_report_data(
-    path: str | Path,
+    path: str | Path | Iterable[str | Path],
     *,
     tokenizer: Any = None,
     max_tokens: int | None = None,
@@ -34,22 +33,28 @@ def build_report_data(
     progress: bool = False,
     workers: int | None = None,
     plan: TrainingPlan | None = None,
+    runner: Any = None,
 ) -> ReportData:
     """Check, count and estimate ``path``; return what the report shows.
 
     ``max_tokens`` defaults to the tokenizer's own limit when it has one; ``plan``
     says which hosted model and which local model/GPU the estimate prices.
     """
+    import dataclasses
+
     from sftprep import __version__
-    from sftprep.check import check
+    from sftprep.check import check_job, check_run
+    from sftprep.count import add_merged
+    from sftprep.engine import Runner
+    from sftprep.findings import Report
     from sftprep.tokens import get_tokenizer
-    from sftprep.tokens.counting import count_tokens_multi
+    from sftprep.tokens.counting import RecordCount, TokenStats
 
     tok = get_tokenizer(tokenizer)
     if max_tokens is None:
         max_tokens = tok.model_max_length
     data = ReportData(
-        str(path),
+        str(path) if isinstance(path, (str, Path)) else ", ".join(map(str, path)),
         tokenizer=_tokenizer_name(tok, tokenizer),
         max_tokens=max_tokens,
         generated=_dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
@@ -58,9 +63,15 @@ def build_report_data(
     options: dict[str, Any] = {"tokenizer": _rule_tokenizer(tok, tokenizer)}
     if max_tokens is not None:
         options["max_tokens"] = max_tokens
-    data.add_check(check(path, format=format, options=options, progress=progress))
+    job = dataclasses.replace(
+        check_job(None, None, options, None),
+        tokenizers=(tok,),
+        limits=(max_tokens,),
+        record_fields=True,
+        examples=examples,
+    )
 
-    def collect(counts: list[Any]) -> None:
+    def collect(counts: list[RecordCount]) -> None:
         (item,) = counts
         data.lengths.add(
             total=item.total,
@@ -70,15 +81,20 @@ def build_report_data(
             fields=item.fields,
         )
 
-    (stats,) = count_tokens_multi(
-        path,
-        [tok],
-        format=format,
-        max_tokens=max_tokens,
-        workers=workers,
-        progress=progress,
-        on_record=collect,
-    )
+    report = Report()
+    stats = TokenStats(data.path, tok.describe(), max_tokens)
+    shown: list[TokenExample] = []
+    runner = runner or Runner(workers=workers, progress=progress)
+    for merged in check_run(path, format=format, runner=runner, report=report, job=job):
+        report.findings.extend(merged.findings)
+        add_merged([stats], merged, collect)
+        for location, ids, mask, total, trainable in merged.result.examples:
+            if len(shown) < examples:
+                where = merged.shift(location)
+                label = f"record {where.record} ({where})"
+                shown.append(_example(label, ids, mask, total, trainable, tok))
+    stats.format = ", ".join(dict.fromkeys(f.format for f in report.files))
+    data.add_check(report)
     data.token_stats = stats.to_dict()
     data.problems.extend(stats.problems())
     del stats
@@ -87,9 +103,17 @@ def build_report_data(
     data.estimate = estimate_both(
         data.lengths.total, data.lengths.trainable, plan, max_tokens=max_tokens
     )
-    if examples:
-        data.examples = token_examples(path, tok, count=examples, format=format)
+    data.examples = shown
     return data
+
+
+def _example(
+    label: str, ids: Sequence[int], mask: Sequence[bool], total: int, trainable: int, tok: Any
+) -> TokenExample:
+    """A `TokenExample` of the first tokens of a rendering (all the worker kept)."""
+    texts = token_texts(ids, _decoder(tok))
+    pieces = tuple((text, bool(m)) for text, m in zip(texts, mask, strict=False))
+    return TokenExample(label, pieces, total=total, trainable=trainable, truncated=total - len(ids))
 
 
 def _rule_tokenizer(tok: Any, spec: Any) -> Any:

@@ -122,6 +122,9 @@ class Rule:
     hint: ClassVar[str] = ""
     scope: ClassVar[str] = "record"
     group: ClassVar[str] = "content"
+    # What the state of `absorb`/`finish` covers: each ``file``, or the whole ``dataset``
+    # (every file checked together: a copy in another shard file is a duplicate too).
+    span: ClassVar[str] = "file"
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
         """Yield findings for one record; schema/reader rules yield nothing here."""

@@ -140,6 +140,7 @@ class _KeyRule(Rule):
     def __init__(self) -> None:
         self._tallies: dict[str, KeyTally] = {}
         self._known: frozenset[str] = frozenset()
+        self._documented: frozenset[str] = frozenset()
         self._format = ""
 
     def select(self, conv: Conversation, known: frozenset[str]) -> Iterator[tuple[str, Any]]:
@@ -152,6 +153,7 @@ class _KeyRule(Rule):
             return iter(())
         known: frozenset[str] = getattr(ctx.adapter, "known_keys", frozenset())
         self._known, self._format = known, ctx.format
+        self._documented = getattr(ctx.adapter, "metadata", frozenset())
         haystack: list[str] = []
         on_purpose: frozenset[str] = getattr(ctx.adapter, "untrained", frozenset())
         for path, value in self.select(conv, known):
@@ -299,15 +301,16 @@ def _what(found: KeyTally) -> str:
 
 @register_rule
 class UntrainedFields(_KeyRule):
-    """The format's own metadata keys, which are not trained, listed once per file.
+    """The format's own keys that are not trained on their own, listed once per file.
 
     **What it does**
     Lists, in one note per file, the keys the format knows but does not put in the
-    trained conversation: ``id``, Dolly's ``category``, RAFT's ``question``,
-    ``context`` and ``oracle_context`` (already inside its ``instruction``), the
-    instances of a task beyond its first, with the number of records holding each.
-    It is a warning when one of them holds text that appears nowhere in the trained
-    conversation (RAFT's ``answer`` differing from its ``cot_answer``).
+    trained conversation: RAFT's ``question``, ``context`` and ``oracle_context``
+    (already inside its ``instruction``), the instances of a task beyond its first,
+    DPO's rejected answers, the reward spec of RL data, with the number of records
+    holding each. The format's documented metadata (``id``, Dolly's ``category``) is
+    not listed. It is a warning when one of them holds text that appears nowhere in
+    the trained conversation (RAFT's ``answer`` differing from its ``cot_answer``).
 
     **Why is this bad?**
     Usually it is not: these keys are metadata. The note makes the reading visible, so
@@ -330,7 +333,8 @@ class UntrainedFields(_KeyRule):
     hint = "nothing to do for metadata; map a key (--map ROLE=KEY) that should be trained"
 
     def select(self, conv: Conversation, known: frozenset[str]) -> Iterator[tuple[str, Any]]:
-        yield from ((k, v) for k, v in conv.metadata.items() if k in known)
+        documented = self._documented
+        yield from ((k, v) for k, v in conv.metadata.items() if k in known and k not in documented)
         yield from conv.leftovers.items()
 
     def finish(self) -> Iterator[Finding]:

@@ -24,19 +24,20 @@ from sftprep.rules.base import (
     register_rule,
 )
 
-FirstSeen = tuple[int | None, int | None]  # (line, record) of the first occurrence
+FirstSeen = tuple[str, int | None, int | None]  # (path, line, record) of the first occurrence
 _EXCERPT_CHARS = 200  # enough text for a one-line excerpt, however long the record
 
 
-def _where(first: FirstSeen) -> str:
-    line, record = first
-    if line is None:
-        return f"record {record}"
-    return f"record {record} (line {line})"
+def _where(first: FirstSeen, here: Location) -> str:
+    """The first occurrence as the finding at ``here`` names it: ``record 3 (line 4)``,
+    and with its file when it is in another file of the dataset."""
+    path, line, record = first
+    where = f"record {record}" if line is None else f"record {record} (line {line})"
+    return where if path == here.path else f"{where} of {path}"
 
 
 def _first(location: Location) -> FirstSeen:
-    return location.line, location.record
+    return location.path, location.line, location.record
 
 
 @register_rule
@@ -45,8 +46,9 @@ class Duplicate(Rule):
 
     **What it does**
     Hashes the canonical JSON of every raw record (keys sorted, whitespace ignored)
-    and reports each record identical to an earlier one of the same file, naming
-    the first copy's record index and line. The first copy itself is not reported,
+    and reports each record identical to an earlier one of the dataset (all the files
+    checked together, e.g. a folder of shard files), naming the first copy's record
+    index and line (and its file, when another). The first copy itself is not reported,
     so the count equals the number of records a de-duplication would drop.
 
     **Why is this bad?**
@@ -68,6 +70,7 @@ class Duplicate(Rule):
     severity = Severity.WARNING
     group = "dataset"
     hint = "drop the later copies (keep the first)"
+    span = "dataset"
 
     def __init__(self) -> None:
         self._shard: list[tuple[bytes, Location, str]] = []
@@ -88,7 +91,8 @@ class Duplicate(Rule):
             if first is None:
                 self._seen[key] = _first(where)
             else:
-                yield self.finding(where, f"exact duplicate of {_where(first)}", excerpt_text=shown)
+                message = f"exact duplicate of {_where(first, where)}"
+                yield self.finding(where, message, excerpt_text=shown)
 
 
 def _record_excerpt(ctx: RecordContext) -> str:
@@ -132,6 +136,7 @@ class DuplicatePrompt(Rule):
     severity = Severity.INFO
     group = "dataset"
     hint = "keep one answer per prompt, or vary the prompts"
+    span = "dataset"
 
     def __init__(self) -> None:
         self._shard: list[tuple[bytes | None, bytes, Location, str | None, str]] = []
@@ -166,9 +171,8 @@ class DuplicatePrompt(Rule):
             if first is None:
                 self._seen[key] = _first(where)
             else:
-                yield self.finding(
-                    where, f"same prompt as {_where(first)}", field=field, excerpt_text=shown
-                )
+                message = f"same prompt as {_where(first, where)}"
+                yield self.finding(where, message, field=field, excerpt_text=shown)
 
 
 def prompt_key(conv: Conversation) -> tuple[str, str | None, str] | None:

@@ -76,50 +76,40 @@ class AidaptivTarget(Target):
             )
 
     def adapt(self, conversation: Conversation) -> Conversation:
-        """Move a leading system prompt to the YAML: it must be the same for every record.
-
-        The answer is always written under ``cot_answer``, the one ``answer_key`` of the YAML.
-        """
+        """The prompt under the YAML's ``question_key``, the answer under ``cot_answer`` (the
+        one ``answer_key``), and a leading system prompt moved to the YAML (`claims`)."""
         messages = conversation.messages
         if messages and messages[-1].role == "assistant":
             messages = (*messages[:-1], replace(messages[-1], content_field=ANSWER_KEYS[0]))
-        messages = self._place_question(conversation, messages)
-        conversation = replace(conversation, messages=messages)
-        if not messages or messages[0].role != "system":
-            return conversation
-        prompt = messages[0].text
-        if self.system_prompt is None:
-            self.system_prompt = prompt
-        elif prompt != self.system_prompt:
+        index = _user_index(messages)
+        if index is not None:
+            question = replace(messages[index], content_field=_question_key(conversation))
+            messages = (*messages[:index], question, *messages[index + 1 :])
+        if messages and messages[0].role == "system":
+            messages = messages[1:]
+        return replace(conversation, messages=messages)
+
+    def claims(self, conversation: Conversation) -> dict[str, Any]:
+        messages = conversation.messages
+        system = messages[0].text if messages and messages[0].role == "system" else None
+        key = _question_key(conversation) if _user_index(messages) is not None else None
+        return {"system_prompt": system, "question_key": key}
+
+    def accept(self, record: Mapping[str, Any], claims: Mapping[str, Any]) -> None:
+        """One system prompt and one question key per dataset YAML: the first record's."""
+        prompt, key = claims.get("system_prompt"), claims.get("question_key")
+        if prompt is not None and self.system_prompt not in (None, prompt):
             raise LossyConversionError(
                 "aiDAPTIV+ takes one system_prompt per dataset YAML, and this record's system "
                 "prompt differs from the one already written to it"
             )
-        return replace(conversation, messages=messages[1:])
-
-    def _place_question(
-        self, conversation: Conversation, messages: tuple[Message, ...]
-    ) -> tuple[Message, ...]:
-        """Write the prompt under one key for the whole file, the YAML's ``question_key``.
-
-        RAFT's rendered prompt (qa ``instruction``: documents + question) stays under
-        ``instruction``, which is what RAFT trains on; every other prompt (alpaca's or
-        dolly's ``instruction``, a chat's user turn) goes under ``question``.
-        """
-        index = next((i for i, m in enumerate(messages) if m.role == "user"), None)
-        if index is None:
-            return messages
-        field = messages[index].content_field
-        key = RAFT_PROMPT if conversation.format == "qa" and field == RAFT_PROMPT else QUESTION_KEY
-        if self.question_key is None:
-            self.question_key = key
-        elif key != self.question_key:
+        if key is not None and self.question_key not in (None, key):
             raise LossyConversionError(
                 f"aiDAPTIV+ takes one question_key per dataset YAML: this record's prompt is "
                 f"`{key}` but earlier records' is `{self.question_key}`"
             )
-        question = replace(messages[index], content_field=key)
-        return (*messages[:index], question, *messages[index + 1 :])
+        self.system_prompt = self.system_prompt or prompt
+        self.question_key = self.question_key or key
 
     def companion_paths(self, out_path: Path) -> tuple[Path, ...]:
         return (out_path.with_suffix(".yaml"),)
@@ -141,3 +131,16 @@ class AidaptivTarget(Target):
             config["system_prompt"] = self.system_prompt
         header = "# aiDAPTIV+ dataset config written by `sftprep convert --target aidaptiv`\n"
         return header + str(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+
+
+def _user_index(messages: tuple[Message, ...]) -> int | None:
+    return next((i for i, m in enumerate(messages) if m.role == "user"), None)
+
+
+def _question_key(conversation: Conversation) -> str:
+    """RAFT's rendered prompt (qa ``instruction``: documents + question) stays under
+    ``instruction``, which is what RAFT trains on; every other prompt (alpaca's or
+    dolly's ``instruction``, a chat's user turn) goes under ``question``."""
+    index = _user_index(conversation.messages)
+    field = conversation.messages[index].content_field if index is not None else ""
+    return RAFT_PROMPT if conversation.format == "qa" and field == RAFT_PROMPT else QUESTION_KEY

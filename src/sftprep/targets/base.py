@@ -98,8 +98,15 @@ class Target:
             del record[key]
         return removed
 
-    def accept(self, record: Mapping[str, Any]) -> None:
-        """Called for each record written (profiles may note keys for a companion file)."""
+    def claims(self, conversation: Conversation) -> dict[str, Any]:
+        """What this record asks of the whole output (aiDAPTIV+'s one system prompt per
+        YAML). Computed where the record is converted; `accept` checks it in file order."""
+        return {}
+
+    def accept(self, record: Mapping[str, Any], claims: Mapping[str, Any]) -> None:
+        """Called in file order for each record about to be written: note what a companion
+        file needs, or raise `LossyConversionError` when ``claims`` conflict with earlier
+        records' (the record is then rejected)."""
 
     def output_extensions(self, format: str) -> tuple[str, ...]:
         """File types ``convert --target`` may write for records in ``format``."""

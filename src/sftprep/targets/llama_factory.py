@@ -56,7 +56,7 @@ class LlamaFactoryTarget(Target):
     def __init__(self) -> None:
         self.keys: set[str] = set()  # top-level keys of the records written
 
-    def accept(self, record: Mapping[str, Any]) -> None:
+    def accept(self, record: Mapping[str, Any], claims: Mapping[str, Any]) -> None:
         self.keys.update(record)
 
     def output_extensions(self, format: str) -> tuple[str, ...]:

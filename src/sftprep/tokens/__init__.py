@@ -1,14 +1,13 @@
 """Tokens exactly as the trainer sees them: tokenizer backends, chat templates, masks, counts.
 
->>> from sftprep.tokens import count_tokens, get_tokenizer
+>>> from sftprep.tokens import get_tokenizer
 >>> get_tokenizer("cl100k_base").count("hello world")  # doctest: +SKIP
 2
->>> count_tokens("data.jsonl").to_dict()["tokens"]  # doctest: +SKIP
-{'total': 1843, 'prompt': 1201, 'trainable': 642}
 
 Backends: `tiktoken_backend` (OpenAI encodings, cookbook chat convention) and
-`hf_backend` (Hugging Face tokenizers with their chat template); the engine in
-`engine` counts on all cores.
+`hf_backend` (Hugging Face tokenizers with their chat template); `tally` keeps a
+shard's per-record counts and `counting` a dataset's `TokenStats`. Counting a whole
+dataset on every core is `sftprep.count`, on the engine.
 """
 
 from sftprep.tokens.base import (
@@ -22,13 +21,7 @@ from sftprep.tokens.base import (
     list_backends,
     register_backend,
 )
-from sftprep.tokens.counting import (
-    RecordCount,
-    TokenStats,
-    count_records,
-    count_tokens,
-    count_tokens_multi,
-)
+from sftprep.tokens.counting import RecordCount, TokenStats
 
 __all__ = [
     "DEFAULT_TOKENIZER",
@@ -39,9 +32,6 @@ __all__ = [
     "Rendering",
     "TokenStats",
     "Tokenizer",
-    "count_records",
-    "count_tokens",
-    "count_tokens_multi",
     "get_tokenizer",
     "list_backends",
     "register_backend",

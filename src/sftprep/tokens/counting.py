@@ -1,23 +1,24 @@
-"""The token-counting API: per-record counts (`count_records`) and whole-file `TokenStats`.
+"""Token counts as data: one record's `RecordCount`, a dataset's `TokenStats`.
 
->>> stats = count_tokens("data.jsonl")  # doctest: +SKIP
->>> stats.to_dict()["tokens"]  # doctest: +SKIP
-{'total': 1843, 'prompt': 1201, 'trainable': 642}
->>> for rc in count_records("data.jsonl", tokenizer="../tokenizers/qwen2.5"):  # doctest: +SKIP
-...     print(rc.record, rc.line, rc.total, rc.trainable)
+`TokenStats` is built by merging shard tallies in file order (`add_tally`); the
+engine-driven API that fills it is `sftprep.count` (``count_tokens``).
+
+>>> stats = TokenStats("data.jsonl", {"name": "cl100k_base"})
+>>> stats.records, stats.tokens()
+(0, {'total': 0, 'prompt': 0, 'trainable': 0})
 """
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from sftprep.model import Location
 from sftprep.stats import Distribution, StatsByKey
-from sftprep.tokens.base import Tokenizer, get_tokenizer
-from sftprep.tokens.engine import Chunk, count_chunks
+from sftprep.tokens.base import Tokenizer
+from sftprep.tokens.tally import TokenTally
 
 OUTLIERS_SHOWN = 10
 ERRORS_SHOWN = 5
@@ -35,6 +36,7 @@ class RecordCount:
     trainable: int
     turns: int = 0
     fields: Mapping[str, int] = field(default_factory=dict)
+    path: str = ""
 
     @property
     def prompt(self) -> int:
@@ -42,6 +44,7 @@ class RecordCount:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "path": self.path,
             "record": self.record,
             "line": self.line,
             "total": self.total,
@@ -53,7 +56,11 @@ class RecordCount:
 
 @dataclass
 class TokenStats:
-    """Token statistics of one file under one tokenizer; ``to_dict()`` is the JSON document."""
+    """Token statistics of a dataset under one tokenizer; ``to_dict()`` is the JSON document.
+
+    ``path`` names the dataset (a file, a folder of shard files); ``sources`` its files,
+    and ``source`` the file of each counted record.
+    """
 
     path: str
     tokenizer: dict[str, Any]
@@ -69,6 +76,8 @@ class TokenStats:
     left_nothing: int = 0  # records over max_tokens left without trainable tokens
     skipped: dict[str, int] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    source: array[int] = field(default_factory=lambda: array("i"))
 
     @property
     def records(self) -> int:
@@ -110,10 +119,12 @@ class TokenStats:
 
     def _row(self, i: int) -> dict[str, Any]:
         line = self.line[i] or None
+        path = self.sources[self.source[i]] if self.sources else self.path
         return {
+            "path": path,
             "record": self.record[i],
             "line": line,
-            "location": f"{self.path}:{line}" if line else self.path,
+            "location": f"{path}:{line}" if line else path,
             "total": self.total.values[i],
             "trainable": self.trainable.values[i],
         }
@@ -184,27 +195,34 @@ class TokenStats:
             "over_limit": other.over_limit(),
         }
 
-    def add_chunk(self, chunk: Chunk, index: int, first_record: int, first_line: int) -> None:
-        """Merge a worker's chunk (``index`` picks this tokenizer's numbers); the chunk's
-        record and line numbers are relative to ``first_record``/``first_line``."""
-        counted = chunk.counted[index]
+    def add_tally(self, tally: TokenTally, index: int, path: str, shift: Any) -> None:
+        """Merge a shard's tally (``index`` picks this tokenizer's numbers); ``shift`` (a
+        `sftprep.rules.base.Shift`) turns the shard's record and line numbers into the
+        file's, ``path``."""
+        if not self.sources or self.sources[-1] != path:
+            self.sources.append(path)
+        source = len(self.sources) - 1
+        counted = tally.counted[index]
         self.total.extend(counted.total)
         self.trainable.extend(counted.trainable)
-        self.turns.extend(chunk.turns)
-        self.record.extend(first_record + r for r in chunk.record)
-        self.line.extend(first_line + n for n in chunk.line)
+        self.turns.extend(tally.turns)
+        self.record.extend(shift.records + r for r in tally.record)
+        self.line.extend(shift.lines + n if n else 0 for n in tally.line)
+        self.source.extend([source] * len(tally.record))
         if len(counted.fields):
             self.fields = self.fields + counted.fields
         self.lost_tokens += counted.lost_tokens
         self.left_nothing += counted.left_nothing
-        for kind, n in chunk.error_count.items():
+        for kind, n in tally.error_count.items():
             self.skipped[kind] = self.skipped.get(kind, 0) + n
-        for record, line, kind, message in chunk.errors:
+        for record, line, kind, message in tally.errors:
             if len(self.errors) < ERRORS_SHOWN:
+                where = shift(Location(path, line or None, record))
                 self.errors.append(
                     {
-                        "record": first_record + record,
-                        "line": first_line + line or None,
+                        "path": path,
+                        "record": where.record,
+                        "line": where.line,
                         "kind": kind,
                         "message": message,
                     }
@@ -227,111 +245,3 @@ class TokenStats:
             f"TokenStats({self.path!r}, tokenizer={self.tokenizer.get('name')!r}, "
             f"records={self.records}, total={t['total']}, trainable={t['trainable']})"
         )
-
-
-def count_tokens(
-    path: str | Path,
-    tokenizer: TokenizerSpec = "cl100k_base",
-    *,
-    format: str | None = None,
-    template: str = "auto",
-    max_tokens: int | None = None,
-    workers: int | None = None,
-    progress: bool = False,
-) -> TokenStats:
-    """Count the tokens of every record of ``path``, on all cores.
-
-    ``max_tokens`` defaults to the tokenizer's ``model_max_length`` when it has a
-    real one (Hugging Face tokenizers); tiktoken encodings have none.
-
-    >>> stats = count_tokens("examples/qa_dataset.jsonl")  # doctest: +SKIP
-    >>> stats.records, stats.tokens()["trainable"]  # doctest: +SKIP
-    (20, 3120)
-    """
-    return count_tokens_multi(
-        path,
-        [tokenizer],
-        format=format,
-        template=template,
-        max_tokens=max_tokens,
-        workers=workers,
-        progress=progress,
-    )[0]
-
-
-def count_tokens_multi(
-    path: str | Path,
-    tokenizers: Sequence[TokenizerSpec],
-    *,
-    format: str | None = None,
-    template: str = "auto",
-    max_tokens: int | None = None,
-    workers: int | None = None,
-    progress: bool = False,
-    on_record: Callable[[list[RecordCount]], None] | None = None,
-) -> list[TokenStats]:
-    """`count_tokens` for several tokenizers in one pass over the file (for comparisons).
-
-    ``on_record`` is called in file order with each counted record's `RecordCount`
-    under every tokenizer (what ``--per-record`` writes).
-    """
-    toks = [get_tokenizer(t, template=template) for t in tokenizers]
-    limits = [max_tokens if max_tokens is not None else t.model_max_length for t in toks]
-    fmt, chunks = count_chunks(
-        path,
-        toks,
-        format=format,
-        max_tokens=limits,
-        record_fields=on_record is not None,
-        workers=workers,
-        progress=progress,
-    )
-    stats = [
-        TokenStats(str(path), tok.describe(), limit, fmt)
-        for tok, limit in zip(toks, limits, strict=True)
-    ]
-    ids = range(len(toks))
-    for chunk, first_record, first_line in chunks:
-        for i, s in enumerate(stats):
-            s.add_chunk(chunk, i, first_record, first_line)
-        if on_record is not None:
-            for row in range(len(chunk.record)):
-                on_record([_record_count(chunk, i, row, first_record, first_line) for i in ids])
-    return stats
-
-
-def count_records(
-    path: str | Path,
-    tokenizer: TokenizerSpec = "cl100k_base",
-    *,
-    format: str | None = None,
-    template: str = "auto",
-    workers: int | None = None,
-    progress: bool = False,
-) -> Iterator[RecordCount]:
-    """Yield a `RecordCount` for every record that could be counted, in file order.
-
-    >>> next(count_records("examples/qa_dataset.jsonl")).total  # doctest: +SKIP
-    212
-    """
-    tok = get_tokenizer(tokenizer, template=template)
-    _, chunks = count_chunks(
-        path, [tok], format=format, record_fields=True, workers=workers, progress=progress
-    )
-    for chunk, first_record, first_line in chunks:
-        for row in range(len(chunk.record)):
-            yield _record_count(chunk, 0, row, first_record, first_line)
-
-
-def _record_count(
-    chunk: Chunk, index: int, row: int, first_record: int, first_line: int
-) -> RecordCount:
-    counted = chunk.counted[index]
-    return RecordCount(
-        record=first_record + chunk.record[row],
-        line=first_line + chunk.line[row] or None,
-        total=counted.total[row],
-        trainable=counted.trainable[row],
-        turns=chunk.turns[row],
-        fields=counted.record_fields[row] if counted.record_fields else {},
-    )

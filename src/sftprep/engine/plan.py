@@ -1,0 +1,122 @@
+"""From what the user named to shards: files, their formats, their pieces.
+
+A dataset is one path, several, a directory of shard files or a glob; each file is
+one `InputFile` with its own format (given, or detected from its first records) and
+its shards (see `sftprep.io.base.Shard`). An aiDAPTIV+ config names its files and
+the adapter of each. Planning reads little: the first records of each file for
+detection, and what the reader needs to cut the file (one scan for JSON arrays and
+CSV, nothing for JSON Lines, metadata for Parquet).
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sftprep.errors import UsageError
+from sftprep.findings import Finding
+from sftprep.formats.base import Format, get_format
+from sftprep.io import READERS, RawRecord, Shard, reader_for
+from sftprep.io.base import FileReader
+from sftprep.pipeline import DETECTION_SAMPLE
+
+SHARD_BYTES = 4 << 20  # about 4 MB of data per shard: enough work to be worth a task
+PathLike = str | Path
+
+
+@dataclass
+class InputFile:
+    """One file of the dataset: how to read it and the shards it is cut into."""
+
+    path: str
+    format: Format
+    detection: str
+    detected: bool
+    shards: list[Shard] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # found while planning
+
+    @property
+    def size(self) -> int:
+        return sum(s.size for s in self.shards)
+
+
+def expand(paths: Iterable[PathLike]) -> list[str]:
+    """The files ``paths`` name: files as given, the dataset files of a directory (sorted,
+    recursively; a saved Hugging Face dataset folder is one input), glob patterns."""
+    from sftprep.io import is_saved_dataset
+
+    out: list[str] = []
+    for given in paths:
+        text = str(given)
+        path = Path(text)
+        if path.is_dir() and not is_saved_dataset(path):
+            found = sorted(
+                str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in READERS
+            )
+            if not found:
+                raise UsageError(f"{path}: a directory without dataset files")
+            out.extend(found)
+        elif not path.exists() and glob.has_magic(text):
+            matches = sorted(p for p in glob.glob(text, recursive=True) if Path(p).is_file())
+            if not matches:
+                raise UsageError(f"{text}: no file matches this pattern")
+            out.extend(matches)
+        else:
+            out.append(text)
+    return out
+
+
+def plan_file(
+    path: PathLike, *, format: str | Format | None = None, shard_bytes: int = SHARD_BYTES
+) -> InputFile:
+    """The format and the shards of one file."""
+    reader = reader_for(path)
+    name = str(path)
+    if isinstance(format, Format):
+        fmt, detection, detected = format, f"format {format.name} (given)", False
+    elif format is not None:
+        fmt, detection, detected = get_format(format), f"format {format} (given)", False
+    else:
+        fmt, detection = _detect(reader, Path(name))
+        detected = True
+    plan = reader.plan(Path(name), shard_bytes)
+    return InputFile(name, fmt, detection, detected, plan.shards, plan.findings)
+
+
+def _detect(reader: FileReader, path: Path) -> tuple[Format, str]:
+    from sftprep.formats.detect import detect
+
+    head = itertools.islice(reader.read(path), DETECTION_SAMPLE)
+    values = [item.value for item in head if isinstance(item, RawRecord)]
+    detection = detect(values)
+    return get_format(detection.format), detection.explain()
+
+
+def plan_inputs(
+    paths: PathLike | Iterable[PathLike] | None,
+    *,
+    format: str | None = None,
+    config: PathLike | None = None,
+    config_findings: list[Finding] | None = None,
+    shard_bytes: int = SHARD_BYTES,
+) -> list[InputFile]:
+    """Every file of the dataset, planned; with ``config``, the files its entries name
+    (or ``paths`` read with each entry's adapter)."""
+    given = [] if paths is None else [paths] if isinstance(paths, (str, Path)) else list(paths)
+    if config is None:
+        if not given:
+            raise UsageError("give a dataset path or --config FILE.yaml")
+        return [plan_file(p, format=format, shard_bytes=shard_bytes) for p in expand(given)]
+    from sftprep.formats.aidaptiv import load_config
+
+    entries, findings = load_config(config)
+    if config_findings is not None:
+        config_findings.extend(findings)
+    files: list[InputFile] = []
+    for entry in entries:
+        for path in expand(given) if given else [str(entry.data_path)]:
+            files.append(plan_file(path, format=entry.format(), shard_bytes=shard_bytes))
+    return files

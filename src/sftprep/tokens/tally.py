@@ -1,0 +1,124 @@
+"""Per-record token counts of a shard, kept compact so that shards travel and merge cheaply.
+
+A `TokenTally` holds, for the counted records of one shard, their record index and
+line (numbered from the shard's start), turns, and for each tokenizer the total and
+trainable tokens in ``array('i')`` (4 bytes a value), per-field statistics and what
+truncation to ``max_tokens`` loses. Records that cannot be counted are tallied by
+kind (``json-syntax``, ``not-an-object``, ``no-messages``, ``template-error``); a record
+one tokenizer cannot render is skipped for all of them, so side-by-side numbers
+cover the same records. `TokenStats.add_tally` merges tallies in file order.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sftprep.model import Conversation
+from sftprep.stats import StatsByKey
+from sftprep.tokens.base import Counts, RenderError, Rendering, Tokenizer
+
+MAX_ERRORS_KEPT = 20
+
+
+def _ints() -> array[int]:
+    return array("i")
+
+
+@dataclass
+class Counted:
+    """One tokenizer's numbers for the counted records of a shard, in order."""
+
+    total: array[int] = field(default_factory=_ints)
+    trainable: array[int] = field(default_factory=_ints)
+    fields: StatsByKey = field(default_factory=StatsByKey)
+    record_fields: list[dict[str, int]] | None = None
+    lost_tokens: int = 0  # trainable tokens truncation to max_tokens drops
+    left_nothing: int = 0  # records over max_tokens with no trainable token left
+
+
+@dataclass
+class TokenTally:
+    """The token counts of one shard; record and line numbers are relative to it."""
+
+    record: array[int] = field(default_factory=_ints)  # record index of each counted row
+    line: array[int] = field(default_factory=_ints)
+    turns: array[int] = field(default_factory=_ints)
+    counted: list[Counted] = field(default_factory=list)
+    errors: list[tuple[int, int, str, str]] = field(default_factory=list)  # record, line, kind, msg
+    error_count: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls, tokenizers: int, *, record_fields: bool = False) -> TokenTally:
+        tally = cls(counted=[Counted() for _ in range(tokenizers)])
+        for counted in tally.counted:
+            counted.record_fields = [] if record_fields else None
+        return tally
+
+    def error(self, record: int, line: int, kind: str, message: str) -> None:
+        self.error_count[kind] = self.error_count.get(kind, 0) + 1
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append((record, line, kind, message))
+
+    def add(
+        self,
+        tokenizers: Sequence[Tokenizer],
+        limits: Sequence[int | None],
+        conversation: Conversation,
+        record: int,
+        line: int,
+        rendered: Callable[[Tokenizer], Rendering | RenderError] | None = None,
+    ) -> None:
+        """Count one conversation with every tokenizer (``rendered`` gives a rendering
+        already made for the rules, so the record is not rendered twice)."""
+        if not conversation.messages:  # nothing to train on: counted by no tokenizer
+            self.error(record, line, "no-messages", "the record has no messages to count")
+            return
+        results: list[tuple[Counts, tuple[int, int] | None]] = []
+        for tokenizer, limit in zip(tokenizers, limits, strict=True):
+            try:
+                counts = count_one(tokenizer, conversation, limit, rendered)
+            except RenderError as exc:
+                self.error(record, line, "template-error", f"{tokenizer.name}: {exc}")
+                return
+            lost = None
+            if limit is not None and counts.total > limit:
+                kept = counts.kept if counts.kept is not None else 0
+                lost = (counts.trainable - kept, kept)
+            results.append((counts, lost))
+        self.record.append(record)
+        self.line.append(line)
+        self.turns.append(len(conversation.messages))
+        for (counts, lost), counted, tokenizer in zip(
+            results, self.counted, tokenizers, strict=True
+        ):
+            counted.total.append(counts.total)
+            counted.trainable.append(counts.trainable)
+            if lost is not None:
+                counted.lost_tokens += lost[0]
+                counted.left_nothing += lost[1] == 0
+            per_field = tokenizer.count_fields(conversation) if conversation.fields else {}
+            for key, n in per_field.items():
+                counted.fields.add(key, n)
+            if counted.record_fields is not None:
+                counted.record_fields.append(per_field)
+
+
+def count_one(
+    tokenizer: Tokenizer,
+    conversation: Conversation,
+    limit: int | None,
+    rendered: Callable[[Tokenizer], Rendering | RenderError] | None = None,
+) -> Counts:
+    """``tokenizer``'s `Counts` of ``conversation`` (raises `RenderError`), from a rendering
+    when one is at hand, else by the backend's own count (no ids built)."""
+    if rendered is not None:
+        rendering = rendered(tokenizer)
+        if isinstance(rendering, RenderError):
+            raise rendering
+        kept = None if limit is None else rendering.trainable_within(limit)
+        return Counts(rendering.total, rendering.trainable, len(conversation.messages), kept)
+    if limit is None:
+        return tokenizer.count_conversation(conversation)
+    return tokenizer.count_conversation(conversation, max_tokens=limit)
