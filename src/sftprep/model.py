@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 Role = Literal["system", "user", "assistant", "tool"]
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
+# A text-only turn as counting needs it: (role, content, name, tool_call_id, weight).
+PlainTurn = tuple[str, str, "str | None", "str | None", Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,9 +127,9 @@ def record_format(fmt: Format, value: Any) -> Format:
     """
     if not isinstance(value, Mapping):
         return fmt
-    keys = frozenset(value)
-    if keys <= fmt.known_keys and fmt.fits(value):
+    if value.keys() <= fmt.known_keys and fmt.fits(value):
         return fmt  # the common case: nothing the file's format does not know
+    keys = frozenset(value)
     cache: dict[frozenset[Any], Format] = fmt.__dict__.setdefault("_record_formats", {})
     found = cache.get(keys)
     if found is None:

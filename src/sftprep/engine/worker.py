@@ -13,14 +13,14 @@ shard gives the same result wherever it runs.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sftprep.findings import Finding, Severity
 from sftprep.formats.base import Format
 from sftprep.io import READERS, RawRecord, Shard
-from sftprep.pipeline import Sample, sample_of
+from sftprep.pipeline import Sample, record_format, sample_of
 from sftprep.rules.base import RecordContext, Rule, list_rules
 from sftprep.tokens.tally import TokenTally
 
@@ -120,6 +120,8 @@ def run_shard(task: Task) -> ShardResult:
     if job.transform is not None:
         result.outputs = []
     book = _ValidBook()
+    # Counting alone (stats, estimate): plain records skip the conversation altogether.
+    count_only = bool(tokenizers) and not rules and job.transform is None and not job.examples
     reading = READERS[task.shard.reader].read_shard(task.shard)
     for item in _drain(reading, result):
         if isinstance(item, Finding):
@@ -132,6 +134,9 @@ def run_shard(task: Task) -> ShardResult:
                 result.tally.error(record, line, "json-syntax", item.message)
             continue
         result.records += 1
+        if count_only and _count_plain(result, tokenizers, job, task, item):
+            result.valid += 1  # no rule runs: nothing makes the record invalid
+            continue
         sample = sample_of(item, task.format, detected=task.detected)
         findings = [f for f in sample.findings if f.rule in enabled]
         ctx = _context(sample, options)
@@ -151,12 +156,9 @@ def run_shard(task: Task) -> ShardResult:
 def _drain(reading: Iterator[Any], result: ShardResult) -> Iterator[Any]:
     """The items of a shard's reading; the lines it spanned (its return value) go to
     ``result.lines``."""
-    while True:
-        try:
-            yield next(reading)
-        except StopIteration as done:
-            result.lines = done.value if isinstance(done.value, int) else 0
-            return
+    # A JSONL shard's generator returns the lines it spanned; other readers return None.
+    spanned = yield from cast("Generator[Any, None, Any]", reading)
+    result.lines = spanned if isinstance(spanned, int) else 0
 
 
 def _context(sample: Sample, options: dict[str, Any]) -> RecordContext:
@@ -178,6 +180,20 @@ def _tokenizers(job: Job) -> list[Any]:
     from sftprep.tokens import get_tokenizer
 
     return [get_tokenizer(spec, template=job.template) for spec in job.tokenizers]
+
+
+def _count_plain(
+    result: ShardResult, tokenizers: Sequence[Any], job: Job, task: Task, item: RawRecord
+) -> bool:
+    """Count a record its format can give as text-only turns; False when it cannot."""
+    fmt = record_format(task.format, item.value) if task.detected else task.format
+    turns = fmt.plain_turns(item.value)
+    if turns is None:
+        return False
+    assert result.tally is not None
+    loc = item.location
+    result.tally.add_turns(tokenizers, job.limits, turns, loc.record or 0, loc.line or 0)
+    return True
 
 
 def _count(

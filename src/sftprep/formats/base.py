@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
 from sftprep.formats.aliases import SYSTEM_KEYS, key_note, system_key
-from sftprep.model import Conversation, Location, Message
+from sftprep.model import Conversation, Location, Message, PlainTurn
 
 SFT = "sft"
 
@@ -74,6 +74,12 @@ class Format:
             return {first.content_field: first.text}, messages[1:]
         return ({}, messages) if top_level_only else ({"system": first.text}, messages[1:])
 
+    def plain_turns(self, record: Any) -> list[PlainTurn] | None:
+        """The record as text-only turns, when it is nothing more (no tools, parts or
+        aliases), so that counting needs no `Conversation`; None otherwise (the default).
+        Counting such turns must equal counting `to_conversation` (tests check it)."""
+        return None
+
     def sft_target_error(self, conversation: Conversation) -> str | None:
         """Why this record must not become an SFT target (a KTO undesirable answer), or None."""
         return None
@@ -93,14 +99,11 @@ class Format:
         return hit / len(self.required) - penalty
 
     def fits(self, record: Any) -> bool:
-        """Whether ``record`` has one key of every required group (an object, and not only
-        a key another format names the same: see `matches` for how well it reads)."""
-        return (
-            isinstance(record, Mapping)
-            and all(any(k in record for k in group) for group in self.required)
-            and bool(self.required)
-            and self.matches(record) > 0
-        )
+        """Whether ``record`` is an object with one key of every required group (see
+        `matches` for how well it reads)."""
+        if not isinstance(record, Mapping) or not self.required:
+            return False
+        return all(any(k in record for k in group) for group in self.required)
 
     def missing_key_field(self, group: tuple[str, ...], record: Mapping[str, Any]) -> str:
         """The field a `missing-key` finding for ``group`` names: its first key, unless the

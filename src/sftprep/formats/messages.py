@@ -23,9 +23,14 @@ from typing import Any
 
 from sftprep.findings import Finding
 from sftprep.formats._common import check_tools, tools_tuple, with_metadata
+from sftprep.formats.aliases import system_key
 from sftprep.formats.base import Format, register_format
 from sftprep.formats.turns import parse_turns, turn_to_dict, validate_turns
-from sftprep.model import Conversation, Location
+from sftprep.model import ROLES, Conversation, Location, PlainTurn
+
+# What a plain turn may hold: anything else (tool calls, parts, aliases) is read in full.
+PLAIN_KEYS = frozenset({"role", "content", "name", "tool_call_id", "weight"})
+CANONICAL = frozenset(ROLES)
 
 
 @register_format
@@ -60,6 +65,30 @@ class MessagesFormat(Format):
             metadata=metadata,
             notes=tuple(notes),
         )
+
+    def plain_turns(self, record: Any) -> list[PlainTurn] | None:
+        """Text-only messages with canonical roles, no tools, no top-level system prompt."""
+        if type(record) is not dict:
+            return None
+        messages = record.get("messages")
+        if type(messages) is not list or not messages:
+            return None
+        if record.get("tools") or record.get("functions") or system_key(record):
+            return None
+        turns: list[PlainTurn] = []
+        for m in messages:
+            if type(m) is not dict or not PLAIN_KEYS.issuperset(m):
+                return None
+            role, content = m.get("role"), m.get("content")
+            name, call_id = m.get("name"), m.get("tool_call_id")
+            if role not in CANONICAL or not (content is None or type(content) is str):
+                return None
+            if not (name is None or type(name) is str) or not (
+                call_id is None or type(call_id) is str
+            ):
+                return None
+            turns.append((role, content or "", name, call_id, m.get("weight")))
+        return turns
 
     def from_conversation(self, conversation: Conversation) -> dict[str, Any]:
         out: dict[str, Any] = {"messages": [turn_to_dict(m) for m in conversation.messages]}

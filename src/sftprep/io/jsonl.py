@@ -99,17 +99,15 @@ def read_range(path: Path, start: int, end: int | None) -> Generator[Item, None,
 
 
 def _limited(fh: IO[bytes], end: int | None) -> Iterator[bytes]:
-    """The lines of ``fh`` up to byte ``end`` (ranges end at a line end)."""
+    """The lines of ``fh`` up to byte ``end`` (ranges end at a line end): streamed for a
+    whole file, read at once for a shard (a few MB)."""
     if end is None:
-        yield from fh
-        return
-    position = fh.tell()
-    while position < end:
-        line = fh.readline()
-        if not line:
-            return
-        position += len(line)
-        yield line
+        return iter(fh)
+    data = fh.read(max(0, end - fh.tell()))
+    lines = data.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()  # the range ends with its last line's end, not a new line
+    return iter(lines)
 
 
 def _lines(raw_lines: Iterator[bytes]) -> Iterator[tuple[int, bytes]]:

@@ -327,8 +327,19 @@ class EncodingDamage(Rule):
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+# Any character one of the kinds below looks for: one search finds the clean texts.
+_SUSPECT = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff\u180e\ufffd\ud800-\udfff]"
+)
+
+
 def _encoding_problems(text: str) -> list[tuple[str, int, int]]:
     """``(kind, count, first position)`` for each kind of damage in ``text``."""
+    if not _SUSPECT.search(text):  # the common case: only mojibake is left to look for
+        if text.isascii():
+            return []
+        at = _mojibake_at(text)
+        return [] if at is None else [("mojibake", 1, at)]
     problems = []
     if "\ufffd" in text:
         problems.append(
@@ -515,6 +526,8 @@ _SCAFFOLD = re.compile(
     r"|(?:Human|Assistant|USER|ASSISTANT|<human>|<bot>)[ \t]*:)",
     re.MULTILINE,
 )
+# Words every marker of `_SCAFFOLD` holds (case as written there).
+_SCAFFOLD_WORDS = re.compile("###|Below is|Human|Assistant|USER|ASSISTANT|<human>|<bot>")
 
 
 @register_rule
@@ -556,6 +569,8 @@ class BakedTemplate(Rule):
         if ctx.conversation is None or ctx.format == TEXT_FORMAT:
             return
         for field, text in iter_texts(ctx.conversation, unread=True):
+            if not _SCAFFOLD_WORDS.search(text):
+                continue  # one plain search is far cheaper than the multi-line one
             found = list(_SCAFFOLD.finditer(text))
             markers = {_marker(m.group(0)) for m in found}
             preamble = "Alpaca preamble" in markers

@@ -176,13 +176,13 @@ class RoleOrder(Rule):
         previous = None
         for i, message in enumerate(messages):
             role = message.role
-            where = role_field(ctx, message) or f"messages[{i}]"
+            where = _Where(ctx, message, i)  # the field path, worked out only when reported
             if role == "system":
                 if seen_other:
                     yield self.finding(
                         ctx,
                         f"system message `{message_path(message, i)}` is not first",
-                        field=where,
+                        field=str(where),
                         excerpt_text=message.content,
                     )
             elif role in ("user", "assistant"):
@@ -193,7 +193,7 @@ class RoleOrder(Rule):
                         yield self.finding(
                             ctx,
                             f"conversation starts with {role}, not user",
-                            field=where,
+                            field=str(where),
                             excerpt_text=message.content,
                         )
                 if previous is not None and previous.role == role:
@@ -201,12 +201,22 @@ class RoleOrder(Rule):
                     yield self.finding(
                         ctx,
                         f"two {role} turns in a row ({pair})",
-                        field=where,
+                        field=str(where),
                         excerpt_text=message.content,
                     )
             else:
                 seen_other = True
             previous = message
+
+
+class _Where:
+    """A message's role path (``messages[2].role``), resolved only when a finding needs it."""
+
+    def __init__(self, ctx: RecordContext, message: Any, index: int) -> None:
+        self.ctx, self.message, self.index = ctx, message, index
+
+    def __str__(self) -> str:
+        return role_field(self.ctx, self.message) or f"messages[{self.index}]"
 
 
 @register_rule

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from sftprep.errors import UsageError
-from sftprep.model import Conversation, Message
+from sftprep.model import Conversation, Message, PlainTurn
 
 DEFAULT_TOKENIZER = "cl100k_base"
 TEMPLATES = ("auto", "none")
@@ -105,6 +105,10 @@ class Tokenizer(Protocol):
         self, conversation: Conversation, *, max_tokens: int | None = None
     ) -> Counts: ...
 
+    def count_turns(
+        self, turns: Sequence[PlainTurn], *, max_tokens: int | None = None
+    ) -> Counts: ...
+
     def count_fields(self, conversation: Conversation) -> dict[str, int]: ...
 
     def describe(self) -> dict[str, Any]: ...
@@ -112,6 +116,15 @@ class Tokenizer(Protocol):
 
 class RenderError(Exception):
     """A conversation the chat template cannot render: a dataset problem, reported per record."""
+
+
+def conversation_of(turns: Sequence[PlainTurn]) -> Conversation:
+    """Text-only turns as a `Conversation`, for backends that count conversations only."""
+    messages = tuple(
+        Message(role, content, name=name, tool_call_id=call_id, weight=weight)
+        for role, content, name, call_id, weight in turns
+    )
+    return Conversation(messages)
 
 
 def is_trained(message: Message) -> bool:

@@ -46,12 +46,13 @@ from pathlib import Path
 from typing import Any
 
 from sftprep.errors import UsageError
-from sftprep.model import Conversation, Message
+from sftprep.model import Conversation, Message, PlainTurn
 from sftprep.tokens.base import (
     AssistantTurn,
     Counts,
     RenderError,
     Rendering,
+    conversation_of,
     count_fields_with,
     is_trained,
     output_texts,
@@ -146,6 +147,9 @@ class HFTokenizer:
         rendering = self.render_turns(conversation)
         kept = None if max_tokens is None else rendering.trainable_within(max_tokens)
         return Counts(rendering.total, rendering.trainable, len(conversation.messages), kept)
+
+    def count_turns(self, turns: Sequence[PlainTurn], *, max_tokens: int | None = None) -> Counts:
+        return self.count_conversation(conversation_of(turns), max_tokens=max_tokens)
 
     def count_fields(self, conversation: Conversation) -> dict[str, int]:
         return count_fields_with(self.count, conversation.fields)

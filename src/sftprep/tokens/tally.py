@@ -15,7 +15,7 @@ from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sftprep.model import Conversation
+from sftprep.model import Conversation, PlainTurn
 from sftprep.stats import StatsByKey
 from sftprep.tokens.base import Counts, RenderError, Rendering, Tokenizer
 
@@ -60,6 +60,28 @@ class TokenTally:
         self.error_count[kind] = self.error_count.get(kind, 0) + 1
         if len(self.errors) < MAX_ERRORS_KEPT:
             self.errors.append((record, line, kind, message))
+
+    def add_turns(
+        self,
+        tokenizers: Sequence[Tokenizer],
+        limits: Sequence[int | None],
+        turns: Sequence[PlainTurn],
+        record: int,
+        line: int,
+    ) -> None:
+        """Count one record read as text-only turns (`Format.plain_turns`)."""
+        self.record.append(record)
+        self.line.append(line)
+        self.turns.append(len(turns))
+        for tokenizer, limit, counted in zip(tokenizers, limits, self.counted, strict=True):
+            counts = tokenizer.count_turns(turns, max_tokens=limit)
+            counted.total.append(counts.total)
+            counted.trainable.append(counts.trainable)
+            if limit is not None and counts.total > limit and counts.kept is not None:
+                counted.lost_tokens += counts.trainable - counts.kept
+                counted.left_nothing += counts.kept == 0
+            if counted.record_fields is not None:
+                counted.record_fields.append({})
 
     def add(
         self,

@@ -28,14 +28,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from hashlib import sha1
 from pathlib import Path
 from typing import Any
 
 from sftprep.errors import UsageError
-from sftprep.formats.aliases import system_key
-from sftprep.model import ROLES, Conversation, Message
+from sftprep.model import Conversation, Message, PlainTurn
 from sftprep.tokens.base import (
     AssistantTurn,
     Counts,
@@ -74,9 +73,6 @@ REPLY_PRIMING = 3
 # Placeholder ids for the ChatML overhead tokens `render` shows (outside the vocabulary).
 OVERHEAD_NAMES = ("<|im_start|>", "<|im_sep|>", "<|im_end|>", "<|name|>")
 MAX_CACHED_ROLES = 64
-# What `count_plain_messages` reads itself; anything else goes through the format adapter.
-PLAIN_MESSAGE = frozenset({"role", "content", "name", "tool_call_id", "weight"})
-CANONICAL_ROLES = frozenset(ROLES)
 
 
 class TiktokenTokenizer:
@@ -180,62 +176,42 @@ class TiktokenTokenizer:
         total = pos + (REPLY_PRIMING if chat else 0)
         return Counts(total, trainable, len(conversation.messages), _kept(kept, max_tokens))
 
-    def count_plain_messages(
-        self, record: Mapping[str, Any], *, max_tokens: int | None = None
-    ) -> Counts | None:
-        """`count_conversation` of an OpenAI ``messages`` record of plain text messages,
-        straight from the parsed JSON: the hot loop of ``sftprep stats`` builds no
-        `Conversation`. ``None`` when the record holds anything else (tool calls, content
-        parts, declared tools...): the format adapter then reads it. A property test
-        checks both paths agree.
-        """
-        messages = record.get("messages")
-        if type(messages) is not list or not messages:
-            return None
-        if record.get("tools") or record.get("functions") or system_key(record):
-            return None
+    def count_turns(self, turns: Sequence[PlainTurn], *, max_tokens: int | None = None) -> Counts:
+        """`count_conversation` of text-only turns (`Format.plain_turns`), without building
+        a `Conversation`: the hot loop of ``sftprep stats``."""
         try:
-            return self._count_plain(messages, max_tokens)
-        except UnicodeEncodeError:  # lone surrogates: the adapter path handles them
-            return None
+            return self._count_turns(turns, max_tokens, self._encode_ordinary)
+        except UnicodeEncodeError:  # lone surrogates: counted the way `count` does
+            return self._count_turns(turns, max_tokens, self.encoding.encode_ordinary)
 
-    def _count_plain(self, messages: list[Any], max_tokens: int | None) -> Counts | None:
-        encode = self._encode_ordinary
+    def _count_turns(
+        self,
+        turns: Sequence[PlainTurn],
+        max_tokens: int | None,
+        encode_ordinary: Callable[[str], list[int]],
+    ) -> Counts:
+        def encode(text: str) -> int:
+            return len(encode_ordinary(text))
+
         chat = self.template != "none"
         role_tokens = self._role_tokens
         pos = trainable = kept = 0
-        for m in messages:
-            if type(m) is not dict or not PLAIN_MESSAGE.issuperset(m):
-                return None
-            role, content = m.get("role"), m.get("content")
-            if role not in CANONICAL_ROLES:  # aliases (`bot`, `User`) go through the adapter
-                return None
-            if content is None or content == "":
-                out = 0
-            elif type(content) is str:
-                out = len(encode(content))
-            else:
-                return None
+        for role, content, name, call_id, weight in turns:
+            out = encode(content) if content else 0
             head = 0
             if chat:
                 head = TOKENS_PER_MESSAGE - 1 + role_tokens(role)
-                name, call_id = m.get("name"), m.get("tool_call_id")
                 if name is not None:
-                    if type(name) is not str:
-                        return None
-                    head += len(encode(name)) + TOKENS_PER_NAME
+                    head += encode(name) + TOKENS_PER_NAME
                 if call_id is not None:
-                    if type(call_id) is not str:
-                        return None
-                    head += len(encode(call_id))
-            weight = m.get("weight")
+                    head += encode(call_id)
             if role == "assistant" and not (isinstance(weight, (int, float)) and weight == 0):
                 trainable += out
                 if max_tokens is not None:
                     kept += _within(pos + head, out, max_tokens)
             pos += head + out + (1 if chat else 0)
         total = pos + (REPLY_PRIMING if chat else 0)
-        return Counts(total, trainable, len(messages), _kept(kept, max_tokens))
+        return Counts(total, trainable, len(turns), _kept(kept, max_tokens))
 
     def count_fields(self, conversation: Conversation) -> dict[str, int]:
         return count_fields_with(self.count, conversation.fields)
