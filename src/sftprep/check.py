@@ -16,6 +16,7 @@ from typing import Any
 
 from sftprep.engine import Job, Merged, Runner, plan_inputs, run
 from sftprep.findings import Finding, Report
+from sftprep.formats.aliases import KeyMap
 from sftprep.rules.base import select_rules
 
 PathLike = str | Path
@@ -25,6 +26,7 @@ def check(
     paths: PathLike | Iterable[PathLike] | None = None,
     *,
     format: str | None = None,
+    key_map: KeyMap | None = None,
     config: PathLike | None = None,
     select: list[str] | None = None,
     ignore: list[str] | None = None,
@@ -41,7 +43,7 @@ def check(
     """
     report = Report()
     runner = runner or Runner(workers=workers, progress=progress)
-    for merged in check_run(paths, format=format, config=config, select=select,
+    for merged in check_run(paths, format=format, key_map=key_map, config=config, select=select,
                             ignore=ignore, options=options, target=target, runner=runner,
                             report=report):  # fmt: skip
         report.findings.extend(merged.findings)
@@ -73,6 +75,7 @@ def check_run(
     paths: PathLike | Iterable[PathLike] | None,
     *,
     format: str | None = None,
+    key_map: KeyMap | None = None,
     config: PathLike | None = None,
     select: list[str] | None = None,
     ignore: list[str] | None = None,
@@ -90,9 +93,11 @@ def check_run(
     files = plan_inputs(
         paths,
         format=format,
+        key_map=key_map,
         config=config,
         config_findings=config_findings,
         shard_bytes=runner.shard_bytes,
+        keep_going=True,
     )
     enabled = job.rules or frozenset()
     report.findings.prepend(f for f in config_findings if f.rule in enabled)

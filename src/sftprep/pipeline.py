@@ -30,6 +30,8 @@ class Sample:
     findings: list[Finding] = field(default_factory=list)
     format: str = ""  # the adapter that read it, when not the source's (`mixed-format`)
     adapter: Format | None = None
+    # The file's format, when the record is written in another one (`mixed-format`).
+    file_format: Format | None = None
 
 
 @dataclass
@@ -84,7 +86,8 @@ def sample_of(item: RawRecord, fmt: Format, *, detected: bool) -> Sample:
     conversation = None
     if isinstance(item.value, Mapping):
         conversation = adapter.to_conversation(item.value, item.location)
-    return Sample(item.value, item.location, conversation, findings, adapter.name, adapter)
+    mixed = fmt if adapter is not fmt else None
+    return Sample(item.value, item.location, conversation, findings, adapter.name, adapter, mixed)
 
 
 def _record_format(fmt: Format, value: Any, location: Location) -> tuple[Format, list[Finding]]:

@@ -151,7 +151,8 @@ def test_cli_fix_json_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 def test_strip_keeps_the_prompt_completion_boundary(tmp_path: Path) -> None:
     # Legacy OpenAI completions start with a space and prompts end with a separator:
-    # the text is concatenated as is, so that whitespace is part of the format.
+    # the text is concatenated as is, so that whitespace is part of the format. The `id`
+    # is metadata, not read: it is written back as it was.
     record = {
         "prompt": "Topic of: stocks rally\n\n###\n\n",
         "completion": " business\n",
@@ -159,7 +160,7 @@ def test_strip_keeps_the_prompt_completion_boundary(tmp_path: Path) -> None:
     }
     source = _write(tmp_path / "in.jsonl", [json.dumps(record)])
     fix(source, tmp_path / "out.jsonl", rejects=tmp_path / "r.jsonl", strip=True)
-    assert read_jsonl(tmp_path / "out.jsonl") == [{**record, "id": "7"}]
+    assert read_jsonl(tmp_path / "out.jsonl") == [record]
 
 
 def test_undecodable_line_is_counted_once(tmp_path: Path) -> None:

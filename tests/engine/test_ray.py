@@ -76,7 +76,7 @@ def loopback() -> Iterator[None]:
 
 
 def test_local_ray_gives_the_same_answers(tmp_path: Path, loopback: None) -> None:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         _same_answers(tmp_path, Runner(engine="ray"))
     finally:

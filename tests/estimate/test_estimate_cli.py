@@ -94,7 +94,8 @@ def test_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
 def test_counts_of_the_drone_file() -> None:
     from sftprep.cli.estimate import count_lengths
 
-    lengths, trainable = count_lengths(DRONE)
+    lengths, trainable, formats = count_lengths(DRONE)
+    assert formats == ["messages"]
     assert (len(lengths), sum(lengths), sum(trainable)) == (103, 104_178, 1_087)
 
 

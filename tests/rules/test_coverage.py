@@ -161,6 +161,126 @@ CASES: list[tuple[str, list[dict[str, Any]], list[tuple[str, str, str | None]]]]
             ("unknown-key", "warning", "messages[*].refusal"),
         ],
     ),
+    # --- shapes found in other projects' files (LLaMA-Factory, HH-RLHF, Vertex AI, Spider)
+    (
+        "lf_kto",  # LLaMA-Factory KTO: a conversation and a boolean label
+        [
+            {
+                "messages": [
+                    {"role": "user", "content": f"Tell me fact {i}."},
+                    {"role": "assistant", "content": f"Fact {i}: water is wet."},
+                ],
+                "label": i % 3 != 0,
+            }
+            for i in range(3)
+        ],
+        [("not-sft-data", "warning", None)],
+    ),
+    (
+        "lf_dpo_sharegpt",  # LLaMA-Factory ranking data: one turn object per answer
+        [
+            {
+                "conversations": [{"from": "human", "value": f"Question {i}?"}],
+                "chosen": {"from": "gpt", "value": f"A careful answer {i}."},
+                "rejected": {"from": "gpt", "value": f"A sloppy answer {i}."},
+            }
+            for i in range(3)
+        ],
+        [("not-sft-data", "warning", None), ("untrained-fields", "info", None)],
+    ),
+    (
+        "lf_v1_dpo",  # LLaMA-Factory v1: whole conversations per side
+        [
+            {
+                "chosen_messages": [
+                    {"role": "user", "content": f"Q {i}?"},
+                    {"role": "assistant", "content": f"Good {i}."},
+                ],
+                "rejected_messages": [
+                    {"role": "user", "content": f"Q {i}?"},
+                    {"role": "assistant", "content": f"Bad {i}."},
+                ],
+            }
+            for i in range(3)
+        ],
+        [("not-sft-data", "warning", None), ("untrained-fields", "info", None)],
+    ),
+    (
+        "alpaca_dpo",
+        [
+            {
+                "instruction": f"Translate sentence {i}.",
+                "input": f"Hola {i}",
+                "chosen": f"Hello {i}",
+                "rejected": f"Goodbye {i}",
+            }
+            for i in range(3)
+        ],
+        [("not-sft-data", "warning", None), ("untrained-fields", "info", None)],
+    ),
+    (
+        "hh_rlhf",  # the transcript markers are the format's own: no baked-template
+        [
+            {
+                "chosen": f"\n\nHuman: How do I bake bread {i}?\n\nAssistant: Mix flour and yeast.",
+                "rejected": f"\n\nHuman: How do I bake bread {i}?\n\nAssistant: Buy it.",
+            }
+            for i in range(3)
+        ],
+        [("not-sft-data", "warning", None), ("untrained-fields", "info", None)],
+    ),
+    (
+        "text_to_sql",  # Spider, the Mistral cookbook: the SQL answers the question
+        [
+            {
+                "question": f"All users older than {i}.",
+                "query": f"SELECT * FROM users WHERE age > {i}",
+            }
+            for i in range(3)
+        ],
+        [("mapped-names", "info", None)],
+    ),
+    (
+        "gemini",  # Vertex AI tuning rows: `model` is the format's own name, no note
+        [
+            {
+                "systemInstruction": {"role": "system", "parts": [{"text": "Answer briefly."}]},
+                "contents": [
+                    {"role": "user", "parts": [{"text": f"Capital of country {i}?"}]},
+                    {"role": "model", "parts": [{"text": f"City {i}."}]},
+                ],
+            }
+            for i in range(3)
+        ],
+        [],
+    ),
+    (
+        "lf_v1_loss_weight",  # loss_weight 1.0 on answers, 0.0 on prompts: nothing unread
+        [
+            {
+                "messages": [
+                    {"role": "system", "content": "Be brief.", "loss_weight": 0.0},
+                    {"role": "user", "content": f"Hi {i}", "loss_weight": 0.0},
+                    {"role": "assistant", "content": f"Hello {i}", "loss_weight": 1.0},
+                ]
+            }
+            for i in range(3)
+        ],
+        [],
+    ),
+    (
+        "ids",  # an id column and a sha256 digest are metadata, not misspelt or lost text
+        [
+            {
+                "uid": f"cmath_{i}",
+                "prompt_id": f"{i:064x}",
+                "prompt": f"What is {i} squared?",
+                "completion": f"{i * i}",
+            }
+            for i in range(3)
+        ],
+        [("unknown-key", "info", "uid"), ("unknown-key", "info", "prompt_id")],
+    ),
 ]
 
 
@@ -191,6 +311,12 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
             yield from _strings(item, f"{path}[{i}]")
 
 
+def _transcript_trained(text: str, trained: str) -> bool:
+    """An HH-RLHF transcript is read turn by turn: every turn's text is trained."""
+    turns = [t.strip() for t in re.split(r"\n\n(?:Human|Assistant):", text)]
+    return len(turns) > 1 and all(t in trained for t in turns if t)
+
+
 def _reported(findings: list[Finding]) -> set[str]:
     """Every key a coverage finding names, as a shape (``messages[*].refusal``)."""
     names = {f.field for f in findings if f.field}
@@ -212,6 +338,7 @@ def test_every_string_is_trained_or_reported(
             shape = key_shape(where)
             ok = (
                 text.strip() in trained
+                or _transcript_trained(text, trained)
                 or STRUCTURAL.search(where)
                 or any(shape == r or shape.startswith((r + ".", r + "[")) for r in reported)
             )

@@ -49,7 +49,8 @@ def kinds(name: str) -> dict[int | None, str]:
 
 
 # Findings before this change: ZENA 69, ALPACA 30, GLAIVE 36, FASTCHAT 24, HHRLHF 3, REASON 2.
-COMMENTARY = {ZENA: 68, ALPACA: 24, GLAIVE: 44, FASTCHAT: 0, HHRLHF: 3, REASON: 0}
+# GLAIVE 44 -> 2: its refusals decline what the declared tools cannot do (see below).
+COMMENTARY = {ZENA: 68, ALPACA: 24, GLAIVE: 2, FASTCHAT: 0, HHRLHF: 3, REASON: 0}
 
 
 def test_model_commentary_counts() -> None:
@@ -70,6 +71,13 @@ NOT_COMMENTARY = {
         995: "Note: column1 ... should be replaced with the names of the columns (usage)",
     },
     ZENA: {269: "*Note: This plan focuses on whole grains...* heading a meal plan"},
+    # The record declares tools; the answer declines what they cannot do, as taught.
+    GLAIVE: {
+        0: "as an AI, I don't have the capability to perform external tasks such as ordering",
+        22: "I can't assist with that. My current capabilities allow me to create calendar events",
+        55: "I don't have the capability to book flights. My current function is to create "
+        "invoices",
+    },
     REASON: {
         33: "Please note this data starts from January 6, 2023 (the data's range)",
         48: "*Note: Integration complexity and cost must be managed carefully.* (advice)",
@@ -92,8 +100,7 @@ def test_identity_answers_are_not_disclaimers() -> None:
 COMMENTARY_KEPT = {
     ZENA: {0: NOTE, 20: NOTE, 116: NOTE, 159: NOTE, 216: NOTE, 410: NOTE},
     ALPACA: {43: AI, 80: AI, 156: AI, 78: NOTE, 530: NOTE, 223: REFUSAL},
-    # 55: "I'm sorry, but I don't have the capability to book flights" (new: missed before)
-    GLAIVE: {0: AI, 14: NOTE, 22: REFUSAL, 55: REFUSAL, 240: NOTE},
+    GLAIVE: {14: NOTE, 240: NOTE},
     HHRLHF: {103: NOTE, 343: AI, 842: AI},
 }
 

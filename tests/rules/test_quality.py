@@ -359,3 +359,34 @@ def test_a_lone_surrogate_is_encoding_damage_and_prints(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "\\ud800" in report.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [
+        ("I am like a moth to a flame; I can't help but be drawn to her.", None),
+        ("I cannot help thinking of home when it rains.", None),
+        ("I'm sorry, but I can't help with that request.", REFUSAL),
+        ("I can't help you with that.", REFUSAL),
+    ],
+)
+def test_cant_help_but_is_an_idiom_not_a_refusal(answer: str, kind: str | None) -> None:
+    assert commentary(turn("Write a line of poetry.", answer)) == ([kind] if kind else [])
+
+
+DECLINE = (
+    "I'm sorry, but I don't have the capability to book flights. My current function is to "
+    "create invoices."
+)
+
+
+def test_declining_what_the_declared_tools_cannot_do_is_taught_not_commentary() -> None:
+    tools = [{"type": "function", "function": {"name": "create_invoice", "parameters": {}}}]
+    record = {
+        "messages": [
+            {"role": "user", "content": "Book me a flight to Oslo."},
+            {"role": "assistant", "content": DECLINE},
+        ]
+    }
+    assert commentary(chat({**record, "tools": tools})) == []
+    assert commentary(chat(record)) == [REFUSAL]  # without tools, the same text is a refusal

@@ -198,6 +198,16 @@ def _commentary(
     return compute
 
 
+def _looping(name: str) -> Callable[[], list[tuple[int, str | None]]]:
+    """Answers holding a run of 2,000 zeros (a model stuck in a loop)."""
+    return lambda: [
+        (i, f)
+        for i, r in enumerate(records(name))
+        for f, t in _sharegpt_answers(r)
+        if "0" * 2000 in t
+    ]
+
+
 def _sharegpt_answers(r: Any) -> list[tuple[str, str]]:
     return [
         (f"conversations[{j}].value", t["value"])
@@ -281,6 +291,12 @@ FACTS = [
     ),
     Fact(GLAIVE, "missing-system", _every(GLAIVE, "conversations")),
     Fact(
+        GLAIVE,
+        "repeated-text",
+        _looping(GLAIVE),
+        note="record 243's Go answer writes thousands of '0' into a registry value: a loop",
+    ),
+    Fact(
         REASON_TOOLS,
         "duplicate-prompt",
         _dup_prompts(REASON_TOOLS, _parts_prompt, lambda r: "messages[1].content"),
@@ -348,10 +364,11 @@ FACTS = [
         _commentary(
             GLAIVE,
             _sharegpt_answers,
-            also=tuple(
-                (i, "conversations[1].value") for i in (55, 60, 108, 125, 135, 141, 266, 278)
-            ),  # "I'm sorry, but I don't have the capability to book flights"
+            not_commentary=tuple(i for i in range(300) if i not in (14, 240)),
         ),
+        note="the 42 refusals and 'as an AI' answers decline what the record's declared tools "
+        "cannot do ('I don't have the capability to book flights. My current function is...'): "
+        "what a tool-use set teaches; the two appended notes remain",
     ),
     Fact(
         REASON_TOOLS,
@@ -372,7 +389,7 @@ COUNTS = {
     (ZENA, "model-commentary"): 68,
     (ALPACA_DEMO, "model-commentary"): 24,
     (FASTCHAT, "model-commentary"): 0,
-    (GLAIVE, "model-commentary"): 44,
+    (GLAIVE, "model-commentary"): 2,
     (REASON_TOOLS, "model-commentary"): 0,
     (HHRLHF, "model-commentary"): 3,
 }

@@ -39,6 +39,14 @@ def run(rule_id: str, *contexts: RecordContext) -> list[Finding]:
     return run_rules([get_rule(rule_id)()], contexts)
 
 
+LONG_ANSWER = (
+    "Bananas are rich in potassium, which helps the heart and muscles work, and their "
+    "sugars give quick energy before exercise. A medium banana has about 105 calories, "
+    "three grams of fibre and a useful share of vitamin B6. Eat them ripe for sweetness, "
+    "or green for more resistant starch, which feeds the good bacteria in your gut; "
+    "freeze the overripe ones for smoothies and bread. Keep them away from apples, whose "
+    "ethylene makes them ripen faster."
+)  # over 400 characters of prose: looked at, and not reported
 CALL_WEATHER = {"role": "assistant", "content": None, "tool_calls": [call("get_weather")]}
 REPLY = {"role": "tool", "tool_call_id": "c1", "content": "20 C"}
 
@@ -249,6 +257,18 @@ CASES: list[tuple[str, list[RecordContext], str | None, list[RecordContext]]] = 
         ],
     ),
     ("duplicate", [alpaca(), alpaca()], None, [alpaca(), alpaca(output="Hello!")]),
+    (
+        "duplicate-id",
+        [alpaca(id="t1"), alpaca(id="t1", output="Hello!")],
+        "id",
+        [alpaca(id="t1"), alpaca(id="t2", output="Hello!"), alpaca(id="t1")],  # a copy: duplicate
+    ),
+    (
+        "repeated-text",
+        [msgs(U, {"role": "assistant", "content": "Eat a banana! " * 40})],
+        "messages[1].content",
+        [msgs(U, {"role": "assistant", "content": LONG_ANSWER})],
+    ),
     (
         "duplicate-prompt",
         [alpaca(output="Hi!"), alpaca(output="Hello!")],

@@ -263,7 +263,8 @@ def test_empty_objects_are_a_clear_usage_error(
     path.write_text("{}\n{}\n")
     assert main(["check", "--quiet", str(path)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("sftprep: error: could not recognise the format (keys seen: none")
+    start = f"sftprep: error: {path}: could not recognise the format (keys seen: none"
+    assert err.startswith(start)
     assert len(err.strip().splitlines()) == 1
 
 

@@ -26,16 +26,27 @@ from pathlib import Path
 from typing import Any
 
 from sftprep.build.paths import check_outputs, os_errors_as_usage
-from sftprep.build.rejects import LOST_RECORD_RULES, RawLines, Rejects, errors, reason_of
+from sftprep.build.rejects import (
+    LOST_RECORD_RULES,
+    RawLines,
+    Rejects,
+    errors,
+    reason_of,
+    with_raw_lines,
+)
 from sftprep.engine import Job, Merged, Runner, plan_inputs, run
 from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
-from sftprep.formats.base import Format, get_format
+from sftprep.formats.aliases import SYSTEM_KEYS, KeyMap
+from sftprep.formats.base import SFT, Format, get_format
+from sftprep.formats.turns import part_index
 from sftprep.model import Conversation, Location
 from sftprep.pipeline import Sample
-from sftprep.rules.base import RecordContext
+from sftprep.rules.base import RecordContext, canonical_json
 
 LOSSY = "lossy-conversion"
+MIXED_FORMAT = "mixed-format"
+NO_ANSWER = "no-assistant-turn"
 NOT_SFT_TARGET = "not-sft-target"  # a KTO undesirable completion: no SFT target
 
 
@@ -103,6 +114,7 @@ def convert(
     *,
     to: str | None = None,
     format: str | None = None,
+    key_map: KeyMap | None = None,
     config: str | Path | None = None,
     rejects: str | Path | None = None,
     target: str | None = None,
@@ -137,7 +149,9 @@ def convert(
     summary = ConvertSummary(str(path or config), str(out), to, target=target)
 
     runner = runner or Runner()
-    files = plan_inputs(path, format=format, config=config, shard_bytes=runner.shard_bytes)
+    files = plan_inputs(
+        path, format=format, key_map=key_map, config=config, shard_bytes=runner.shard_bytes
+    )
     summary.source_format = ", ".join(dict.fromkeys(f.format.name for f in files))
     step = ConvertStep(to, target, keep_undesirable)
     job = Job(rules=frozenset(LOST_RECORD_RULES), transform=step)
@@ -212,19 +226,9 @@ class _Merge:
         self.summary, self.spool, self.profile = summary, spool, profile
 
     def records(self, merged_shards: Iterable[Merged]) -> Iterator[dict[str, Any]]:
-        lines: RawLines | None = None
-        try:
-            for merged in merged_shards:
-                path = merged.file.file.path
-                if lines is None or str(lines.path) != path:
-                    if lines is not None:
-                        lines.close()
-                    lines = RawLines(path)
-                self._lost(merged, lines)
-                yield from self._written(merged)
-        finally:
-            if lines is not None:
-                lines.close()
+        for merged, lines in with_raw_lines(merged_shards):
+            self._lost(merged, lines)
+            yield from self._written(merged)
 
     def _lost(self, merged: Merged, lines: RawLines) -> None:
         """Records the reader could not parse: rejected, kept as their text."""
@@ -260,19 +264,24 @@ def convert_sample(
 ) -> Converted:
     """One record in ``out_format`` (and fit for ``profile``), or why it is rejected."""
     out = Converted(sample.raw, sample.location)
-    problems = errors(sample.findings)
+    # a record in another format than its file's was read in its own: it converts too
+    problems = [f for f in errors(sample.findings) if f.rule != MIXED_FORMAT]
     if problems or sample.conversation is None:
         out.rules = [f.rule for f in problems]
         out.reasons = [reason_of(f) for f in problems]
         return out
     conversation = sample.conversation
     adapter = sample.adapter or out_format
-    if adapter.kind != "sft" and (out_format.kind == "sft" or profile is not None):
+    if adapter.kind != SFT and (out_format.kind == SFT or profile is not None):
         reason = None if keep_undesirable else adapter.sft_target_error(conversation)
         if reason is not None:
             out.rules, out.reasons = [NOT_SFT_TARGET], [reason]
             return out
         conversation, out.removed = _without(conversation, adapter.untrained)
+    if out_format.kind == SFT and not any(m.role == "assistant" for m in conversation.messages):
+        # prompts without an answer (OpenAI RFT rows in `messages` shape): no SFT target
+        out.rules, out.reasons = [NO_ANSWER], ["no assistant turn: nothing to train on"]
+        return out
     out.untrained = _untrained_text(conversation, out_format)
     try:
         if profile is not None:
@@ -281,7 +290,12 @@ def convert_sample(
         # The raw record is copied only when nothing about it changes: with a target, or
         # names read through aliases, the canonical shape is written.
         unchanged = profile is None and conversation is sample.conversation
-        same = out_format.name == adapter.name and unchanged and not conversation.notes
+        same = (
+            out_format.name == adapter.name
+            and unchanged
+            and not conversation.notes
+            and (out_format.writes_system_column or not _system_column(conversation))
+        )
         record = copy.deepcopy(dict(sample.raw)) if same else write_as(conversation, out_format)
     except LossyConversionError as exc:
         out.rules, out.reasons = [LOSSY], [str(exc)]
@@ -297,6 +311,12 @@ def convert_sample(
             return out
     out.record = record
     return out
+
+
+def _system_column(conversation: Conversation) -> bool:
+    """Whether the system prompt was read from a top-level column (Anthropic's ``system``)."""
+    first = conversation.messages[0] if conversation.messages else None
+    return first is not None and first.role == "system" and first.content_field in SYSTEM_KEYS
 
 
 def _without(conversation: Conversation, keys: frozenset[str]) -> tuple[Conversation, list[str]]:
@@ -359,6 +379,11 @@ def content_events(conversation: Conversation) -> list[tuple[Any, ...]]:
             events.append(("text", message.role, message.text, trained))
         for call in message.tool_calls:
             events.append(("call", call.name, _normal_json(call.arguments)))
+        for key, value in message.extra.items():
+            # a content part (image, audio) moves when the text is written first: its value
+            # is what must survive; another unread key must keep its name too
+            name = "" if part_index(key) is not None else key
+            events.append(("extra", message.role, name, canonical_json(value)))
     if conversation.tools:
         events.append(("tools", json.dumps(list(conversation.tools), sort_keys=True)))
     return events
@@ -369,6 +394,7 @@ _LOSS_NAMES = {
     "call": "tool calls",
     "tools": "the tool definitions",
     "text": "message text, roles or weights",
+    "extra": "images, other content parts or keys of the messages",
 }
 
 
@@ -377,7 +403,7 @@ def lost_content(before: Conversation, after: Conversation) -> str | None:
     old, new = content_events(before), content_events(after)
     if old == new:
         return None
-    for kind in ("reasoning", "call", "tools", "text"):
+    for kind in ("reasoning", "call", "tools", "text", "extra"):
         if [e for e in old if e[0] == kind] != [e for e in new if e[0] == kind]:
             return _LOSS_NAMES[kind]
     return "the order of the turns"

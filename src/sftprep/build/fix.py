@@ -24,12 +24,13 @@ from typing import Any
 
 from sftprep.build.convert import LOSSY, NOT_SFT_TARGET, check_paths, write_as, write_rejects
 from sftprep.build.paths import os_errors_as_usage
-from sftprep.build.rejects import LOST_RECORD_RULES, RawLines, Rejects, errors
+from sftprep.build.rejects import LOST_RECORD_RULES, RawLines, Rejects, errors, with_raw_lines
 from sftprep.build.repairs import REPAIRS
 from sftprep.engine import Job, Merged, Runner, plan_inputs, run
 from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
-from sftprep.formats.base import get_format
+from sftprep.formats.aliases import KeyMap
+from sftprep.formats.base import SFT, get_format
 from sftprep.model import Location
 from sftprep.pipeline import Sample
 from sftprep.rules.base import RecordContext, Rule, list_rules, record_digest
@@ -83,6 +84,7 @@ def fix(
     max_tokens: int | None = None,
     tokenizer: str | None = None,
     format: str | None = None,
+    key_map: KeyMap | None = None,
     to: str | None = None,
     runner: Runner | None = None,
 ) -> FixSummary:
@@ -106,7 +108,7 @@ def fix(
     ]
     summary = FixSummary(str(path), str(out), str(rejects), repairs=tuple(steps))
     runner = runner or Runner()
-    files = plan_inputs(path, format=format, shard_bytes=runner.shard_bytes)
+    files = plan_inputs(path, format=format, key_map=key_map, shard_bytes=runner.shard_bytes)
     summary.format = ", ".join(dict.fromkeys(f.format.name for f in files))
     if to is not None:
         get_format(to)  # an unknown name fails before any work
@@ -167,7 +169,7 @@ class FixStep:
         raw, location = sample.raw, sample.location
         record, changed = raw, []
         for step in (REPAIRS[name] for name in self.steps):
-            record, did = step.apply(record, adapter.name)
+            record, did = step.apply(record, adapter)
             if did:
                 changed.append(step.name)
         key = record_digest(record)
@@ -186,9 +188,10 @@ class FixStep:
         too_long = [f for f in found if f.rule == TOO_LONG]
         if too_long and dict(self.options).get("max_tokens") is not None:
             return Outcome(raw, location, key, reason="max-tokens", detail=too_long)
-        if self.to is not None and self.to != adapter.name:
-            target = get_format(self.to)
-            not_sft = adapter.sft_target_error(conversation) if target.kind == "sft" else None
+        # a record in another format than its file's is written in the file's (or --to's)
+        target = get_format(self.to) if self.to is not None else sample.file_format
+        if target is not None and target.name != adapter.name:
+            not_sft = adapter.sft_target_error(conversation) if target.kind == SFT else None
             if not_sft is not None:
                 return Outcome(raw, location, key, reason=NOT_SFT_TARGET, detail=not_sft)
             try:
@@ -218,18 +221,8 @@ class _Merge:
         self.seen: dict[bytes, Location] = {}
 
     def records(self, merged_shards: Iterable[Merged]) -> Iterator[Any]:
-        lines: RawLines | None = None
-        try:
-            for merged in merged_shards:
-                path = merged.file.file.path
-                if lines is None or str(lines.path) != path:
-                    if lines is not None:
-                        lines.close()
-                    lines = RawLines(path)
-                yield from self._shard(merged, lines)
-        finally:
-            if lines is not None:
-                lines.close()
+        for merged, lines in with_raw_lines(merged_shards):
+            yield from self._shard(merged, lines)
 
     def _shard(self, merged: Merged, lines: RawLines) -> Iterator[Any]:
         summary = self.summary

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -123,3 +123,20 @@ class RawLines:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+
+
+def with_raw_lines(merged_shards: Iterable[Any]) -> Iterator[tuple[Any, RawLines]]:
+    """Each merged shard of the engine with the `RawLines` of its file, one file open at
+    a time (shards come in file order)."""
+    lines: RawLines | None = None
+    try:
+        for merged in merged_shards:
+            path = merged.file.file.path
+            if lines is None or str(lines.path) != path:
+                if lines is not None:
+                    lines.close()
+                lines = RawLines(path)
+            yield merged, lines
+    finally:
+        if lines is not None:
+            lines.close()

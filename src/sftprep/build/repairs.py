@@ -1,13 +1,15 @@
 """Safe repairs on raw records, each a small named step that says whether it changed anything.
 
 A repair takes a raw record (a copy: the input is never touched) and the format
-name, and returns the repaired record plus whether it changed. Repairs only touch
-string values (never keys) and never add or remove fields, so the record keeps its
-format. `sftprep fix` counts, per repair, the records it changed.
+adapter that read it, and returns the repaired record plus whether it changed. Repairs only touch
+string values (never keys) of the keys the format reads (its metadata and keys it
+does not know are written back as they were), and never add or remove fields, so the
+record keeps its format. `sftprep fix` counts, per repair, the records it changed.
 
 >>> strip_text("  Hello there \\n")
 'Hello there'
->>> normalise_roles({"messages": [{"role": "Human", "content": "hi"}]}, "messages")
+>>> from sftprep.formats import get_format
+>>> normalise_roles({"messages": [{"role": "Human", "content": "hi"}]}, get_format("messages"))
 ({'messages': [{'role': 'user', 'content': 'hi'}]}, True)
 """
 
@@ -19,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sftprep.formats.aliases import canonical_role
+from sftprep.formats.base import Format
 
-Repair = Callable[[Any, str], tuple[Any, bool]]
+Repair = Callable[[Any, Format], tuple[Any, bool]]
 
 # The canonical role of each spelling comes from the one alias table readers use;
 # ShareGPT files get ShareGPT's own names back.
@@ -56,67 +59,80 @@ def map_strings(value: Any, fn: Callable[[str], str]) -> Any:
 # Formats whose text fields are concatenated as they are: the whitespace where prompt meets
 # completion is part of the format (legacy OpenAI completions start with a space), so
 # those string fields are left alone; message lists inside them are still trimmed.
-CONCATENATED = {"prompt-completion": frozenset({"prompt", "completion", "response"})}
+CONCATENATED = {
+    "prompt-completion": frozenset({"prompt", "completion", "response"}),
+    # TRL joins prompt and answer as written; an HH-RLHF transcript starts with "\n\nHuman:"
+    "dpo": frozenset({"prompt", "chosen", "rejected"}),
+    "kto": frozenset({"prompt", "completion"}),
+    "prompt-only": frozenset({"prompt"}),  # Nectar's prompts are HH-RLHF transcripts
+}
 
 
-def strip_whitespace(record: Any, format: str) -> tuple[Any, bool]:
-    keep = CONCATENATED.get(format, frozenset())
-    if isinstance(record, dict) and keep:
-        fixed = {
-            k: v if k in keep and isinstance(v, str) else map_strings(v, strip_text)
-            for k, v in record.items()
-        }
-    else:
-        fixed = map_strings(record, strip_text)
+def _on_read_keys(record: Any, fmt: Format, fix: Callable[[str, Any], Any]) -> tuple[Any, bool]:
+    """``record`` with ``fix(key, value)`` applied to the values of the keys ``fmt`` reads
+    into the conversation (not its metadata, not keys it does not know)."""
+    if not isinstance(record, dict):
+        return record, False
+    keys = fmt.known_keys - fmt.metadata
+    fixed = {k: fix(k, v) if k in keys else v for k, v in record.items()}
     return fixed, fixed != record
 
 
-def repair_encoding(record: Any, format: str) -> tuple[Any, bool]:
+def strip_whitespace(record: Any, fmt: Format) -> tuple[Any, bool]:
+    keep = CONCATENATED.get(fmt.name, frozenset())
+    return _on_read_keys(
+        record,
+        fmt,
+        lambda key, value: (
+            value if key in keep and isinstance(value, str) else map_strings(value, strip_text)
+        ),
+    )
+
+
+def repair_encoding(record: Any, fmt: Format) -> tuple[Any, bool]:
     """Undo mojibake (UTF-8 read as Latin-1/cp1252 and similar) with ftfy.
 
     Only ftfy's encoding fixes are enabled: quotes, ligatures, full-width characters,
     HTML entities and Unicode normalisation are left alone because in code and
     multilingual text they are content, not damage.
     """
-    fixed = map_strings(record, _fix_mojibake)
-    return fixed, fixed != record
+    return _on_read_keys(record, fmt, lambda _, value: map_strings(value, _fix_mojibake))
 
 
-def canonical_name(value: str, format: str) -> str | None:
-    """The name ``value`` should be written as in ``format`` (None: unknown spelling)."""
-    if format == "sharegpt" and value.strip().casefold() in SHAREGPT_KEPT:
+def canonical_name(value: str, role_key: str) -> str | None:
+    """The name ``value`` should be written as in a turn whose role is at ``role_key``:
+    ShareGPT's own names in ``from`` turns, the canonical ones in ``role`` turns (None:
+    an unknown spelling)."""
+    sharegpt = role_key == "from"
+    if sharegpt and value.strip().casefold() in SHAREGPT_KEPT:
         return value.strip().casefold()
     role = canonical_role(value)
     if role is None:
         return None
-    return SHAREGPT_NAMES[role] if format == "sharegpt" else role
+    return SHAREGPT_NAMES[role] if sharegpt else role
 
 
-def normalise_roles(record: Any, format: str) -> tuple[Any, bool]:
-    """Map role spellings ("Human", "Chatbot", "model") to the format's own vocabulary,
-    through the alias table readers use (`sftprep.formats.aliases`)."""
-    if not isinstance(record, dict):
-        return record, False
-    changed = False
-    fixed = dict(record)
-    for list_key in ("messages", "conversations"):
-        turns = record.get(list_key)
-        if not isinstance(turns, list):
-            continue
-        new_turns = []
-        for turn in turns:
-            if isinstance(turn, dict):
-                turn = dict(turn)
-                for role_key in ("role", "from"):
-                    value = turn.get(role_key)
-                    if isinstance(value, str):
-                        canonical = canonical_name(value, format)
-                        if canonical is not None and canonical != value:
-                            turn[role_key] = canonical
-                            changed = True
-            new_turns.append(turn)
-        fixed[list_key] = new_turns
-    return (fixed, True) if changed else (record, False)
+def normalise_roles(record: Any, fmt: Format) -> tuple[Any, bool]:
+    """Map role spellings ("Human", "Chatbot", "model") to the turn's own vocabulary,
+    through the alias table readers use (`sftprep.formats.aliases`), in every list of
+    turns (or single turn: LLaMA-Factory's ``chosen``) the format reads."""
+    return _on_read_keys(record, fmt, lambda _, value: _turns(value))
+
+
+def _turns(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_turn(t) if isinstance(t, dict) else t for t in value]
+    return _turn(value) if isinstance(value, dict) else value
+
+
+def _turn(turn: dict[str, Any]) -> dict[str, Any]:
+    for role_key in ("role", "from"):
+        value = turn.get(role_key)
+        if isinstance(value, str):
+            canonical = canonical_name(value, role_key)
+            if canonical is not None and canonical != value:
+                return {**turn, role_key: canonical}
+    return turn
 
 
 @dataclass(frozen=True)

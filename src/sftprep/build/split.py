@@ -30,6 +30,7 @@ from sftprep.build.paths import check_directory, os_errors_as_usage
 from sftprep.engine import Job, Runner, plan_inputs, run
 from sftprep.errors import UsageError
 from sftprep.findings import Finding
+from sftprep.formats.aliases import KeyMap
 from sftprep.model import Conversation
 from sftprep.pipeline import Sample
 
@@ -102,6 +103,7 @@ def split(
     seed: int,
     stratify: str | None = None,
     format: str | None = None,
+    key_map: KeyMap | None = None,
     ext: str | None = None,
     runner: Runner | None = None,
 ) -> SplitSummary:
@@ -121,7 +123,7 @@ def split(
     out = Path(out_dir)
     _check_destination(source_path, out, [out / f"{name}{suffix}" for name in names])
     record_group, groups = _group_records(
-        source_path, format=format, seed=seed, stratify=stratify, runner=runner
+        source_path, format=format, key_map=key_map, seed=seed, stratify=stratify, runner=runner
     )
     _deal(groups, val_fraction, test_fraction)
     _keep_train(groups)
@@ -191,11 +193,17 @@ class GroupKey:
 
 
 def _group_records(
-    path: Path, *, format: str | None, seed: int, stratify: str | None, runner: Runner | None
+    path: Path,
+    *,
+    format: str | None,
+    key_map: KeyMap | None,
+    seed: int,
+    stratify: str | None,
+    runner: Runner | None,
 ) -> tuple[array[int], list[_Group]]:
     """First pass (on the engine): the group index of every record, and the groups."""
     runner = runner or Runner()
-    files = plan_inputs(path, format=format, shard_bytes=runner.shard_bytes)
+    files = plan_inputs(path, format=format, key_map=key_map, shard_bytes=runner.shard_bytes)
     job = Job(rules=frozenset({"json-syntax", "invalid-utf8"}), transform=GroupKey(stratify))
     record_group: array[int] = array("q")
     index_of: dict[bytes, int] = {}

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from sftprep.cli.common import add_engine_options, runner_from
+from sftprep.cli.common import add_engine_options, add_map_option, key_map_from, runner_from
 from sftprep.targets import list_targets
 
 
@@ -38,6 +38,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_engine_options(p)
+    add_map_option(p)
     p.set_defaults(run=run)
 
 
@@ -52,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         args.output,
         to=args.to,
         format=args.format,
+        key_map=key_map_from(args),
         config=args.config,
         rejects=args.rejects,
         target=args.target,

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from sftprep.cli.common import add_engine_options, runner_from
+from sftprep.cli.common import add_engine_options, add_map_option, key_map_from, runner_from
 
 
 def add_parser(subparsers: Any) -> None:
@@ -33,6 +33,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_engine_options(p)
+    add_map_option(p)
     p.set_defaults(run=run)
 
 
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         stratify=args.stratify,
         format=args.format,
+        key_map=key_map_from(args),
         ext=args.ext,
         runner=runner_from(args, progress=not args.quiet and not args.json),
     )

@@ -93,7 +93,7 @@ def run(
     runner = runner or Runner()
     size = sum(f.size for f in files)
     executor = runner.executor(size)
-    tasks = (Task(job, f.format, f.detected, shard) for f in files for shard in f.shards)
+    tasks = (Task(job, f.format, f.detected, shard, f.key_map) for f in files for shard in f.shards)
     results = executor.map(run_shard, tasks)
     try:
         merged = merged_in_order(files, job, results)

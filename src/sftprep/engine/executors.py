@@ -42,6 +42,27 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+def in_order(
+    window: deque[tuple[Task, Any]],
+    tasks: Iterable[Task],
+    workers: int,
+    submit: Callable[[Task], Any],
+) -> Iterator[tuple[Task, Any]]:
+    """Each task with its handle (a future, a Ray reference), in task order, keeping
+    `IN_FLIGHT_PER_WORKER` per worker submitted ahead. ``window`` holds the handles in
+    flight, for the caller to cancel when it stops early."""
+    queue = iter(tasks)
+    while True:
+        while len(window) < workers * IN_FLIGHT_PER_WORKER:
+            task = next(queue, None)
+            if task is None:
+                break
+            window.append((task, submit(task)))
+        if not window:
+            return
+        yield window.popleft()
+
+
 class SerialExecutor:
     """Every shard in this process, one after the other (``--workers 1``, small inputs)."""
 
@@ -56,9 +77,13 @@ class SerialExecutor:
         pass
 
 
-def _ignore_interrupts() -> None:
+def _init_worker() -> None:
     # Ctrl-C goes to the whole process group: the parent alone decides what happens.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A worker's errors travel to the parent with its results; what it could still print
+    # itself is the traceback of a pipe closed under it when the parent stops the pool
+    # (a sibling died, Ctrl-C), which would break the promise of a one-line error.
+    sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
 
 
 class ProcessExecutor:
@@ -70,9 +95,7 @@ class ProcessExecutor:
 
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
         self.workers = workers
-        self._pool = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_ignore_interrupts
-        )
+        self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker)
         # Start the workers now, before a progress bar's thread exists: forking a process
         # that runs threads can deadlock the child.
         self._pool.submit(int).result()
@@ -83,17 +106,8 @@ class ProcessExecutor:
         from concurrent.futures.process import BrokenProcessPool
 
         window: deque[tuple[Task, Any]] = deque()
-        queue = iter(tasks)
         try:
-            while True:
-                while len(window) < self.workers * IN_FLIGHT_PER_WORKER:
-                    task = next(queue, None)
-                    if task is None:
-                        break
-                    window.append((task, self._pool.submit(func, task)))
-                if not window:
-                    return
-                task, future = window.popleft()
+            for task, future in in_order(window, tasks, self.workers, self._submit(func)):
                 try:
                     yield future.result()
                 except BrokenProcessPool:
@@ -106,6 +120,9 @@ class ProcessExecutor:
                 future.cancel()
             self.close(kill=True)
             raise
+
+    def _submit(self, func: ShardFunc) -> Callable[[Task], Any]:
+        return lambda task: self._pool.submit(func, task)
 
     def close(self, *, kill: bool = False) -> None:
         if kill:
@@ -134,9 +151,10 @@ class RayExecutor:
                 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
             kwargs: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
             if address is None:
+                # "local": a new Ray of our own, never one `ray start` left on this machine
                 kwargs.update(num_cpus=workers, include_dashboard=False)
             try:
-                ray.init(address=address, **kwargs)
+                ray.init(address=address or "local", **kwargs)
             except Exception as exc:  # connection refused, version mismatch...
                 raise UsageError(
                     f"cannot start or reach Ray at {address or 'local'}: {_one_line(exc)}"
@@ -151,17 +169,8 @@ class RayExecutor:
     ) -> Iterator[ShardResult]:
         ray = self._ray
         window: deque[tuple[Task, Any]] = deque()
-        queue = iter(tasks)
         try:
-            while True:
-                while len(window) < self.workers * IN_FLIGHT_PER_WORKER:
-                    task = next(queue, None)
-                    if task is None:
-                        break
-                    window.append((task, self._remote.remote(task)))
-                if not window:
-                    return
-                task, ref = window.popleft()
+            for task, ref in in_order(window, tasks, self.workers, self._remote.remote):
                 try:
                     result = ray.get(ref)
                 except ray.exceptions.RayError as exc:

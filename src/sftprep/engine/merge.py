@@ -54,7 +54,8 @@ class FileRun:
 
     def __post_init__(self) -> None:
         f = self.file
-        self.summary = FileSummary(f.path, f.format.name, detection=f.detection)
+        name = f.format.name if f.readable else "unreadable"
+        self.summary = FileSummary(f.path, name, detection=f.detection)
         self.rules = [
             self.shared.setdefault(rule.id, rule) if rule.span == "dataset" else rule
             for rule in self.job.make_rules()
@@ -75,7 +76,7 @@ class FileRun:
         settled.sort(key=_record)  # by record, in rule order within a record (a stable sort)
         findings = list(heapq.merge(own, settled, key=_record)) if settled else own
         if shard.index == 0:
-            findings[:0] = self._enabled(self.file.findings)
+            findings[:0] = self.enabled(self.file.findings)
         self.summary.records += result.records
         self.summary.valid_records += result.valid
         self.records = shift.records + result.records
@@ -86,7 +87,7 @@ class FileRun:
         """The findings that need the whole file (once, after its last shard), and after
         the last file those of the rules that span the dataset."""
         found: list[Finding] = []
-        if self.summary.records == 0 and self._on("empty-dataset"):
+        if self.summary.records == 0 and self.file.readable and self._on("empty-dataset"):
             where = Location(self.file.path)
             found.append(make_finding("empty-dataset", "the file holds no records", where))
         for rule in self.rules:
@@ -97,7 +98,8 @@ class FileRun:
     def _on(self, rule: str) -> bool:
         return self.job.rules is not None and rule in self.job.rules
 
-    def _enabled(self, findings: Iterable[Finding]) -> list[Finding]:
+    def enabled(self, findings: Iterable[Finding]) -> list[Finding]:
+        """The findings of the rules the job runs."""
         return [f for f in findings if self._on(f.rule)]
 
 
@@ -136,5 +138,5 @@ def merged_in_order(
                 merged.last = True
             yield merged
         if not file.shards:  # nothing to read (an empty Parquet file): the file still ends
-            ended = run.finish(last_file=last_file)
+            ended = [*run.enabled(file.findings), *run.finish(last_file=last_file)]
             yield Merged(run, Shard(file.path, ""), Shift(), ended, ShardResult(0), True)

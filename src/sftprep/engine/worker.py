@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, cast
 
 from sftprep.findings import Finding, Severity
+from sftprep.formats.aliases import KeyMap
 from sftprep.formats.base import Format
 from sftprep.io import READERS, RawRecord, Shard
+from sftprep.model import Conversation
 from sftprep.pipeline import Sample, record_format, sample_of
 from sftprep.rules.base import RecordContext, Rule, list_rules
 from sftprep.tokens.tally import TokenTally
@@ -88,6 +90,7 @@ class Task:
     format: Format
     detected: bool
     shard: Shard
+    key_map: KeyMap = field(default_factory=KeyMap)  # --map: applied to every record read
 
 
 @dataclass
@@ -134,10 +137,14 @@ def run_shard(task: Task) -> ShardResult:
                 result.tally.error(record, line, "json-syntax", item.message)
             continue
         result.records += 1
-        if count_only and _count_plain(result, tokenizers, job, task, item):
+        item, mapped = _mapped(item, task.key_map)
+        if count_only and not mapped and _count_plain(result, tokenizers, job, task, item):
             result.valid += 1  # no rule runs: nothing makes the record invalid
             continue
         sample = sample_of(item, task.format, detected=task.detected)
+        if mapped and sample.conversation is not None:  # said once per file: mapped-names
+            notes = (*sample.conversation.notes, *mapped)
+            sample.conversation = replace(sample.conversation, notes=notes)
         findings = [f for f in sample.findings if f.rule in enabled]
         ctx = _context(sample, options)
         for rule in rules:
@@ -151,6 +158,14 @@ def run_shard(task: Task) -> ShardResult:
     result.states = [rule.partial() for rule in rules]
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _mapped(item: RawRecord, key_map: KeyMap) -> tuple[RawRecord, list[str]]:
+    """``item`` with ``--map``'s keys renamed, and the notes saying so."""
+    if not key_map:
+        return item, []
+    value, notes = key_map.apply(item.value)
+    return (RawRecord(value, item.location) if notes else item), notes
 
 
 def _drain(reading: Iterator[Any], result: ShardResult) -> Iterator[Any]:
@@ -215,6 +230,8 @@ def _count(
         return
     # The rules render the record anyway: count from that rendering, not a second pass.
     rendered = ctx.rendering if has_token_rules or job.examples else None
+    if sample.adapter is not None and sample.adapter.sft_target_error(conversation):
+        conversation, rendered = untrained(conversation), None
     tally.add(tokenizers, job.limits, conversation, record, line, rendered)
     if job.examples and len(result.examples) < job.examples and conversation.messages:
         rendering = ctx.rendering(tokenizers[0])
@@ -229,6 +246,15 @@ def _count(
                     rendering.trainable,
                 )
             )
+
+
+def untrained(conversation: Conversation) -> Conversation:
+    """``conversation`` with no trainable token: its answers are no SFT target (a KTO
+    undesirable completion), so its tokens count, but not as trained."""
+    messages = tuple(
+        replace(m, weight=0) if m.role == "assistant" else m for m in conversation.messages
+    )
+    return replace(conversation, messages=messages)
 
 
 class _ValidBook:

@@ -14,6 +14,9 @@ from sftprep.errors import UsageError
 from sftprep.estimate import prices
 from sftprep.estimate.prices import Price
 
+# The fewest training examples a provider starts a job with (OpenAI's fine-tuning guide).
+MIN_EXAMPLES = {"openai": 10}
+
 
 def api_cost(
     lengths: Sequence[int],
@@ -27,6 +30,12 @@ def api_cost(
     """The ``api`` section: provider, model, epochs, billed tokens, cost and its source."""
     row = _row(provider, model, table if table is not None else prices.PRICES)
     billed = prices.billed_tokens(lengths, cap=row.max_tokens, epochs=epochs)
+    least = MIN_EXAMPLES.get(row.provider, 0)
+    if notes is not None and len(lengths) < least:
+        notes.append(
+            f"{row.provider} needs at least {least} training examples and this file has "
+            f"{len(lengths)}: the job would not start"
+        )
     if notes is not None:
         over = sum(1 for t in lengths if t > row.max_tokens)
         notes.append(

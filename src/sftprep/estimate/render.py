@@ -74,12 +74,10 @@ def _tokens(doc: Mapping[str, Any]) -> list[Any]:
     from rich.text import Text
 
     tok = doc["tokens"]
-    return [
-        Text.from_markup(
-            f"[bold]tokens[/] {tok['total']:,} total · {tok['trainable']:,} trainable · "
-            f"{tok['trained_tokens']:,} trained (all epochs)"
-        )
-    ]
+    line = f"[bold]tokens[/] {tok['total']:,} total · {tok['trainable']:,} trainable"
+    if tok["trainable"]:  # with nothing trainable, "trained (all epochs)" would contradict it
+        line += f" · {tok['trained_tokens']:,} trained (all epochs)"
+    return [Text.from_markup(line)]
 
 
 def _api(doc: Mapping[str, Any]) -> list[Any]:

@@ -3,6 +3,7 @@
 from sftprep.formats import (  # noqa: F401  (each import registers a format)
     alpaca,
     dolly,
+    gemini,
     messages,
     preference,
     prompt_completion,

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
-from sftprep.formats.aliases import SYSTEM_KEYS, key_note, system_key
+from sftprep.formats.aliases import SYSTEM_KEYS, key_note, system_key, system_text
 from sftprep.model import Conversation, Location, Message, PlainTurn
 
 SFT = "sft"
@@ -42,8 +42,10 @@ class Format:
     # The format's own metadata keys (ids, categories): documented as not trained, so not
     # reported (every other key that is not trained is, once per file).
     metadata: ClassVar[frozenset[str]] = frozenset({"id"})
-    # A conversation-wide system prompt may sit in a top-level column (`SYSTEM_KEYS`).
+    # A conversation-wide system prompt may sit in a top-level column (`SYSTEM_KEYS`)...
     reads_system: ClassVar[bool] = True
+    # ...and is written back there (False: as the first turn, as OpenAI chat has it).
+    writes_system_column: ClassVar[bool] = True
 
     @cached_property
     def known_keys(self) -> frozenset[str]:
@@ -58,7 +60,7 @@ class Format:
         note = key_note(key, "system", "the system prompt")
         if note is not None:
             notes.append(note)
-        return (Message("system", record[key], content_field=key),)
+        return (Message("system", system_text(record[key]), content_field=key),)
 
     @staticmethod
     def pop_system(
@@ -122,7 +124,9 @@ class Format:
 
         yield from check_keys(self, record, location)
         if self.reads_system and isinstance(record, Mapping):
-            yield from check_text_keys(record, SYSTEM_KEYS, location)
+            blocks = [k for k in SYSTEM_KEYS if isinstance(record.get(k), list)]
+            plain = [k for k in SYSTEM_KEYS if k not in blocks or system_text(record[k]) is None]
+            yield from check_text_keys(record, plain, location)
 
     def to_conversation(self, record: Mapping[str, Any], location: Location) -> Conversation:
         raise NotImplementedError

@@ -40,6 +40,7 @@ class MessagesFormat(Format):
     required = (("messages",),)
     optional = frozenset({"tools", "functions", "parallel_tool_calls", "id", "metadata"})
     metadata = frozenset({"id", "metadata", "parallel_tool_calls"})
+    writes_system_column = False  # OpenAI chat: the system prompt is the first message
 
     def validate(self, record: Any, location: Location) -> Iterator[Finding]:
         yield from super().validate(record, location)

@@ -33,10 +33,8 @@ from sftprep.findings import Finding
 from sftprep.formats._common import with_metadata
 from sftprep.formats.aliases import first_key, key_note
 from sftprep.formats.base import Format, register_format
-from sftprep.formats.schema import json_kind
-from sftprep.formats.turns import parse_turns, turn_to_dict, validate_turns
+from sftprep.formats.turns import side_messages, turn_to_dict, validate_sides
 from sftprep.model import Conversation, Location, Message
-from sftprep.rules.base import make_finding
 
 # The prompt side and the answer side, each under its usual key or its alias.
 PROMPT_KEYS = ("prompt", "query", "problem")
@@ -68,17 +66,7 @@ class PromptCompletionFormat(Format):
         yield from super().validate(record, location)
         if not isinstance(record, Mapping):
             return
-        for key in (*PROMPT_KEYS, *ANSWER_KEYS):
-            value = record.get(key)
-            if isinstance(value, list):
-                yield from validate_turns(value, key, location)
-            elif key in record and value is not None and not isinstance(value, str):
-                yield make_finding(
-                    "wrong-type",
-                    f"`{key}` should be a string or a list of messages, got {json_kind(value)}",
-                    location,
-                    field=key,
-                )
+        yield from validate_sides(record, (*PROMPT_KEYS, *ANSWER_KEYS), location)
 
     def to_conversation(self, record: Mapping[str, Any], location: Location) -> Conversation:
         prompt_key = first_key(record, PROMPT_KEYS)
@@ -94,8 +82,8 @@ class PromptCompletionFormat(Format):
         system = self.system_turns(record, notes)
         messages = [
             *system,
-            *_side(record.get(prompt_key), prompt_key, "user", notes),
-            *_side(record.get(answer_key), answer_key, "assistant", notes),
+            *side_messages(record.get(prompt_key), prompt_key, "user", notes),
+            *side_messages(record.get(answer_key), answer_key, "assistant", notes),
         ]
         keys = (prompt_key, answer_key, *(m.content_field for m in system))
         fields = {k: record[k] for k in keys if isinstance(record.get(k), str)}
@@ -134,14 +122,18 @@ def _as_lists(messages: Sequence[Message]) -> dict[str, Any]:
     """TRL conversational form: each message goes back to the side it was read from."""
     prompt_key, answer_key = (_side_key(messages, keys) for keys in (PROMPT_KEYS, ANSWER_KEYS))
     out: dict[str, Any] = {prompt_key: [], answer_key: []}
+    texts: set[str] = set()  # sides written as one string
     for message in messages:
         path = message.field or message.content_field
         side = prompt_key if path.startswith(PROMPT_KEYS) else answer_key
-        if not message.field.startswith(_LIST_SIDES):
-            # A string side next to a list side: written back as a string.
-            out[side] = message.content
-        else:
+        listed = message.field.startswith(_LIST_SIDES)
+        if side in texts or (out[side] and not listed):
+            raise LossyConversionError("prompt-completion: a side is one text or one list of turns")
+        if listed:
             out[side].append(turn_to_dict(message))
+        else:  # a string side next to a list side: written back as a string
+            out[side] = message.content
+            texts.add(side)
     return out
 
 
@@ -149,9 +141,3 @@ def _side_key(messages: Sequence[Message], keys: tuple[str, ...]) -> str:
     """The key of ``keys`` the messages were read from, so lists go back where they were."""
     paths = [m.field or m.content_field for m in messages]
     return next((k for k in keys if any(p.startswith(k) for p in paths)), keys[0])
-
-
-def _side(value: Any, key: str, role: str, notes: list[str]) -> list[Message]:
-    if isinstance(value, list):
-        return parse_turns(value, key, notes)
-    return [Message(role, value if isinstance(value, str) else None, content_field=key)]

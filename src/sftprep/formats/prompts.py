@@ -24,7 +24,8 @@ from sftprep.findings import Finding
 from sftprep.formats._common import with_metadata
 from sftprep.formats.aliases import first_key
 from sftprep.formats.base import Format, register_format
-from sftprep.formats.preference import _side, _validate_sides, _write_side
+from sftprep.formats.preference import hh_turns, is_transcript
+from sftprep.formats.turns import side_messages, validate_sides, write_side
 from sftprep.model import Conversation, Location
 
 PROMPT_KEYS = ("prompt", "problem")
@@ -44,8 +45,21 @@ REWARD_KEYS = frozenset(
 
 
 # Keys that hold an answer in some format: their presence means "not prompt-only".
+# A conversation beside the prompt (UltraChat, No Robots: `prompt` + `messages`) holds the
+# answers too: a chat file with a copy of its first prompt, not RL data.
 ANSWER_FREE = frozenset(
-    {"completion", "response", "solution", "output", "answer", "chosen", "rejected", "label"}
+    {
+        "completion",
+        "response",
+        "solution",
+        "output",
+        "answer",
+        "chosen",
+        "rejected",
+        "label",
+        "messages",
+        "conversations",
+    }
 )
 
 
@@ -66,22 +80,33 @@ class PromptOnlyFormat(Format):
     def validate(self, record: Any, location: Location) -> Iterator[Finding]:
         yield from super().validate(record, location)
         if isinstance(record, Mapping):
-            yield from _validate_sides(record, PROMPT_KEYS, location)
+            yield from validate_sides(record, PROMPT_KEYS, location)
 
     def to_conversation(self, record: Mapping[str, Any], location: Location) -> Conversation:
         notes: list[str] = []
         system = self.system_turns(record, notes)
         key = first_key(record, PROMPT_KEYS)
-        prompt = _side(record.get(key), key, "user", notes)
+        value = record.get(key)
+        transcript = isinstance(value, str) and is_transcript(value)
+        if transcript:  # Nectar: an HH-RLHF transcript, read turn by turn
+            turns = hh_turns(str(value), key)
+            prompt = [m for m in turns if m.role != "assistant" or m.text.strip()]
+        else:
+            prompt = side_messages(value, key, "user", notes)
         read = {key, *(m.content_field for m in system)}
         return Conversation(
             (*system, *prompt),
             location=location,
             format=self.name,
-            fields={key: record[key]} if isinstance(record.get(key), str) else {},
+            fields={key: record[key]} if isinstance(value, str) and not transcript else {},
             metadata={k: v for k, v in record.items() if k not in read},
             notes=tuple(notes),
         )
+
+    def sft_target_error(self, conversation: Conversation) -> str | None:
+        if any(m.role == "assistant" for m in conversation.messages):
+            return None
+        return "RL prompt without an answer: nothing for SFT to train on"
 
     def from_conversation(self, conversation: Conversation) -> dict[str, Any]:
         system, messages = self.pop_system(conversation)
@@ -90,4 +115,4 @@ class PromptOnlyFormat(Format):
             from sftprep.errors import LossyConversionError
 
             raise LossyConversionError("prompt-only holds prompts, not answers")
-        return with_metadata({**system, "prompt": _write_side(prompt)}, conversation)
+        return with_metadata({**system, "prompt": write_side(prompt)}, conversation)

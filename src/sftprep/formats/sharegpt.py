@@ -6,7 +6,8 @@ spellings go through the alias table (see `sftprep.formats.turns`). Optional
 top-level ``system`` (or ``system_prompt``) and ``tools`` (a JSON string in
 LLaMA-Factory's datasets). Turns written as ``{"role", "content"}`` are read too,
 and so is a ``conversation`` list (lmsys-chat-1m names it so). Unknown ``from``
-values stay raw so `invalid-role` can name them.
+values stay raw so `invalid-role` can name them. A list of plain strings (LIMA) is a
+conversation whose turns alternate user, assistant, user...
 
 >>> conv = ShareGPTFormat().to_conversation(
 ...     {"conversations": [{"from": "human", "value": "Hi"},
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from sftprep.errors import LossyConversionError
 from sftprep.findings import Finding
@@ -53,14 +54,17 @@ class ShareGPTFormat(Format):
             return
         yield from check_tools(record, "tools", location)
         key = first_key(record, TURNS_KEYS)
-        if key in record:
+        if key in record and not _plain_strings(record[key]):
             yield from validate_turns(record[key], key, location)
 
     def to_conversation(self, record: Mapping[str, Any], location: Location) -> Conversation:
         notes: list[str] = []
         system = self.system_turns(record, notes)
         key = first_key(record, TURNS_KEYS)
-        messages = parse_turns(record.get(key), key, notes)
+        value = record.get(key)
+        messages = (
+            _alternating(value, key) if _plain_strings(value) else parse_turns(value, key, notes)
+        )
         read = {key, "tools", *(m.content_field for m in system)}
         return Conversation(
             (*system, *messages),
@@ -87,6 +91,19 @@ class ShareGPTFormat(Format):
         if conversation.tools:
             out["tools"] = json.dumps(list(conversation.tools), ensure_ascii=False)
         return with_metadata(out, conversation)
+
+
+def _plain_strings(value: Any) -> TypeGuard[list[str]]:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+
+
+def _alternating(texts: list[str], key: str) -> list[Message]:
+    """LIMA's conversations: strings, the user's first, then turn about."""
+    roles = ("user", "assistant")
+    return [
+        Message(roles[i % 2], text, field=f"{key}[{i}]", content_field=f"{key}[{i}]")
+        for i, text in enumerate(texts)
+    ]
 
 
 def _turn(message: Message) -> dict[str, Any]:

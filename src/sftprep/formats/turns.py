@@ -24,7 +24,8 @@ Whatever a turn holds that is not read (an unknown key, a media part, OpenAI's
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sftprep.findings import Finding
@@ -42,18 +43,23 @@ READ_KEYS = frozenset(
         "tool_call_id",
         "function_call",
         "weight",
+        "loss_weight",
+        "training",
         "reasoning",
         "reasoning_content",
         "thinking",
     }
 )
 REASONING_KEYS = ("reasoning_content", "reasoning", "thinking")
+# Keys saying whether a turn is trained, in the order tried (see `_weight`).
+WEIGHT_KEYS = ("weight", "loss_weight", "training")
 # Spellings each turn style uses natively besides the canonical roles: not worth a note.
 NATIVE_ROLES = {
     "role": frozenset({"function", "developer"}),
     "from": frozenset({"human", "gpt", "observation", "function_call", "function"}),
 }
 SHAREGPT_CALL = "function_call"
+_PART_KEY = re.compile(r"(?:content|value|parts)\[(\d+)\]")
 
 
 def turn_keys(turn: Mapping[str, Any]) -> tuple[str, str]:
@@ -105,12 +111,52 @@ def parse_turn(raw: Mapping[str, Any], field: str, notes: list[str]) -> Message:
         name=name if isinstance(name, str) else None,
         tool_calls=(*part_calls, *_tool_calls(raw, field)),
         tool_call_id=call_id if isinstance(call_id, str) else None,
-        weight=raw.get("weight"),
+        weight=_weight(raw, role, role_key, extra),
         reasoning=reasoning,
         field=field,
         content_field=content_field,
         extra=extra,
     )
+
+
+def side_messages(value: Any, key: str, role: str, notes: list[str]) -> list[Message]:
+    """One side of a pair record (a prompt, an answer, DPO's ``chosen``): a list of turns,
+    one turn object (LLaMA-Factory's ``chosen``/``rejected``), or text as one ``role`` turn.
+
+    >>> [(m.role, m.content) for m in side_messages({"from": "gpt", "value": "Yes"}, "chosen",
+    ...                                             "assistant", [])]
+    [('assistant', 'Yes')]
+    """
+    if isinstance(value, list):
+        return parse_turns(value, key, notes)
+    if isinstance(value, Mapping):
+        return [parse_turn(value, key, notes)]
+    return [Message(role, value if isinstance(value, str) else None, content_field=key)]
+
+
+def _weight(raw: Mapping[str, Any], role: str, role_key: str, extra: dict[str, Any]) -> Any:
+    """Whether a turn is trained, from the key the file uses for it (`WEIGHT_KEYS`).
+
+    OpenAI's ``weight`` on an OpenAI turn is kept as written, for `invalid-weight` to
+    judge. The others are conventions of their own: ShareGPT's ``weight`` (SlimOrca:
+    0.0 on human turns, 1.0 on gpt turns), LLaMA-Factory v1's ``loss_weight`` and
+    Axolotl's boolean ``training``: on an assistant turn 1.0/true read as 1 and
+    0.0/false as 0; on a prompt turn 0 (or false) only restates that prompts are not
+    trained, and any other value is kept in ``extra``, so that it is reported.
+    """
+    key = next((k for k in WEIGHT_KEYS if k in raw), None)
+    if key is None:
+        return None
+    value = raw[key]
+    if (key == "weight" and role_key == "role") or value is None:
+        return value
+    if value in (0, 1):  # also True/False and 1.0/0.0
+        value = int(value)
+    if role == "assistant":
+        return value
+    if value != 0:
+        extra[key] = raw[key]
+    return None
 
 
 def _is_obj(value: Any) -> bool:
@@ -191,7 +237,26 @@ def validate_turns(value: Any, key: str, location: Any) -> Iterator[Finding]:
                 field=field,
             )
             continue
-        yield from _validate_turn(turn, field, location)
+        yield from validate_turn(turn, field, location)
+
+
+def validate_sides(
+    record: Mapping[str, Any], keys: Iterable[str], location: Any
+) -> Iterator[Finding]:
+    """Shape findings for the sides (`side_messages`) at ``keys`` that ``record`` has."""
+    for key in keys:
+        value = record.get(key)
+        if isinstance(value, list):
+            yield from validate_turns(value, key, location)
+        elif isinstance(value, Mapping):
+            yield from validate_turn(value, key, location)
+        elif key in record and value is not None and not isinstance(value, str):
+            yield make_finding(
+                "wrong-type",
+                f"`{key}` should be a string or a list of messages, got {json_kind(value)}",
+                location,
+                field=key,
+            )
 
 
 def _kind_of_list_text(value: Any) -> str:
@@ -204,7 +269,8 @@ def _kind_of_list_text(value: Any) -> str:
     return f"a string holding JSON text of an {json_kind(decoded)} (double-encoded?)"
 
 
-def _validate_turn(turn: Mapping[str, Any], field: str, location: Any) -> Iterator[Finding]:
+def validate_turn(turn: Mapping[str, Any], field: str, location: Any) -> Iterator[Finding]:
+    """``missing-key`` / ``wrong-type`` findings for one turn object at ``field``."""
     role_key, text_key = turn_keys(turn)
     if role_key not in turn:
         yield make_finding(
@@ -267,11 +333,36 @@ def turn_to_dict(message: Message) -> dict[str, Any]:
         del out["content"]
     if message.reasoning is not None:
         out["reasoning"] = message.reasoning
-    parts = [value for key, value in message.extra.items() if "[" in key]
-    if parts:  # media parts: content goes back as a list of parts, the text first
+    parts = {
+        index: value
+        for key, value in message.extra.items()
+        if (index := part_index(key)) is not None
+    }
+    if parts:  # media parts: content goes back as a list of parts, each where it was
+        at = next(i for i in range(len(parts) + 1) if i not in parts)  # where the text was
         text = [{"type": "text", "text": message.content}] if message.content else []
-        out["content"] = [*text, *parts]
+        ordered = sorted(parts.items())
+        out["content"] = [
+            *(v for i, v in ordered if i < at),
+            *text,
+            *(v for i, v in ordered if i > at),
+        ]
     for key, value in message.extra.items():
-        if "[" not in key and key not in out:
+        if part_index(key) is None and key not in out:
             out[key] = value
     return out
+
+
+def part_index(key: str) -> int | None:
+    """``content[2]`` -> 2: where an unread content part (an image) of a message was in
+    its list of parts; None for a key of the message itself."""
+    match = _PART_KEY.fullmatch(key)
+    return int(match.group(1)) if match else None
+
+
+def write_side(messages: Sequence[Message]) -> Any:
+    """A side as written back: one message read from text (not from a turn object) as a
+    string, anything else as a list of turns."""
+    if len(messages) == 1 and not messages[0].field and not messages[0].tool_calls:
+        return messages[0].text
+    return [turn_to_dict(m) for m in messages]

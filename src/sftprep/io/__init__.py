@@ -49,10 +49,10 @@ def reader_for(path: str | Path) -> FileReader:
 
 
 def is_saved_dataset(path: Path) -> bool:
-    """Whether ``path`` is a folder written by ``datasets``' ``save_to_disk``."""
-    return any(
-        (path / name).exists() for name in ("dataset_info.json", "state.json", "dataset_dict.json")
-    )
+    """Whether ``path`` is a folder written by ``datasets``' ``save_to_disk`` (its
+    ``state.json``, or a ``dataset_dict.json`` of splits). A ``dataset_info.json`` alone
+    is no sign: LLaMA-Factory's data folders and Hub exports have one beside their files."""
+    return (path / "state.json").exists() or (path / "dataset_dict.json").exists()
 
 
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w-]*/[A-Za-z0-9][\w.-]*")

@@ -114,6 +114,7 @@ class _Scanner:
         self.skip_to = 0
         self.line = line
         self.closed = False
+        self.closed_at: int | None = None  # file offset just after the closing bracket
         self.extra_line: int | None = None  # first non-blank byte after the closing bracket
         self.comma_line: int | None = None  # the last element-separating comma, if no element since
         self.segment = _Segment()
@@ -159,6 +160,7 @@ class _Scanner:
                     if not (yield from self._cut(chunk, pos, i)) and self.comma_line is not None:
                         yield b"", self.comma_line, -1, -1  # `[{...},]`: a trailing comma
                     self.closed = True
+                    self.closed_at = self.offset + i + 1
                     self._after_close(chunk, i + 1)
                     return
                 elif self.depth <= 0 and self.target == 0:
@@ -296,16 +298,17 @@ class JsonReader(FileReader):
                 yield RawRecord(value, loc)
 
 
-def _start(fh: Any) -> tuple[_Scanner, bytes, bool]:
+def _start(fh: Any) -> tuple[_Scanner, bytes, int | None]:
     """A scanner set at the file's content (``[...]``, ``{"data": [...]}`` or other), the
-    first bytes to feed it, and whether the records are a wrapped list."""
+    first bytes to feed it, and the file offset of a wrapped list's ``[`` (None when the
+    records are not a wrapped list)."""
     head, line, offset = _head(fh)
     wrapped = _wrapped_list_offset(head, strict=True)
     if wrapped is not None:  # {"data": [...]}: scan the list as if it were the file
         line += head.count(b"\n", 0, wrapped)
-        return _Scanner(1, line, offset + wrapped), head[wrapped:], True
+        return _Scanner(1, line, offset + wrapped), head[wrapped:], offset + wrapped
     depth = 1 if head.lstrip()[:1] == b"[" else 0
-    return _Scanner(depth, line, offset), head, False
+    return _Scanner(depth, line, offset), head, None
 
 
 def _parse(data: bytes, loc: Location) -> Generator[Item, None, tuple[Any, bool]]:
@@ -338,9 +341,15 @@ def _stray_comma(name: str, line: int) -> Finding:
     )
 
 
-def _ending(name: str, scanner: _Scanner, failed_last: bool, wrapped: bool) -> Iterator[Finding]:
-    """Findings about how the file ends: truncated, or data after the top-level array."""
+def _ending(
+    name: str, scanner: _Scanner, failed_last: bool, wrapped: int | None
+) -> Iterator[Finding]:
+    """Findings about how the file ends: truncated, data after the top-level array, or
+    what a wrapper object holds beside its list."""
     from sftprep.rules.base import make_finding
+
+    if wrapped is not None and scanner.closed_at is not None:
+        yield from _beside_the_list(name, wrapped, scanner.closed_at)
 
     if (scanner.depth > 0 and not scanner.closed) or scanner.in_string:
         if not failed_last:  # a cut-off element already has its finding
@@ -349,12 +358,77 @@ def _ending(name: str, scanner: _Scanner, failed_last: bool, wrapped: bool) -> I
                 "unexpected end of file: the JSON is truncated",
                 Location(name, scanner.line, None),  # no record lost: one is not cut
             )
-    elif scanner.extra_line is not None and not wrapped:
+    elif scanner.extra_line is not None and wrapped is None:
         yield make_finding(
             "json-syntax",
             "extra data after the top-level array (only the first array is read)",
             Location(name, scanner.extra_line, None),
         )
+
+
+# What a wrapper object may hold besides its list and still be read in full (a huge
+# second list is named without being parsed).
+_BESIDE_MAX = 64 << 20
+
+
+def _beside_the_list(name: str, start: int, end: int) -> Iterator[Finding]:
+    """An `unknown-key` warning for each key of a wrapper object (``{"train": [...],
+    "validation": [...], "notes": "..."}``) that holds records or text beside the list
+    that is read: sftprep reads one list, and must say what it leaves."""
+    from sftprep.rules.base import make_finding
+
+    path = Path(name)
+    size = path.stat().st_size
+    if start + (size - end) > _BESIDE_MAX:
+        rest = None
+    else:
+        with open_binary(path) as fh:
+            before = fh.read(start)
+            fh.seek(end)
+            rest = _loads_or_none(before + b"[]" + fh.read())
+    if not isinstance(rest, Mapping):
+        yield make_finding(
+            "unknown-key",
+            "the object around the list of records holds more than sftprep reads (too big "
+            "to look at): only the first list of records is read",
+            Location(name),
+        )
+        return
+    read = next((k for k, v in rest.items() if v == [] and k in WRAPPER_KEYS), None)
+    for key, value in rest.items():
+        what = _content(value)
+        if key != read and what:
+            yield make_finding(
+                "unknown-key",
+                f"`{key}` ({what}) beside `{read}` is not read: sftprep reads the records "
+                f"of `{read}`",
+                Location(name),
+                field=str(key),
+                hint="check each list on its own (one list per file), or drop the key",
+            )
+
+
+def _loads_or_none(data: bytes) -> Any:
+    try:
+        return parse_json(data)
+    except ValueError:
+        return None
+
+
+def _content(value: Any) -> str | None:
+    """What a value holds that would be lost: a list of records, or text of a few words;
+    None for numbers, flags, names, versions, empty values and the like."""
+    if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+        return f"a list of {len(value):,} record{'' if len(value) == 1 else 's'}"
+    return "text" if _has_prose(value) else None
+
+
+def _has_prose(value: Any) -> bool:
+    if isinstance(value, str):  # a few words: not a version, a name or a date
+        return len(value.split()) >= 3
+    if isinstance(value, (list, Mapping)):
+        return any(_has_prose(v) for v in (value.values() if isinstance(value, Mapping) else value))
+    return False
 
 
 _FAILED = object()

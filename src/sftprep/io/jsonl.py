@@ -15,10 +15,13 @@ reader does.
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO
 
+from sftprep.errors import UsageError
 from sftprep.io.base import FileReader, Item, Plan, RawRecord, Shard, register_reader
 from sftprep.io.text import (
     BOM,
@@ -76,26 +79,57 @@ def byte_ranges(path: Path, size: int, chunk_bytes: int) -> Iterator[tuple[int, 
 def read_range(path: Path, start: int, end: int | None) -> Generator[Item, None, Lines]:
     """The records of bytes ``[start, end)`` (``end`` None: to the end of the file),
     numbered from record 0 and line 1; returns the number of lines read."""
-    name = str(path)
-    record = 0
-    line_no = 0
     with open_binary(path) as fh:
         fh.seek(start)
-        for line_no, line in _lines(_limited(fh, end)):
-            if line_no == 1 and start == 0 and line.startswith(BOM):
-                line = line[len(BOM) :]
-            stripped = line.strip()
-            if not stripped:
-                continue
-            loc = Location(name, line_no, record)
-            record += 1
-            try:  # the common case: valid UTF-8 JSON, parsed from the bytes without a decode
-                value = parse_json(stripped)
-            except ValueError as exc:
-                yield from _bad_line(stripped, loc, exc)
-                continue
-            yield RawRecord(value, loc)
+        return (yield from _records(str(path), _limited(fh, end), first=start == 0))
+
+
+def _records(name: str, raw_lines: Iterator[bytes], *, first: bool) -> Generator[Item, None, Lines]:
+    """The records of ``raw_lines`` (``first``: they start the file, which may hold a BOM)."""
+    record = 0
+    line_no = 0
+    for line_no, line in _lines(raw_lines):
+        if line_no == 1 and first and line.startswith(BOM):
+            line = line[len(BOM) :]
+        stripped = line.strip()
+        if not stripped:
+            continue
+        loc = Location(name, line_no, record)
+        record += 1
+        try:  # the common case: valid UTF-8 JSON, parsed from the bytes without a decode
+            value = parse_json(stripped)
+        except ValueError as exc:
+            yield from _bad_line(stripped, loc, exc)
+            continue
+        yield RawRecord(value, loc)
     return line_no
+
+
+@register_reader(".gz")
+class GzipJsonlReader(FileReader):
+    """Gzip-compressed JSON Lines (``.jsonl.gz``, as HH-RLHF is distributed), streamed.
+
+    A compressed stream cannot be cut at byte offsets, so the file is one shard."""
+
+    def read(self, path: Path) -> Iterator[Item]:
+        return self.read_shard(self.plan(path, 0).shards[0])
+
+    def plan(self, path: Path, shard_bytes: int) -> Plan:
+        inner = Path(path.stem).suffix.lower()
+        if inner not in (".jsonl", ".ndjson"):
+            raise UsageError(
+                f"{path}: only gzip-compressed JSON Lines (.jsonl.gz) is read; decompress "
+                f"it first (gunzip -k {path.name})"
+            )
+        return Plan([Shard(str(path), self.key, size=path.stat().st_size)])
+
+    def read_shard(self, shard: Shard) -> Generator[Item, None, Lines]:
+        path = Path(shard.path)
+        try:
+            with open_binary(path) as raw, gzip.open(raw) as fh:
+                return (yield from _records(shard.path, iter(fh), first=True))
+        except (OSError, EOFError, zlib.error) as exc:  # not gzip, or cut short
+            raise UsageError(f"{path}: not a readable gzip file ({exc})") from None
 
 
 def _limited(fh: IO[bytes], end: int | None) -> Iterator[bytes]:

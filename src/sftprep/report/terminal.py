@@ -140,8 +140,9 @@ def group_findings(
             if group is None:
                 group = groups[key] = FindingGroup(finding, order, mixed=key[2] is None)
         group.count += 1
-        if len(group.locations) < locations:
-            group.locations.append(finding.location)
+        shown = group.locations
+        if len(shown) < locations and (not shown or shown[-1] != finding.location):
+            shown.append(finding.location)  # two findings in one record: one location
     return sorted(groups.values(), key=lambda g: (-g.severity.rank, -g.count, g.order))
 
 

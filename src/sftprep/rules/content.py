@@ -523,11 +523,16 @@ class TemplatePlaceholder(Rule):
 _SCAFFOLD = re.compile(
     r"^[ \t]*(?:###[ \t]*(?:Instruction|Input|Response|Human|Assistant|System)[ \t]*:"
     r"|Below is an instruction that describes a task"
-    r"|(?:Human|Assistant|USER|ASSISTANT|<human>|<bot>)[ \t]*:)",
+    r"|(?:Human|Assistant|USER|ASSISTANT|<human>|<bot>)[ \t]*:)"
+    # chat markup of the common templates: ChatML, Llama 3, Llama 2/Mistral, Gemma, Zephyr
+    r"|<\|im_start\|>(?:system|user|assistant)|<\|start_header_id\|>(?:system|user|assistant)"
+    r"|\[/?INST\]|<start_of_turn>(?:user|model)|<\|(?:system|user|assistant)\|>",
     re.MULTILINE,
 )
 # Words every marker of `_SCAFFOLD` holds (case as written there).
-_SCAFFOLD_WORDS = re.compile("###|Below is|Human|Assistant|USER|ASSISTANT|<human>|<bot>")
+_SCAFFOLD_WORDS = re.compile(
+    "###|Below is|Human|Assistant|USER|ASSISTANT|<human>|<bot>|<\\||INST\\]|<start_of_turn>"
+)
 
 
 @register_rule
@@ -537,9 +542,11 @@ class BakedTemplate(Rule):
     **What it does**
     Reports fields holding at least two markers of an instruction template at line
     starts (``### Instruction:``, ``### Input:``, ``### Response:``,
-    ``Human:``/``Assistant:``, ``USER:``/``ASSISTANT:``) or Alpaca's preamble
-    ``Below is an instruction that describes a task``. Not applied to the ``text``
-    format, where rendered templates are expected.
+    ``Human:``/``Assistant:``, ``USER:``/``ASSISTANT:``), of a chat template's markup
+    (``<|im_start|>user``, ``<|start_header_id|>assistant``, ``[INST]``/``[/INST]``,
+    ``<start_of_turn>user``, ``<|user|>``) or Alpaca's preamble ``Below is an
+    instruction that describes a task``. Not applied to the ``text`` format, where
+    rendered templates are expected (`not-sft-data` counts them there).
 
     **Why is this bad?**
     Chat training applies the model's own chat template on top, so the model sees two
@@ -568,8 +575,9 @@ class BakedTemplate(Rule):
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
         if ctx.conversation is None or ctx.format == TEXT_FORMAT:
             return
+        untrained: frozenset[str] = getattr(ctx.adapter, "untrained", frozenset())  # DPO rejected
         for field, text in iter_texts(ctx.conversation, unread=True):
-            if not _SCAFFOLD_WORDS.search(text):
+            if field in untrained or not _SCAFFOLD_WORDS.search(text):
                 continue  # one plain search is far cheaper than the multi-line one
             found = list(_SCAFFOLD.finditer(text))
             markers = {_marker(m.group(0)) for m in found}

@@ -185,6 +185,16 @@ class RoleOrder(Rule):
                         field=str(where),
                         excerpt_text=message.content,
                     )
+                elif previous is not None and previous.role == "system":
+                    # a top-level system column and a system turn, or two system turns:
+                    # most templates keep one, Mistral refuses the record
+                    pair = f"{message_path(previous, i - 1)} and {message_path(message, i)}"
+                    yield self.finding(
+                        ctx,
+                        f"two system prompts ({pair})",
+                        field=str(where),
+                        excerpt_text=message.content,
+                    )
             elif role in ("user", "assistant"):
                 seen_other = True
                 if not first_checked:

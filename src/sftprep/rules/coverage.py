@@ -19,6 +19,7 @@ State is per key (counts, the first location, one example), merged over shards.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -33,7 +34,10 @@ _INDEX = re.compile(r"\[\d+\]")
 _PROSE_WORDS = 4  # a string of this many words (or `_PROSE_CHARS`) is text, not a label
 _PROSE_CHARS = 60
 _MAX_STRINGS = 1000  # strings looked at per key and record
-_MISSPELT = 0.8  # difflib ratio from which a key is taken for a misspelling of a known one
+_MISSPELT = 0.85  # difflib ratio from which a key is taken for a misspelling of a known one
+# One run of printable ASCII: an id, a hash, a URL or a path, never prose (Chinese prose
+# has no spaces either, but is not ASCII).
+_ONE_WORD = re.compile(r"[\x21-\x7e]+")
 
 
 def key_shape(path: str) -> str:
@@ -59,17 +63,35 @@ class KeyTally:
     example: str = ""
     kinds: str = ""  # the JSON kinds seen, for the message ("string", "object"...)
     on_purpose: bool = False  # the format leaves it out on purpose (DPO's `rejected`)
+    beside: int = 0  # records that also hold the known key this one's name is close to
+
+    def either(self, other: KeyTally) -> None:
+        """Fold in another place of the same record (``messages[3].x`` beside
+        ``messages[1].x``): the record holds text if either does."""
+        self.texts = max(self.texts, other.texts)
+        self.prose = max(self.prose, other.prose)
+        self.rendered = max(self.rendered, other.rendered)
+        if other.lost and not self.lost:
+            self.example = other.example
+        self.lost = max(self.lost, other.lost)
+        self.longest = max(self.longest, other.longest)
+        self.example = self.example or other.example
+        self._kinds(other.kinds)
 
     def add(self, other: KeyTally) -> None:
         self.records += other.records
+        self.beside += other.beside
         self.texts += other.texts
         self.prose += other.prose
         self.lost += other.lost
         self.rendered += other.rendered
         self.longest = max(self.longest, other.longest)
         self.example = self.example or other.example
-        if other.kinds not in self.kinds.split(", "):
-            self.kinds = ", ".join(k for k in (self.kinds, other.kinds) if k)
+        self._kinds(other.kinds)
+
+    def _kinds(self, kinds: str) -> None:
+        if kinds not in self.kinds.split(", "):
+            self.kinds = ", ".join(k for k in (self.kinds, kinds) if k)
 
 
 def _strings(value: Any, limit: int = _MAX_STRINGS) -> list[str]:
@@ -110,6 +132,26 @@ def trained_text(conv: Conversation) -> str:
     return "\n".join(parts)
 
 
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_SENTENCE_END = (".", "!", "?", "。", "！", "？")
+
+
+def is_prose(text: str) -> bool:
+    """Whether ``text`` (stripped) reads like prose rather than a label or an id: four
+    words, a sentence of two or more ("Answer in French."), 60 characters that are not
+    one ASCII run (a hash, a URL), or a few CJK characters (no spaces between words).
+
+    >>> [is_prose(t) for t in ("open_qa", "Answer in French.", "这句话很简单，主语是天气。")]
+    [False, True, True]
+    """
+    words = len(text.split())
+    if words >= _PROSE_WORDS or (words >= 2 and text.endswith(_SENTENCE_END)):
+        return True
+    if len(text) >= _PROSE_CHARS and not _ONE_WORD.fullmatch(text):
+        return True
+    return len(_CJK.findall(text[:200])) >= 6
+
+
 def tally(value: Any, location: Location, haystack: list[str], conv: Conversation) -> KeyTally:
     """One record's `KeyTally` for one key; ``haystack`` caches `trained_text` lazily."""
     found = KeyTally(location, records=1, kinds=_kind(value))
@@ -119,7 +161,7 @@ def tally(value: Any, location: Location, haystack: list[str], conv: Conversatio
             continue
         found.texts = 1
         found.longest = max(found.longest, len(text))
-        if len(stripped) < _PROSE_CHARS and len(stripped.split()) < _PROSE_WORDS:
+        if not is_prose(stripped):
             found.example = found.example or stripped
             continue
         found.prose = 1
@@ -147,6 +189,9 @@ class _KeyRule(Rule):
         """The ``(path, value)`` pairs of the record this rule reports on."""
         raise NotImplementedError
 
+    def note(self, found: KeyTally, path: str, record: Any) -> None:
+        """Add what the rule wants to know of the record itself (nothing by default)."""
+
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
         conv = ctx.conversation
         if conv is None:
@@ -156,10 +201,19 @@ class _KeyRule(Rule):
         self._documented = getattr(ctx.adapter, "metadata", frozenset())
         haystack: list[str] = []
         on_purpose: frozenset[str] = getattr(ctx.adapter, "untrained", frozenset())
+        record: dict[str, KeyTally] = {}  # one tally per shape: a record counts once
         for path, value in self.select(conv, known):
+            if value is None or value == "":
+                continue  # nothing there to lose
             found = tally(value, ctx.location, haystack, conv)
             found.on_purpose = path in on_purpose
+            self.note(found, path, ctx.record)
             shape = key_shape(path)
+            if shape in record:
+                record[shape].either(found)
+            else:
+                record[shape] = found
+        for shape, found in record.items():
             current = self._tallies.get(shape)
             if current is None:
                 self._tallies[shape] = found
@@ -229,7 +283,7 @@ class UnknownKey(_KeyRule):
     id = "unknown-key"
     severity = Severity.WARNING
     group = "structure"
-    hint = "map the key (--map ROLE=KEY), rename a misspelt key, or drop it if it is metadata"
+    hint = "read it as a key of the format (--map NAME=KEY), rename a misspelt key, or drop it"
 
     def select(self, conv: Conversation, known: frozenset[str]) -> Iterator[tuple[str, Any]]:
         yield from ((k, v) for k, v in conv.metadata.items() if k not in known)
@@ -237,13 +291,19 @@ class UnknownKey(_KeyRule):
             for key, value in message.extra.items():
                 yield f"{message.field or message.content_field}.{key}", value
 
+    def note(self, found: KeyTally, path: str, record: Any) -> None:
+        close = _close_key(path, self._known) if _top_level(path) else []
+        found.beside = int(bool(close) and isinstance(record, Mapping) and close[0] in record)
+
     def finish(self) -> Iterator[Finding]:
         for shape, found in self._tallies.items():
             yield self._finding(shape, found)
 
     def _finding(self, shape: str, found: KeyTally) -> Finding:
         where = f"`{shape}` ({_records(found.records)})"
-        close = [] if "." in shape or "[" in shape else _close_key(shape, self._known)
+        # a key beside the one it resembles is another key (`instructions` beside
+        # `instruction`): renaming it would overwrite text
+        close = _close_key(shape, self._known) if _top_level(shape) and not found.beside else []
         if close:
             return self.finding(
                 found.first,
@@ -270,6 +330,7 @@ class UnknownKey(_KeyRule):
                 f"(up to {found.longest:,} characters; not part of the {self._format} format)",
                 field=shape,
                 excerpt_text=found.example,
+                hint=map_hint(shape, self._format),
             )
         return self.finding(
             found.first,
@@ -277,15 +338,58 @@ class UnknownKey(_KeyRule):
             field=shape,
             excerpt_text=found.example,
             severity=Severity.INFO,
-            hint="nothing to do if it is metadata; map it (--map ROLE=KEY) if it should be trained",
+            hint="nothing to do for metadata; --map NAME=KEY reads a key to train as NAME",
         )
 
 
+def _top_level(path: str) -> bool:
+    return "." not in path and "[" not in path
+
+
+@functools.lru_cache(maxsize=4096)
 def _close_key(key: str, known: frozenset[str]) -> list[str]:
+    """The known key ``key`` may be a misspelling of: the same but for case, or close by
+    `difflib` (a plural or singular of it is another key: `outputs`, `answers`)."""
     lowered = {k.casefold(): k for k in known}
     if key.casefold() in lowered:
         return [lowered[key.casefold()]]
-    return difflib.get_close_matches(key, sorted(known), n=1, cutoff=_MISSPELT)
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=_MISSPELT)
+    if close and key.casefold().rstrip("s") == close[0].casefold().rstrip("s"):
+        return []
+    return close
+
+
+# What a column holds, guessed from its name, and the name each format reads it under.
+_ROLE_WORDS = {  # tried in this order: `instructions` is a system prompt, not a question
+    "system": ("system", "persona", "preamble", "instructions", "role_play", "roleplay"),
+    "assistant": ("answer", "output", "response", "target", "completion", "reply", "solution"),
+    "user": ("question", "prompt", "input", "query", "instruction", "problem", "request"),
+}
+_FORMAT_NAMES = {
+    "alpaca": {"assistant": "output", "user": "input"},
+    "dolly": {"assistant": "response", "user": "context"},
+    "qa": {"assistant": "cot_answer", "user": "question"},
+    "prompt-completion": {"assistant": "completion", "user": "prompt"},
+}
+_CHAT_FORMATS = frozenset({"messages", "sharegpt", "gemini"})
+
+
+def map_hint(key: str, format: str) -> str:
+    """How to train an unread column: a `--map` for a top-level key the format could
+    read under another name, else what else to do."""
+    if not _top_level(key):
+        return "move the text into the conversation, or drop it if it is not to be trained"
+    low = key.casefold()
+    role = next((r for r, words in _ROLE_WORDS.items() if any(w in low for w in words)), None)
+    if role == "system":
+        return f"read it as the system prompt (--map system={key}), or drop it"
+    if format in _CHAT_FORMATS or role is None:
+        return (
+            f"read it under a name the format trains (--map NAME={key}), move it into the "
+            "conversation, or drop it"
+        )
+    name = _FORMAT_NAMES.get(format, {}).get(role, role)
+    return f"read it as {name} (--map {name}={key}) if it is the {role}'s text, or drop it"
 
 
 def _what(found: KeyTally) -> str:
@@ -330,7 +434,7 @@ class UntrainedFields(_KeyRule):
     id = "untrained-fields"
     severity = Severity.INFO
     group = "structure"
-    hint = "nothing to do for metadata; map a key (--map ROLE=KEY) that should be trained"
+    hint = "nothing to do for metadata; --map NAME=KEY reads a key that should be trained as NAME"
 
     def select(self, conv: Conversation, known: frozenset[str]) -> Iterator[tuple[str, Any]]:
         documented = self._documented

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sftprep.findings import Finding, Severity
+from sftprep.formats.aliases import canonical_role
 from sftprep.model import Location
 from sftprep.rules.base import RecordContext, Rule, Shift, canonical_json, register_rule
 from sftprep.rules.coverage import rendered_template
@@ -31,9 +32,10 @@ class NotSftData(Rule):
     Reports once per file what the data is when it is not prompts with answers to
     train on, and what sftprep does with it:
 
-    - **KTO** (``prompt``, ``completion``, boolean ``label``): every record is checked
-      and counted; ``convert``/``fix`` never write an undesirable completion (label
-      false) as an SFT target unless asked (``--keep-undesirable``).
+    - **KTO** (a prompt, a completion, boolean ``label``): every record is checked
+      and counted, only desirable completions as trainable tokens; ``convert``/``fix``
+      never write an undesirable completion (label false) as an SFT target unless
+      asked (``--keep-undesirable``).
     - **DPO/ORPO** pairs (``chosen``, ``rejected``, with or without ``prompt``): the
       prompt with the chosen answer is checked and counted; rejected answers are not.
     - **RL prompts** (``prompt`` without an answer, maybe with ``reward_model`` /
@@ -92,6 +94,7 @@ class NotSftData(Rule):
         elif ctx.kind == "pretraining":
             text = ctx.conversation.messages[0].text if ctx.conversation.messages else ""
             counts["rendered templates"] += rendered_template(text)
+            counts["message rows"] += canonical_role(record.get("role")) is not None
         elif ctx.kind == "prompts":
             counts["with a reward spec"] += any(k in record for k in _REWARD_KEYS)
         return iter(())
@@ -128,8 +131,9 @@ def _describe(name: str, kind: str, counts: Counter[str]) -> tuple[str, Severity
             labels += f", {counts['?']:,} without a boolean label"
         return (
             f"KTO preference data (prompt, completion, label), not SFT data: {_n(n, 'record')}, "
-            f"{labels}. sftprep checks and counts every record; convert and fix never write an "
-            "undesirable completion as an SFT target (--keep-undesirable to force)",
+            f"{labels}. sftprep checks and counts every record, but only desirable completions "
+            "as trainable; convert and fix never write an undesirable completion as an SFT "
+            "target (--keep-undesirable to force)",
             Severity.WARNING,
         )
     if kind == "preference":
@@ -143,18 +147,27 @@ def _describe(name: str, kind: str, counts: Counter[str]) -> tuple[str, Severity
         reward = counts["with a reward spec"]
         spec = f" ({reward:,} with a reward spec or ground truth)" if reward else ""
         return (
-            f"RL prompt data (prompts without answers), not SFT data: {_n(n, 'record')}{spec}. "
-            "SFT would have nothing to train on: sftprep counts the prompt tokens only",
+            f"prompts read without answers, not SFT data: {_n(n, 'record')}{spec}: RL prompt "
+            "data, or answers under keys sftprep does not read (see unknown-key). SFT would "
+            "have nothing to train on: sftprep counts the prompt tokens only",
+            Severity.WARNING,
+        )
+    if kind == "pretraining" and counts["message rows"]:
+        return (
+            f"pretraining text, but {counts['message rows']:,} of {_n(n, 'record')} are single "
+            "chat messages (a `role` column: OASST's message table): read as text, every "
+            "prompt would be trained as an answer; rebuild the conversations first (OASST: "
+            "follow parent_id)",
             Severity.WARNING,
         )
     if kind == "pretraining":
         rendered = counts["rendered templates"]
         if rendered:
             return (
-                f"pretraining text: {_n(n, 'record')}, {rendered:,} of them a prompt template "
-                "rendered into the text (### Instruction: ... ### Response:): every token is "
-                "trained, the prompt too; keep instruction and answer apart (alpaca) to train "
-                "on the answers only",
+                f"pretraining text: {_n(n, 'record')}, {rendered:,} of them a prompt or chat "
+                "template rendered into the text (### Instruction:, <|im_start|>user, [INST]...): "
+                "every token is trained, the prompt too; keep prompts and answers apart "
+                "(alpaca, messages) to train on the answers only",
                 Severity.WARNING,
             )
         return (
@@ -207,20 +220,33 @@ class PreferencePair(Rule):
         record = ctx.record
         if ctx.format != "dpo" or not isinstance(record, Mapping):
             return
-        chosen, rejected = record.get("chosen"), record.get("rejected")
+        chosen_key, rejected_key = (_side_key(record, side) for side in ("chosen", "rejected"))
+        chosen, rejected = record.get(chosen_key), record.get(rejected_key)
         if chosen is None or rejected is None:
             return  # missing-key reports an absent side
-        for key, value in (("chosen", chosen), ("rejected", rejected)):
+        for key, value in ((chosen_key, chosen), (rejected_key, rejected)):
             if not _answer(value).strip():
                 yield self.finding(ctx, f"`{key}` is empty", field=key)
                 return
         if _answer(chosen).strip() == _answer(rejected).strip():
             yield self.finding(
                 ctx,
-                "`chosen` and `rejected` are identical: the pair teaches no preference",
-                field="rejected",
+                f"`{chosen_key}` and `{rejected_key}` are identical: the pair teaches no "
+                "preference",
+                field=rejected_key,
                 excerpt_text=_answer(chosen),
             )
+
+
+_SIDES = {  # TRL, LLaMA-Factory v1, OpenAI preference fine-tuning
+    "chosen": ("chosen", "chosen_messages", "preferred_output"),
+    "rejected": ("rejected", "rejected_messages", "non_preferred_output"),
+}
+
+
+def _side_key(record: Mapping[str, Any], side: str) -> str:
+    """The key holding one answer of a pair (``chosen``, ``preferred_output``...)."""
+    return next((k for k in _SIDES[side] if k in record), side)
 
 
 def _answer(value: Any) -> str:
@@ -228,8 +254,8 @@ def _answer(value: Any) -> str:
     that tool calls and roles count in the comparison)."""
     if isinstance(value, str):
         return value
-    if isinstance(value, list):
-        turns = [t for t in value if isinstance(t, Mapping)]
-        if all(not str(t.get("content") or t.get("value") or "").strip() for t in turns):
-            return ""
+    items = [value] if isinstance(value, Mapping) else value if isinstance(value, list) else []
+    turns = [t for t in items if isinstance(t, Mapping)]
+    if all(not str(t.get("content") or t.get("value") or "").strip() for t in turns):
+        return ""
     return canonical_json(value)

@@ -201,3 +201,66 @@ def prompt_key(conv: Conversation) -> tuple[str, str | None, str] | None:
     if inputs:
         parts.append("\x02" + canonical_json(inputs))
     return "\x01".join(parts), field, shown[:_EXCERPT_CHARS]
+
+
+# Columns that name one record: a repeat means two records claim the same identity.
+ID_KEYS = frozenset({"id", "_id", "uid", "idx", "index", "sample_id", "example_id", "record_id"})
+
+
+@register_rule
+class DuplicateId(Rule):
+    """Two records carry the same id.
+
+    **What it does**
+    Looks at the columns that name a record (``id``, ``uid``, ``idx``, ``index``,
+    ``sample_id``, ``example_id``, ``record_id``, ``_id``) and reports each record
+    whose value was already used by an earlier record of the dataset, naming the first.
+    Records that are exact copies are left to `duplicate`.
+
+    **Why is this bad?**
+    An id is how a dataset is joined with its labels, split and de-duplicated: two
+    records with one id are an export that repeated or mixed rows, and whatever keys
+    on the id (a split by id, a join with scores) silently takes the wrong one.
+
+    **Example**
+    ```json
+    {"index": "run_003", "prompt": "Go up.", "completion": "Moved up."}
+    ```
+    (an earlier record of the file has ``"index": "run_003"`` too)
+
+    **Fix**
+    Give every record its own id (or drop the column if nothing uses it).
+    """
+
+    id = "duplicate-id"
+    severity = Severity.WARNING
+    group = "dataset"
+    hint = "give every record its own id"
+    span = "dataset"
+
+    def __init__(self) -> None:
+        self._shard: list[tuple[str, bytes, bytes, Location]] = []
+        self._seen: dict[tuple[str, bytes], tuple[FirstSeen, bytes]] = {}
+
+    def check(self, ctx: RecordContext) -> Iterator[Finding]:
+        record = ctx.record
+        if isinstance(record, dict):
+            for key in ID_KEYS.intersection(record):
+                value = record[key]
+                if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
+                    self._shard.append((key, digest(repr(value)), ctx.digest, ctx.location))
+        return iter(())
+
+    def partial(self) -> Any:
+        shard, self._shard = self._shard, []
+        return shard
+
+    def absorb(self, partial: Any, shift: Shift) -> Iterator[Finding]:
+        for key, value, whole, location in partial:
+            where = shift(location)
+            first = self._seen.get((key, value))
+            if first is None:
+                self._seen[key, value] = (_first(where), whole)
+            elif first[1] != whole:  # an exact copy is `duplicate`'s
+                message = f"`{key}` is the same as in {_where(first[0], where)}"
+                yield self.finding(where, message, field=key)

@@ -9,6 +9,7 @@ characters (a backslash and a letter), the trace of text encoded twice;
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 
 from sftprep.findings import Finding, Severity
@@ -105,19 +106,29 @@ class LiteralEscape(Rule):
             if "\\" not in text:
                 continue
             found = literal_escapes(text)
-            if not found:
-                continue
-            counts: dict[str, int] = {}
-            for _, label in found:
-                counts[label] = counts.get(label, 0) + 1
-            kinds = ", ".join(f"{label} x{n}" for label, n in counts.items())
-            first = found[0][0]
-            yield self.finding(
-                ctx,
-                f"`{field}` contains literal escape sequences: {kinds}",
-                field=field,
-                excerpt_text=snippet(text, first, first + 2),
-            )
+            if found:
+                yield _finding(self, ctx, field, text, found, "literal escape sequences", 2)
+
+
+def _finding(
+    rule: Rule,
+    ctx: RecordContext,
+    field: str,
+    text: str,
+    found: list[tuple[int, str]],
+    what: str,
+    width: int,
+) -> Finding:
+    """One finding for a text's escapes: each kind with its count, the first shown."""
+    counts = Counter(label for _, label in found)
+    kinds = ", ".join(f"{label} x{n}" for label, n in counts.items())
+    first = found[0][0]
+    return rule.finding(
+        ctx,
+        f"`{field}` contains {what}: {kinds}",
+        field=field,
+        excerpt_text=snippet(text, first, first + width),
+    )
 
 
 def literal_escapes(text: str) -> list[tuple[int, str]]:
@@ -232,19 +243,9 @@ class LostUnicodeEscape(Rule):
             if not _maybe_lost(text):
                 continue
             found = lost_escapes(text)
-            if not found:
-                continue
-            counts: dict[str, int] = {}
-            for _, label in found:
-                counts[label] = counts.get(label, 0) + 1
-            kinds = ", ".join(f"{label} x{n}" for label, n in counts.items())
-            first = found[0][0]
-            yield self.finding(
-                ctx,
-                f"`{field}` contains unicode escapes that lost their backslash: {kinds}",
-                field=field,
-                excerpt_text=snippet(text, first, first + 5),
-            )
+            if found:
+                what = "unicode escapes that lost their backslash"
+                yield _finding(self, ctx, field, text, found, what, 5)
 
 
 def _maybe_lost(text: str) -> bool:

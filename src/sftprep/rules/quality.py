@@ -7,6 +7,7 @@ class labels that cover only part of the choices a classification prompt offers.
 from __future__ import annotations
 
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from itertools import islice
@@ -102,7 +103,9 @@ _CANNOT = (
 )
 _REFUSAL = re.compile(
     rf"\b{_APOLOGY},? (?:but )?{_CANNOT}\b"
-    r"|\bI (?:can(?:no|'|’)t|am unable to|(?:'m|’m) unable to) (?:help|assist|fulfil+|comply)\b",
+    # "I can't help but smile", "I can't help thinking": idioms, not refusals
+    r"|\bI (?:can(?:no|'|’)t|am unable to|(?:'m|’m) unable to)"
+    r" (?:help(?!\s+(?:but|\w+ing)\b)|assist|fulfil+|comply)\b",
     re.IGNORECASE,
 )
 # kind, pattern, and words one of which the lower-cased text must hold for the pattern
@@ -261,7 +264,7 @@ class ModelCommentary(Rule):
                 if not any(word in low for word in words):
                     continue
                 for match in islice(pattern.finditer(text), _MAX_MATCHES):
-                    prompt = prompt or _Prompt(conv.messages, i)
+                    prompt = prompt or _Prompt(conv.messages, i, bool(conv.tools))
                     if _is_commentary(kind, text, match, prompt):
                         break
                 else:
@@ -279,8 +282,9 @@ class ModelCommentary(Rule):
 class _Prompt:
     """What an assistant turn answers: the user message before it and the system prompt."""
 
-    def __init__(self, messages: Sequence[Message], index: int) -> None:
+    def __init__(self, messages: Sequence[Message], index: int, tools: bool = False) -> None:
         earlier = messages[:index]
+        self.tools = tools  # the record declares tools the assistant may call
         self.user = next((m.text for m in reversed(earlier) if m.role == "user"), "")
         self.system = "\n".join(m.text for m in earlier if m.role in ("system", "developer"))
         self._folded: str | None = None
@@ -298,6 +302,8 @@ def _is_commentary(kind: str, text: str, match: re.Match[str], prompt: _Prompt) 
     sentence = text[match.start() : _sentence_end(text, match.end())]
     if prompt.quotes(sentence):
         return False
+    if kind != "an appended note" and prompt.tools and _OUT_OF_SCOPE.search(text):
+        return False  # declining what the declared tools cannot do is what a tool set teaches
     if kind == "an AI disclaimer":
         if _IDENTITY.search(prompt.user):
             return False
@@ -308,6 +314,11 @@ def _is_commentary(kind: str, text: str, match: re.Match[str], prompt: _Prompt) 
     return _is_commentary_note(text, match, prompt)
 
 
+# An answer explaining what its tools (functions, capabilities) can and cannot do.
+_OUT_OF_SCOPE = re.compile(
+    r"\b(?:functions?|tools?|capabilit\w*|abilit(?:y|ies))\b|\bcan only\b|\blimited to\b",
+    re.IGNORECASE,
+)
 _AI_MENTION = re.compile(
     r"\b(?:AI|artificial intelligence|language model|chatbot|robot|virtual assistant)\b",
     re.IGNORECASE,
@@ -510,3 +521,61 @@ class LabelSkew(Rule):
         if not any(o.casefold() in self._labels for o in options):
             return []
         return [o for o in options if o.casefold() not in self._labels]
+
+
+# Answers of this many characters or more are looked at; below this a repeat is a style.
+_REPEAT_MIN_CHARS = 400
+# Compressed size / size under which text is one phrase over and over: prose compresses
+# to 35-50%, code and tables to 15-25%, "Eat a banana! " x 2,000 to 0.4%.
+_REPEAT_RATIO = 0.08
+
+
+@register_rule
+class RepeatedText(Rule):
+    """An answer is one phrase repeated over and over (degenerate generation).
+
+    **What it does**
+    Compresses each assistant text of 400 characters or more (zlib, fast) and reports
+    those that shrink below 8% of their size: text that is the same few words many
+    times, as a model stuck in a loop writes it. Prose compresses to 35-50%, code and
+    tables to 15-25%, so they are not reported.
+
+    **Why is this bad?**
+    The model learns to loop. Such a record also costs many tokens for nothing (the
+    OpenAI cookbook's example repeats "Eat a banana!" 2,000 times: 99% of its file's
+    trainable tokens).
+
+    **Example**
+    ```json
+    {"messages": [{"role": "user", "content": "What should I eat?"},
+                  {"role": "assistant", "content": "Eat a banana! Eat a banana! ..."}]}
+    ```
+
+    **Fix**
+    Regenerate or drop the answer.
+    """
+
+    id = "repeated-text"
+    severity = Severity.WARNING
+    group = "quality"
+    hint = "regenerate or drop the answer"
+
+    def check(self, ctx: RecordContext) -> Iterator[Finding]:
+        conv = ctx.conversation
+        if conv is None or ctx.format == TEXT_FORMAT:
+            return
+        for i, message in enumerate(conv.messages):
+            text = message.content
+            if message.role != "assistant" or not text or len(text) < _REPEAT_MIN_CHARS:
+                continue
+            data = text.encode("utf-8", "surrogatepass")
+            packed = len(zlib.compress(data, 1))
+            if packed < _REPEAT_RATIO * len(data):
+                field = message.content_field or f"messages[{i}].content"
+                yield self.finding(
+                    ctx,
+                    f"`{field}` repeats itself: {len(text):,} characters compress to "
+                    f"{packed / len(data):.1%} of their size",
+                    field=field,
+                    excerpt_text=text[:120],
+                )

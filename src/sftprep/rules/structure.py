@@ -74,6 +74,37 @@ class EmptyDataset(Rule):
 
 
 @register_rule
+class UnreadableFile(Rule):
+    """One file of several could not be read at all.
+
+    **What it does**
+    When ``check`` (or ``report``) is given several files, a file it cannot read as
+    a dataset (an extension no reader knows, records in no format sftprep
+    recognises, a path that does not exist) is reported here, with the reason, and
+    the other files are still checked. A single file that cannot be read is a
+    one-line error instead (exit 2).
+
+    **Why is this bad?**
+    The file is not in the dataset the trainer will see, or the trainer will fail on
+    it; either way the mix is not what it looks like.
+
+    **Example**
+    ```json
+    {"premise": "A man sleeps.", "hypothesis": "A person rests.", "target": "entailment"}
+    ```
+
+    **Fix**
+    Pass ``--format`` for that file, convert it, or leave it out of the mix.
+    """
+
+    id = "unreadable-file"
+    severity = Severity.ERROR
+    scope = "reader"
+    group = "structure"
+    hint = "pass --format, convert the file, or leave it out"
+
+
+@register_rule
 class InvalidUtf8(Rule):
     """The file is not valid UTF-8.
 

@@ -255,12 +255,24 @@ def _reply_field(ctx: RecordContext, reply: Message, where: str, key: str | None
     return where
 
 
+INLINE_CALL = "<tool_call>"  # a call in the text (Hermes, Qwen chat templates)
+
+
 def _orphan_problem(
     turn: Message | None, reply: Message, replies: int
 ) -> tuple[str, str | None] | None:
-    """What is wrong with a tool reply, and the reply key at fault (None: the whole turn)."""
+    """What is wrong with a tool reply, and the reply key at fault (None: the whole turn).
+
+    Calls written into the assistant's text as ``<tool_call>{...}</tool_call>`` (Hermes,
+    Qwen) are calls too: replies are counted against them, without ids or names."""
+    inline = turn.text.count(INLINE_CALL) if turn is not None and turn.role == "assistant" else 0
+    if inline and turn is not None and not turn.tool_calls:
+        if replies >= inline:
+            return f"is reply {replies + 1} to an assistant turn with {inline} call(s)", None
+        return None
     if turn is None or turn.role != "assistant" or not turn.tool_calls:
-        after = "the start" if turn is None else f"a {turn.role} turn without tool calls"
+        article = "an" if turn is not None and turn.role == "assistant" else "a"
+        after = "the start" if turn is None else f"{article} {turn.role} turn without tool calls"
         return f"follows {after}, not an assistant tool call", None
     calls = turn.tool_calls
     if reply.tool_call_id is not None:

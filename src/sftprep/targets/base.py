@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from sftprep.errors import UsageError
 from sftprep.findings import Finding, Severity
 from sftprep.model import Conversation, Location
-from sftprep.rules.base import RecordContext, Rule, excerpt
+from sftprep.rules.base import RecordContext, Rule, Shift, excerpt
 
 
 class Target:
@@ -37,6 +37,8 @@ class Target:
     hint: ClassVar[str] = ""
     # File types the platform loads; CSV cannot hold a list of messages.
     extensions: ClassVar[tuple[str, ...]] = (".jsonl", ".json", ".parquet")
+    # The fewest training examples a file may hold (0: no minimum).
+    min_examples: ClassVar[int] = 0
 
     @property
     def rule_id(self) -> str:
@@ -138,6 +140,7 @@ class Target:
         *,
         field: str | None = None,
         text: str | None = None,
+        hint: str | None = None,
     ) -> Finding:
         return Finding(
             rule=self.rule_id,
@@ -145,7 +148,7 @@ class Target:
             message=message,
             location=location,
             field=field,
-            hint=self.hint,
+            hint=hint or self.hint,
             excerpt=excerpt(text),
         )
 
@@ -157,14 +160,40 @@ class Target:
 
 
 class _TargetRule(Rule):
+    """A profile's checks per record, and its minimum number of examples per file."""
+
     scope = "record"
     group = "target"
 
     def __init__(self, target: Target) -> None:
         self.target = target
+        self._records = 0
+        self._file = ""
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
+        self._records += 1
+        self._file = self._file or ctx.location.path
         return self.target.check(ctx)
+
+    def partial(self) -> Any:
+        state, (self._records, self._file) = (self._records, self._file), (0, "")
+        return state
+
+    def absorb(self, partial: Any, shift: Shift) -> Iterator[Finding]:
+        records, file = partial
+        self._records += records
+        self._file = self._file or file
+        return iter(())
+
+    def finish(self) -> Iterator[Finding]:
+        least = self.target.min_examples
+        if 0 < self._records < least:
+            yield self.target.finding(
+                Location(self._file),
+                f"{self.target.title} needs at least {least} training examples; this file "
+                f"has {self._records}",
+                hint="add examples (or fine-tune elsewhere)",
+            )
 
 
 def _or(names: tuple[str, ...]) -> str:

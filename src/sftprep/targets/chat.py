@@ -15,6 +15,8 @@ from sftprep.targets.base import Target
 def roles_allowed(
     target: Target, conversation: Conversation, location: Location, allowed: Iterable[str]
 ) -> Iterator[Finding]:
+    """Every role must be one of ``allowed``, spelt so: sftprep reads ``Chatbot`` as
+    assistant (the alias table), the platform's upload does not."""
     allowed = tuple(allowed)
     for index, message in enumerate(conversation.messages):
         if message.role not in allowed:
@@ -24,6 +26,14 @@ def roles_allowed(
                 f"role `{message.role}`",
                 field=message.field or None,
             )
+    spelt = [note.removeprefix("role ") for note in conversation.notes if note.startswith("role ")]
+    if spelt:
+        yield target.finding(
+            location,
+            f"{target.title} accepts the roles {', '.join(allowed)} as written; this record "
+            f"spells {', '.join(spelt)}",
+            hint=f"sftprep convert --target {target.name} (or sftprep fix) writes these names",
+        )
 
 
 def needs_assistant(

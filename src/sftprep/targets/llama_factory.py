@@ -94,6 +94,15 @@ class LlamaFactoryTarget(Target):
             f"turns at even ones ({WHY})",
         )
         messages = conversation.messages
+        for index, message in enumerate(messages):
+            if message.role == "assistant" and message.weight == 0:
+                yield self.finding(
+                    location,
+                    f"message {index} is an answer weighted 0 (not to be trained); "
+                    "LLaMA-Factory reads no per-turn weight and would train it",
+                    field=message.field or message.content_field or None,
+                    hint="cut the conversation before that answer, or drop the record",
+                )
         start = 1 if messages and messages[0].role == "system" else 0
         turns = len(messages) - start
         if turns == 0 or turns % 2:

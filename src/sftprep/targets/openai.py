@@ -37,6 +37,7 @@ class OpenAITarget(Target):
     )
     hint = "run `sftprep convert --target openai` or fix the record as the message says"
     extensions = (".jsonl",)
+    min_examples = 10  # "To fine-tune a model, you are required to provide at least 10 examples"
 
     def check_record(
         self, record: Mapping[str, Any], format: str, location: Location
