@@ -4,16 +4,22 @@ Generates a chat JSONL (OpenAI ``messages``; ~200 MB by default) and measures, i
 one run, interleaved ``--repeat`` times (the median is reported):
 
 - ``sftprep stats FILE --json`` (cl100k_base, all cores, a child process: startup,
-  format detection and parsing included) against
+  format detection and parsing included), with ``--tokenizer-backend fast``
+  (quicktok) and ``reference`` (tiktoken), against
   - the fastest plain single-core tiktoken loop: ``Encoding.encode_ordinary`` over
-    the very strings sftprep encodes (already parsed, in memory), and
+    the very strings sftprep encodes (already parsed, in memory),
+  - a plain single-core quicktok ``count`` loop over the same strings (the fast
+    backend's per-core ceiling), and
   - a plain cookbook loop: ``json.loads`` per line and ``num_tokens_from_messages``
     (``encoding.encode`` per message value) as in the OpenAI cookbook;
-- ``sftprep stats --tokenizer HF_DIR`` (chat template + trainable mask) against
-  ``tokenizers.Tokenizer.encode_batch`` (Rust, all cores) over the already
-  rendered chat texts, on a slice of the file;
+- ``sftprep stats --tokenizer HF_DIR`` (chat template + trainable mask), fast and
+  reference backends, against ``tokenizers.Tokenizer.encode_batch`` (Rust, all
+  cores) over the already rendered chat texts, on a slice of the file;
 - peak RSS (the parent plus its workers, sampled from /proc) of ``sftprep stats``
-  on a ~1 GB file.
+  on a ~1 GB file (the default backend).
+
+Every contender must count the same tokens, and the fast runs must have counted with
+quicktok (their JSON says which backend counted), or the script stops.
 
     python benchmarks/stats_throughput.py [--size-mb 200] [--rss-size-mb 1000]
         [--hf ../shared/tokenizers/qwen2.5] [--hf-size-mb 20] [--repeat 3]
@@ -165,6 +171,21 @@ def encode_loop(texts: list[str]) -> Callable[[], int]:
     return run
 
 
+def quicktok_loop(texts: list[str]) -> Callable[[], int]:
+    import quicktok
+
+    enc = quicktok.get_encoding("cl100k_base")
+
+    def run() -> int:
+        count = enc.count
+        n = 0
+        for text in texts:
+            n += count(text)
+        return n
+
+    return run
+
+
 def cookbook_loop(path: Path) -> Callable[[], int]:
     import tiktoken
 
@@ -296,27 +317,32 @@ def main() -> None:
     results = race(
         {
             "encode_ordinary loop (1 core)": encode_loop(texts),
+            "quicktok count loop (1 core)": quicktok_loop(texts),
             "cookbook loop (1 core)": cookbook_loop(chat),
-            "sftprep stats": sftprep_stats(chat),
+            FAST: sftprep_stats(chat, "--tokenizer-backend", "fast"),
+            REFERENCE: sftprep_stats(chat, "--tokenizer-backend", "reference"),
         },
         args.repeat,
     )
-    doc = results["sftprep stats"][1]
+    doc = results[FAST][1]
     loop_tokens = results["encode_ordinary loop (1 core)"][1]
     messages = len(texts) // 2
+    assert doc["tokenizer"]["backend"] == "fast", doc["tokenizer"]
     assert doc["tokens"]["total"] == loop_tokens + 3 * messages + 3 * doc["records"], "mismatch"
+    assert results["quicktok count loop (1 core)"][1] == loop_tokens, "quicktok mismatch"
     assert doc["tokens"]["total"] == results["cookbook loop (1 core)"][1], "cookbook mismatch"
+    assert doc["tokens"] == results[REFERENCE][1]["tokens"], "backends differ"
     size = chat.stat().st_size / 1e6
     print(
         f"\ncl100k_base on {chat.name}: {size:.0f} MB, {doc['records']:,} records, "
         f"{doc['tokens']['total']:,} tokens; median of {args.repeat} interleaved runs"
     )
-    ours = results["sftprep stats"][0]
-    for name, (seconds, _) in results.items():
-        ratio = (
-            "" if name == "sftprep stats" else f"  sftprep stats is {seconds / ours:.2f}x faster"
-        )
-        print(f"  {name:<32} {seconds:7.2f} s  {size / seconds:6.1f} MB/s{ratio}")
+    print_race(results, size)
+    loop = results["encode_ordinary loop (1 core)"][0]
+    fast, reference = results[FAST][0], results[REFERENCE][0]
+    print(f"  ratio stats (fast) / encode_ordinary loop:      {loop / fast:5.2f}x  (goal >= 4x)")
+    print(f"  ratio stats (reference) / encode_ordinary loop: {loop / reference:5.2f}x")
+    print(f"  ratio stats fast / reference:                   {reference / fast:5.2f}x")
 
     if args.hf:
         hf_bench(chat, Path(args.hf), args)
@@ -330,6 +356,15 @@ def main() -> None:
             f"{tree / 2**20:.0f} MiB (parent and workers; parent alone {parent / 2**20:.0f} MiB), "
             f"{seconds:.1f} s"
         )
+
+
+FAST = "sftprep stats (fast backend)"
+REFERENCE = "sftprep stats (reference backend)"
+
+
+def print_race(results: dict[str, tuple[float, Any]], size: float) -> None:
+    for name, (seconds, _) in results.items():
+        print(f"  {name:<36} {seconds:7.2f} s  {size / seconds:6.1f} MB/s")
 
 
 def hf_bench(chat: Path, tokenizer_dir: Path, args: argparse.Namespace) -> None:
@@ -352,26 +387,32 @@ def hf_bench(chat: Path, tokenizer_dir: Path, args: argparse.Namespace) -> None:
     def single() -> int:
         return sum(len(fast.encode(t, add_special_tokens=False).ids) for t in rendered)
 
+    stats = ("--tokenizer", str(tokenizer_dir), "--tokenizer-backend")
     results = race(
         {
             "tokenizers encode_batch (all cores)": batch,
             "tokenizers encode loop (1 core)": single,
-            "sftprep stats": sftprep_stats(part, "--tokenizer", str(tokenizer_dir)),
+            FAST: sftprep_stats(part, *stats, "fast"),
+            REFERENCE: sftprep_stats(part, *stats, "reference"),
         },
         args.repeat,
     )
-    doc = results["sftprep stats"][1]
+    doc = results[FAST][1]
+    assert doc["tokenizer"]["backend"] == "fast", doc["tokenizer"]
     assert doc["tokens"]["total"] == results["tokenizers encode_batch (all cores)"][1]
+    assert doc["tokens"] == results[REFERENCE][1]["tokens"], "backends differ"
     size = part.stat().st_size / 1e6
     print(
         f"\n{tokenizer_dir.name} (chat template + trainable mask) on {part.name}: "
         f"{size:.0f} MB, {doc['records']:,} records, {doc['tokens']['total']:,} tokens "
         "(rendering for the baselines done beforehand, untimed)"
     )
-    ours = results["sftprep stats"][0]
-    for name, (seconds, _) in results.items():
-        ratio = "" if name == "sftprep stats" else f"  sftprep stats: {seconds / ours:.2f}x"
-        print(f"  {name:<36} {seconds:7.2f} s  {size / seconds:6.1f} MB/s{ratio}")
+    print_race(results, size)
+    fast, reference = results[FAST][0], results[REFERENCE][0]
+    batch_time = results["tokenizers encode_batch (all cores)"][0]
+    print(f"  ratio stats fast / reference:          {reference / fast:5.2f}x  (goal >= 2x)")
+    print(f"  ratio stats fast / encode_batch:       {batch_time / fast:5.2f}x")
+    print(f"  ratio stats reference / encode_batch:  {batch_time / reference:5.2f}x")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,10 @@
 several tokenizers from one pass (for comparisons), `count_records` one
 `RecordCount` per record in file order. A dataset is a file, several, a folder of
 shard files or a glob; records are read and counted on every core (``workers``) or
-on Ray (``runner``).
+on Ray (``runner``). ``backend`` picks the tokenizer backend: ``"auto"`` (default:
+quicktok's exact C++ BPE when it serves the vocabulary, else the reference),
+``"reference"`` (tiktoken / Hugging Face tokenizers) or ``"fast"``; the stats'
+``tokenizer`` entry names the one that counted.
 
 >>> stats = count_tokens("examples/qa_dataset.jsonl")  # doctest: +SKIP
 >>> stats.to_dict()["tokens"]  # doctest: +SKIP
@@ -18,6 +21,7 @@ from pathlib import Path
 
 from sftprep.engine import InputFile, Job, Merged, Runner, plan_inputs, run
 from sftprep.errors import UsageError
+from sftprep.formats.aliases import KeyMap
 from sftprep.tokens.base import Tokenizer, get_tokenizer
 from sftprep.tokens.counting import RecordCount, TokenStats
 from sftprep.tokens.tally import TokenTally
@@ -31,11 +35,13 @@ def count_tokens(
     tokenizer: TokenizerSpec = "cl100k_base",
     *,
     format: str | None = None,
+    key_map: KeyMap | None = None,
     template: str = "auto",
     max_tokens: int | None = None,
     workers: int | None = None,
     progress: bool = False,
     runner: Runner | None = None,
+    backend: str | None = None,
 ) -> TokenStats:
     """Count the tokens of every record of ``path``.
 
@@ -46,11 +52,13 @@ def count_tokens(
         path,
         [tokenizer],
         format=format,
+        key_map=key_map,
         template=template,
         max_tokens=max_tokens,
         workers=workers,
         progress=progress,
         runner=runner,
+        backend=backend,
     )[0]
 
 
@@ -59,21 +67,23 @@ def count_tokens_multi(
     tokenizers: Sequence[TokenizerSpec],
     *,
     format: str | None = None,
+    key_map: KeyMap | None = None,
     template: str = "auto",
     max_tokens: int | None = None,
     workers: int | None = None,
     progress: bool = False,
     on_record: Callable[[list[RecordCount]], None] | None = None,
     runner: Runner | None = None,
+    backend: str | None = None,
 ) -> list[TokenStats]:
     """`count_tokens` for several tokenizers in one pass over the data (for comparisons).
 
     ``on_record`` is called in file order with each counted record's `RecordCount`
     under every tokenizer (what ``--per-record`` writes).
     """
-    toks, limits = tokenizers_and_limits(tokenizers, template, max_tokens)
+    toks, limits = tokenizers_and_limits(tokenizers, template, max_tokens, backend=backend)
     runner = runner or Runner(workers=workers, progress=progress)
-    files = plan_inputs(path, format=format, shard_bytes=runner.shard_bytes)
+    files = plan_inputs(path, format=format, key_map=key_map, shard_bytes=runner.shard_bytes)
     job = counting_job(toks, limits, template, record_fields=on_record is not None)
     name = _dataset_name(path)
     stats = [
@@ -90,15 +100,19 @@ def count_records(
     tokenizer: TokenizerSpec = "cl100k_base",
     *,
     format: str | None = None,
+    key_map: KeyMap | None = None,
     template: str = "auto",
     workers: int | None = None,
     progress: bool = False,
     runner: Runner | None = None,
+    backend: str | None = None,
 ) -> Iterator[RecordCount]:
     """Yield a `RecordCount` for every record that could be counted, in file order."""
-    toks, limits = tokenizers_and_limits([tokenizer], template, None, default_limit=False)
+    toks, limits = tokenizers_and_limits(
+        [tokenizer], template, None, default_limit=False, backend=backend
+    )
     runner = runner or Runner(workers=workers, progress=progress)
-    files = plan_inputs(path, format=format, shard_bytes=runner.shard_bytes)
+    files = plan_inputs(path, format=format, key_map=key_map, shard_bytes=runner.shard_bytes)
     job = counting_job(toks, limits, template, record_fields=True)
     for merged in run(files, job, runner, label="counting tokens"):
         tally = merged.result.tally
@@ -113,11 +127,12 @@ def tokenizers_and_limits(
     max_tokens: int | None,
     *,
     default_limit: bool = True,
+    backend: str | None = None,
 ) -> tuple[list[Tokenizer], list[int | None]]:
     """The tokenizers (loaded here, so a bad name fails before any work) and their limits."""
     if max_tokens is not None and max_tokens < 1:
         raise UsageError("--max-tokens must be a positive number of tokens")
-    toks = [get_tokenizer(spec, template=template) for spec in specs]
+    toks = [get_tokenizer(spec, template=template, backend=backend) for spec in specs]
     limits = [
         max_tokens if max_tokens is not None else (t.model_max_length if default_limit else None)
         for t in toks

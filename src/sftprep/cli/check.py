@@ -7,7 +7,13 @@ import sys
 from typing import Any
 
 from sftprep.check import check
-from sftprep.cli.common import add_engine_options, runner_from
+from sftprep.cli.common import (
+    add_backend_option,
+    add_engine_options,
+    add_map_option,
+    key_map_from,
+    runner_from,
+)
 from sftprep.findings import Report, Severity
 
 FAIL_LEVELS = {"error": Severity.ERROR.rank, "warning": Severity.WARNING.rank, "never": 99}
@@ -37,12 +43,14 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--tokenizer", help="run the token rules with this tokenizer (cl100k_base, ...)")
     p.add_argument("--max-tokens", type=int, help="context limit for the token rules")
+    add_backend_option(p)
     p.add_argument(
         "--target",
         help="also apply a platform's rules: openai, together, mistral, axolotl, "
         "llama-factory, trl, aidaptiv",
     )
     add_engine_options(p)
+    add_map_option(p)
     p.set_defaults(run=run)
 
 
@@ -69,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     report = check(
         args.paths,
         format=args.format,
+        key_map=key_map_from(args),
         config=args.config,
         select=args.select,
         ignore=args.ignore,
@@ -87,10 +96,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _token_options(args: argparse.Namespace) -> dict[str, Any]:
+    from sftprep.tokens.base import with_choice
+
     # --max-tokens alone checks lengths with the default tokenizer (cl100k_base)
     if args.tokenizer is None and args.max_tokens is None:
         return {}
-    return {"tokenizer": args.tokenizer or "cl100k_base", "max_tokens": args.max_tokens}
+    # The backend travels in the name ("fast:cl100k_base"): every worker counts alike.
+    spec = with_choice(args.tokenizer or "cl100k_base", args.tokenizer_backend)
+    return {"tokenizer": spec, "max_tokens": args.max_tokens}
 
 
 def exit_code(report: Report, fail_on: str) -> int:

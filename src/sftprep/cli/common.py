@@ -1,8 +1,9 @@
-"""Options every command that reads a dataset shares: how to run the engine.
+"""Options every command that reads a dataset shares: how to run the engine, how to count.
 
 ``--workers N`` (default: every core; small inputs run in this process),
 ``--engine local|ray`` and ``--ray-address`` (default ``RAY_ADDRESS``, else a local
-Ray started on this machine). One place, so every command spells them alike.
+Ray started on this machine); ``--tokenizer-backend auto|reference|fast`` for every
+command that counts tokens. One place, so every command spells them alike.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import argparse
 from typing import Any
 
 from sftprep.engine import ENGINES, Runner
+from sftprep.formats.aliases import KeyMap
+from sftprep.tokens.base import CHOICES
 
 
 def add_engine_options(parser: Any) -> None:
@@ -36,6 +39,18 @@ def add_engine_options(parser: Any) -> None:
     )
 
 
+def add_backend_option(parser: Any) -> None:
+    """Add ``--tokenizer-backend auto|reference|fast`` (see `sftprep.tokens.base`)."""
+    parser.add_argument(
+        "--tokenizer-backend",
+        choices=CHOICES,
+        default="auto",
+        help="what counts the tokens: fast = quicktok (exact C++ BPE, pip install "
+        "'sftprep[fast]'), reference = tiktoken / Hugging Face tokenizers, auto (default) = "
+        "fast when it serves the tokenizer and passes its self-check, else reference",
+    )
+
+
 def runner_from(args: argparse.Namespace, *, progress: bool) -> Runner:
     """The `Runner` the options ask for."""
     return Runner(
@@ -54,3 +69,20 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number of workers >= 1, got {text!r}")
     return value
+
+
+def add_map_option(parser: Any) -> None:
+    """Add ``--map NAME=KEY`` (repeatable): read a column under another name."""
+    parser.add_argument(
+        "--map",
+        action="append",
+        metavar="NAME=KEY",
+        help="read the column KEY as NAME before the format is detected (repeatable): "
+        "--map output=answer_text, --map system=instructions, --map user=question "
+        "--map assistant=query (user/assistant stand for prompt/completion)",
+    )
+
+
+def key_map_from(args: argparse.Namespace) -> KeyMap:
+    """The `KeyMap` ``--map`` gives (empty without it)."""
+    return KeyMap.parse(args.map)

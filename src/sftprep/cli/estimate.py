@@ -3,7 +3,9 @@
 ``--model`` names a hosted model when it is in the price table (or ``--provider``
 is given), else a local model: a known name (llama-3.1-8b, ...) or a size (8B).
 Every number is printed with its source; ``--json`` prints ``Estimate.to_dict()``.
-Token counts come from `count_lengths` (``sftprep.count.count_records``, on the engine).
+Token counts come from `count_lengths` (``sftprep.count.count_tokens``, on the engine).
+Data that is not SFT data (preference pairs, KTO, pretraining text) is priced as the
+SFT run it would be, and the assumptions say how.
 """
 
 from __future__ import annotations
@@ -14,7 +16,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sftprep.cli.common import add_engine_options, runner_from
+from sftprep.cli.common import (
+    add_backend_option,
+    add_engine_options,
+    add_map_option,
+    key_map_from,
+    runner_from,
+)
 
 Counts = tuple[list[int], list[int]]
 
@@ -40,10 +48,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--tokenizer", metavar="T", help="default: the hosted model's encoding, else cl100k_base"
     )
+    add_backend_option(p)
     p.add_argument("--format", help="skip detection and read as this format")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_engine_options(p)
+    add_map_option(p)
     p.set_defaults(run=run)
     return p
 
@@ -58,15 +68,19 @@ def run(args: argparse.Namespace) -> int:
     table = load_prices(args.prices) if args.prices else dict(PRICES)
     row = table.get(args.model) if args.model else None
     tokenizer, note = _tokenizer(args.tokenizer, row.encoding if row else None)
+    spec, counted_by = _with_backend(tokenizer, args.tokenizer_backend)
     progress = not args.quiet and not args.json
-    lengths, trainable = count_lengths(
+    lengths, trainable, formats = count_lengths(
         args.path,
-        tokenizer=tokenizer,
+        tokenizer=spec,
         format=args.format,
+        key_map=key_map_from(args),
         runner=runner_from(args, progress=progress),
     )
     if not lengths:
         raise UsageError(f"{args.path}: no records could be counted")
+    counted = f"tokens counted with {tokenizer} ({counted_by}) over {len(lengths):,} records{note}"
+    kept = _sft_targets(lengths, trainable, formats)
     result = estimate(
         lengths,
         trainable=trainable,
@@ -83,8 +97,7 @@ def run(args: argparse.Namespace) -> int:
         prices=table,
         gradient_checkpointing=args.gradient_checkpointing,
     )
-    counted = f"tokens counted with {tokenizer} over {len(lengths):,} records{note}"
-    result.assumptions.insert(0, counted)
+    result.assumptions[:0] = [counted, *data_caveats(formats), *kept]
     _print(result, as_json=args.json)
     return 1 if result.problem else 0
 
@@ -94,19 +107,46 @@ def count_lengths(
     *,
     tokenizer: str = "cl100k_base",
     format: str | None = None,
+    key_map: Any = None,
     progress: bool = False,
     runner: Any = None,
-) -> Counts:
-    """Per-record (total, trainable) token counts, in file order."""
-    from sftprep.count import count_records
+) -> tuple[list[int], list[int], list[str]]:
+    """Per-record total and trainable token counts in file order, and the formats read."""
+    from sftprep.count import count_tokens
 
-    lengths: list[int] = []
-    trainable: list[int] = []
-    records = count_records(path, tokenizer, format=format, progress=progress, runner=runner)
-    for rec in records:
-        lengths.append(rec.total)
-        trainable.append(rec.trainable)
-    return lengths, trainable
+    stats = count_tokens(
+        path, tokenizer, format=format, key_map=key_map, progress=progress, runner=runner
+    )
+    formats = [name for name in stats.format.split(", ") if name]
+    return list(stats.total.values), list(stats.trainable.values), formats
+
+
+# How a file that is not SFT data is priced: as the SFT run it would be.
+_CAVEATS = {
+    "kto": "KTO preference data, priced as SFT on the desirable completions only (the "
+    "undesirable ones are counted, not trained); hosted SFT has no KTO",
+    "dpo": "DPO preference pairs, priced as SFT on each prompt with its chosen answer (the "
+    "rejected answers are not counted); preference fine-tuning is billed differently",
+    "text": "pretraining text, priced as SFT with every token trained; hosted chat "
+    "fine-tuning does not take raw text",
+    "tasks": "seed tasks, priced on each task's first instance (the others are not read)",
+}
+
+
+def _sft_targets(lengths: list[int], trainable: list[int], formats: list[str]) -> list[str]:
+    """Keep, in place, the KTO records an SFT upload would hold (desirable completions:
+    undesirable ones count no trainable token); a note when any was left out."""
+    rows = [(n, t) for n, t in zip(lengths, trainable, strict=True) if t > 0]
+    if formats != ["kto"] or not rows:  # none at all: the zero-trainable problem says so
+        return []
+    left = len(lengths) - len(rows)
+    lengths[:], trainable[:] = [n for n, _ in rows], [t for _, t in rows]
+    return [f"{left:,} KTO records without a desirable completion are not priced"] if left else []
+
+
+def data_caveats(formats: list[str]) -> list[str]:
+    """An assumption line for each format read that is not SFT data."""
+    return [_CAVEATS[name] for name in formats if name in _CAVEATS]
 
 
 def _tokenizer(given: str | None, encoding: str | None) -> tuple[str, str]:
@@ -121,10 +161,21 @@ def _tokenizer(given: str | None, encoding: str | None) -> tuple[str, str]:
     if given or not encoding:
         return given or DEFAULT_TOKENIZER, ""
     try:
-        get_tokenizer(encoding)
+        get_tokenizer(encoding, backend="reference")
     except UsageError:
         return DEFAULT_TOKENIZER, f" ({encoding}, the model's encoding, is not available offline)"
     return encoding, ""
+
+
+def _with_backend(tokenizer: str, backend: str) -> tuple[str, str]:
+    """The spec that counts with ``backend`` (it travels to the workers as a name), and
+    what counts (``quicktok-v1 0.4.0, fast backend``) for the assumptions."""
+    from sftprep.tokens import get_tokenizer
+    from sftprep.tokens.base import with_choice
+
+    spec = with_choice(tokenizer, backend) or tokenizer
+    described = get_tokenizer(spec).describe()
+    return spec, f"{described.get('library', described['kind'])}, {described['backend']} backend"
 
 
 def _print(result: Any, *, as_json: bool) -> None:

@@ -7,7 +7,13 @@ import json
 import sys
 from typing import Any
 
-from sftprep.cli.common import add_engine_options, runner_from
+from sftprep.cli.common import (
+    add_backend_option,
+    add_engine_options,
+    add_map_option,
+    key_map_from,
+    runner_from,
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -36,17 +42,20 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--max-tokens", type=int, metavar="N", help="drop records longer than N")
     p.add_argument("--tokenizer", metavar="T", help="tokenizer for --max-tokens")
+    add_backend_option(p)
     p.add_argument("--format", metavar="FROM", help="input format (default: detected)")
     p.add_argument("--to", metavar="FORMAT", help="write this format (default: the input's)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_engine_options(p)
+    add_map_option(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from sftprep.build.fix import fix
     from sftprep.build.repairs import REPAIRS
+    from sftprep.tokens.base import with_choice
 
     summary = fix(
         args.path,
@@ -56,8 +65,9 @@ def run(args: argparse.Namespace) -> int:
         strip=args.strip,
         repair_encoding=args.repair_encoding,
         max_tokens=args.max_tokens,
-        tokenizer=args.tokenizer,
+        tokenizer=with_choice(args.tokenizer, args.tokenizer_backend),
         format=args.format,
+        key_map=key_map_from(args),
         to=args.to,
         runner=runner_from(args, progress=not args.quiet and not args.json),
     )

@@ -6,7 +6,13 @@ import argparse
 import sys
 from typing import Any
 
-from sftprep.cli.common import add_engine_options, runner_from
+from sftprep.cli.common import (
+    add_backend_option,
+    add_engine_options,
+    add_map_option,
+    key_map_from,
+    runner_from,
+)
 from sftprep.report.build import TrainingPlan
 
 DEFAULT = TrainingPlan()
@@ -20,6 +26,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("path", metavar="PATH", help="dataset file")
     p.add_argument("-o", "--output", default="report.html", help="HTML file to write")
     p.add_argument("--tokenizer", help="tokenizer name or path (default: the stats default)")
+    add_backend_option(p)
     p.add_argument("--max-tokens", type=int, help="max sequence length drawn on the charts")
     p.add_argument("--png", metavar="DIR", help="also write each chart as DIR/<chart>.png")
     p.add_argument("--format", help="skip detection and read as this format")
@@ -34,6 +41,7 @@ def add_parser(subparsers: Any) -> None:
     plan.add_argument("--batch-size", type=int, default=DEFAULT.batch_size, metavar="N")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no summary line")
     add_engine_options(p)
+    add_map_option(p)
     p.set_defaults(run=run)
 
 
@@ -50,8 +58,10 @@ def run(args: argparse.Namespace) -> int:
         tokenizer=args.tokenizer,
         max_tokens=args.max_tokens,
         format=args.format,
+        key_map=key_map_from(args),
         examples=args.examples,
         runner=runner_from(args, progress=not args.quiet),
+        backend=args.tokenizer_backend,
         plan=TrainingPlan(
             api_model=args.api_model or None,
             model=args.model or None,

@@ -16,7 +16,13 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any
 
-from sftprep.cli.common import add_engine_options, runner_from
+from sftprep.cli.common import (
+    add_backend_option,
+    add_engine_options,
+    add_map_option,
+    key_map_from,
+    runner_from,
+)
 
 HIST_BINS = 12
 BAR_WIDTH = 32
@@ -44,11 +50,13 @@ def add_parser(subparsers: Any) -> None:
         default="auto",
         help="none: count the raw message text, no chat template or per-message overhead",
     )
+    add_backend_option(p)
     p.add_argument("--format", help="skip detection and read as this format")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--per-record", metavar="OUT.jsonl", help="write per-record counts here")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_engine_options(p)
+    add_map_option(p)
     p.set_defaults(run=run)
 
 
@@ -69,10 +77,12 @@ def run(args: argparse.Namespace) -> int:
             args.path,
             specs,
             format=args.format,
+            key_map=key_map_from(args),
             template=args.template,
             max_tokens=args.max_tokens,
             runner=runner_from(args, progress=not args.quiet),
             on_record=sink.write if sink else None,
+            backend=args.tokenizer_backend,
         )
     except BaseException:
         if sink:
@@ -140,6 +150,7 @@ def print_stats(
         f"[bold]{doc['file']}[/] · format {doc['format'] or '?'} · "
         f"tokenizer [bold]{tok['name']}[/] ({tok['kind']}, template {tok['template']})"
     )
+    console.print(f"counted by {_counted_by(tok, compare)}", highlight=False)
     skipped = doc["skipped"]
     line = f"{doc['records']:,} records counted"
     if skipped:
@@ -246,6 +257,19 @@ def print_stats(
         )
     if per_record:
         console.print(f"per-record counts written to {per_record}")
+
+
+def _counted_by(tok: dict[str, Any], compare: dict[str, Any] | None) -> str:
+    """``quicktok-v1 0.4.0 (fast backend)``; with a comparison, each tokenizer's."""
+    if not compare:
+        return _backend(tok)
+    other = compare["tokenizer"]
+    return f"{_backend(tok)} for {tok['name']}; {_backend(other)} for {other['name']}"
+
+
+def _backend(tok: dict[str, Any]) -> str:
+    library = tok.get("library") or tok.get("kind", "?")
+    return f"{library} ({tok.get('backend', 'reference')} backend)"
 
 
 def _num(value: Any) -> str:

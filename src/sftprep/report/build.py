@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sftprep.formats.aliases import KeyMap
 from sftprep.report.data import ReportData, TokenExample
 
 MAX_EXAMPLE_TOKENS = 400
@@ -29,16 +30,19 @@ def build_report_data(
     tokenizer: Any = None,
     max_tokens: int | None = None,
     format: str | None = None,
+    key_map: KeyMap | None = None,
     examples: int = 3,
     progress: bool = False,
     workers: int | None = None,
     plan: TrainingPlan | None = None,
     runner: Any = None,
+    backend: str | None = None,
 ) -> ReportData:
     """Check, count and estimate ``path``; return what the report shows.
 
     ``max_tokens`` defaults to the tokenizer's own limit when it has one; ``plan``
-    says which hosted model and which local model/GPU the estimate prices.
+    says which hosted model and which local model/GPU the estimate prices; ``backend``
+    is the tokenizer backend (``auto``, ``reference``, ``fast``), named in the overview.
     """
     import dataclasses
 
@@ -50,7 +54,7 @@ def build_report_data(
     from sftprep.tokens import get_tokenizer
     from sftprep.tokens.counting import RecordCount, TokenStats
 
-    tok = get_tokenizer(tokenizer)
+    tok = get_tokenizer(tokenizer, backend=backend)
     if max_tokens is None:
         max_tokens = tok.model_max_length
     data = ReportData(
@@ -60,7 +64,7 @@ def build_report_data(
         generated=_dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         version=__version__,
     )
-    options: dict[str, Any] = {"tokenizer": _rule_tokenizer(tok, tokenizer)}
+    options: dict[str, Any] = {"tokenizer": _rule_tokenizer(tok, tokenizer, backend)}
     if max_tokens is not None:
         options["max_tokens"] = max_tokens
     job = dataclasses.replace(
@@ -85,7 +89,9 @@ def build_report_data(
     stats = TokenStats(data.path, tok.describe(), max_tokens)
     shown: list[TokenExample] = []
     runner = runner or Runner(workers=workers, progress=progress)
-    for merged in check_run(path, format=format, runner=runner, report=report, job=job):
+    for merged in check_run(
+        path, format=format, key_map=key_map, runner=runner, report=report, job=job
+    ):
         report.findings.extend(merged.findings)
         add_merged([stats], merged, collect)
         for location, ids, mask, total, trainable in merged.result.examples:
@@ -116,15 +122,17 @@ def _example(
     return TokenExample(label, pieces, total=total, trainable=trainable, truncated=total - len(ids))
 
 
-def _rule_tokenizer(tok: Any, spec: Any) -> Any:
+def _rule_tokenizer(tok: Any, spec: Any, backend: str | None = None) -> Any:
     """What the token rules get as ``options["tokenizer"]``: never ``None`` (that
     would turn them off), the name when there is one (a name hits a dict cache per
-    record), the object itself otherwise."""
+    record) with the backend chosen, so the rules count as the statistics do; the
+    object itself otherwise."""
     from sftprep.tokens import DEFAULT_TOKENIZER
+    from sftprep.tokens.base import with_choice
 
     if spec is None:
-        return DEFAULT_TOKENIZER
-    return spec if isinstance(spec, str) else tok
+        return with_choice(DEFAULT_TOKENIZER, backend)
+    return with_choice(spec, backend) if isinstance(spec, str) else tok
 
 
 def _tokenizer_name(tok: Any, spec: Any) -> str:

@@ -155,6 +155,15 @@ class ReportData:
     problems: list[str] = field(default_factory=list)  # said first: numbers that mislead
     plan: str = ""  # what the estimate assumed (hosted model, local model and GPU)
 
+    @property
+    def counted_by(self) -> str:
+        """The library that counted the tokens and its backend (``quicktok-v1 0.4.0, fast
+        backend``), from the token statistics; empty when they do not say."""
+        tok = (self.token_stats or {}).get("tokenizer")
+        if not isinstance(tok, Mapping) or not tok.get("library"):
+            return ""
+        return f"{tok['library']}, {tok.get('backend', 'reference')} backend"
+
     def add_findings(self, findings: Iterable[Finding], *, cap: int | None = None) -> None:
         """Count every finding by rule and severity; keep at most ``cap`` per rule.
 

@@ -5,9 +5,12 @@
 2
 
 Backends: `tiktoken_backend` (OpenAI encodings, cookbook chat convention) and
-`hf_backend` (Hugging Face tokenizers with their chat template); `tally` keeps a
-shard's per-record counts and `counting` a dataset's `TokenStats`. Counting a whole
-dataset on every core is `sftprep.count`, on the engine.
+`hf_backend` (Hugging Face tokenizers with their chat template), the reference
+tokenizers; `fast` gives each a twin that tokenizes with quicktok's C++ BPE
+(`quicktok_tiktoken`, `quicktok_hf`) once it has reproduced the reference on the
+built-in corpus (`selfcheck`). `tally` keeps a shard's per-record counts and
+`counting` a dataset's `TokenStats`. Counting a whole dataset on every core is
+`sftprep.count`, on the engine.
 """
 
 from sftprep.tokens.base import (

@@ -9,7 +9,15 @@ A *backend* is registered with a name, a predicate saying whether it accepts a
 spec (``"cl100k_base"``, ``"gpt-4o"``, ``"../tokenizers/qwen2.5"``,
 ``"Qwen/Qwen2.5-7B-Instruct"``) and a loader; `get_tokenizer` asks them in order,
 or directly with a ``backend:spec`` prefix (``"hf:Qwen/Qwen2.5-7B-Instruct"``).
-Loaded tokenizers are cached per ``(spec, template)``.
+Loaded tokenizers are cached per ``(spec, template, choice)``.
+
+**Reference or fast.** What a backend loads is the *reference* tokenizer (tiktoken,
+Hugging Face tokenizers). The *fast* one (`sftprep.tokens.fast`: quicktok, C++) gives
+the same ids and counts, checked against the reference when it loads. ``choice``
+(``--tokenizer-backend``) picks: ``"reference"``, ``"fast"`` (an error when quicktok
+cannot serve the vocabulary) or ``"auto"`` (fast when it can, else the reference,
+saying why once). A spec may carry the choice as a prefix (``"fast:cl100k_base"``),
+so that a plain string (a rule option, a worker's job) names the same tokenizer.
 
 >>> tok = get_tokenizer("cl100k_base")  # doctest: +SKIP
 >>> tok.count("hello world")  # doctest: +SKIP
@@ -20,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Protocol, runtime_checkable
 
 from sftprep.errors import UsageError
@@ -27,6 +36,7 @@ from sftprep.model import Conversation, Message, PlainTurn
 
 DEFAULT_TOKENIZER = "cl100k_base"
 TEMPLATES = ("auto", "none")
+CHOICES = ("auto", "reference", "fast")  # --tokenizer-backend
 MAX_SANE_CONTEXT = 10_000_000  # HF uses int(1e30) for "no limit"
 
 
@@ -157,6 +167,17 @@ def count_fields_with(count: Callable[[str], int], fields: Mapping[str, str]) ->
     return out
 
 
+@cache
+def library_version(distribution: str) -> str:
+    """``"tiktoken 0.12.0"``: the library that counts, as `describe` names it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{distribution} {version(distribution)}"
+    except PackageNotFoundError:
+        return distribution
+
+
 def sane_max_length(value: Any) -> int | None:
     """A model's ``model_max_length`` when it is a real limit (HF uses 1e30 for none)."""
     if isinstance(value, int) and 0 < value < MAX_SANE_CONTEXT:
@@ -178,8 +199,8 @@ class Backend:
 
 
 BACKENDS: dict[str, Backend] = {}
-_CACHE: dict[tuple[str, str, str], Tokenizer] = {}  # (backend, spec, template)
-_BY_SPEC: dict[tuple[str, str], Tokenizer] = {}  # (spec as given, template)
+_CACHE: dict[tuple[str, str, str], Tokenizer] = {}  # (backend, spec, template): references
+_BY_SPEC: dict[tuple[str, str, str], Tokenizer] = {}  # (spec as given, template, choice)
 
 
 _BUILTINS: list[bool] = []  # non-empty once the built-in backends are registered
@@ -203,14 +224,23 @@ def list_backends() -> list[str]:
     return list(BACKENDS)
 
 
-def get_tokenizer(spec: str | Tokenizer | None = None, *, template: str = "auto") -> Tokenizer:
+def get_tokenizer(
+    spec: str | Tokenizer | None = None,
+    *,
+    template: str = "auto",
+    backend: str | None = None,
+) -> Tokenizer:
     """The tokenizer for ``spec`` (default ``cl100k_base``), loaded once and cached.
 
     ``template="none"`` counts the raw message text, without any chat template or
-    per-message overhead. A tokenizer object is returned unchanged.
+    per-message overhead. ``backend`` is ``"auto"`` (the default), ``"reference"`` or
+    ``"fast"`` (see the module docstring); a ``"fast:"``-style prefix of ``spec`` says
+    the same. A tokenizer object is returned unchanged.
 
     >>> get_tokenizer("cl100k_base").count("hello world")  # doctest: +SKIP
     2
+    >>> get_tokenizer("cl100k_base", backend="fast").describe()["backend"]  # doctest: +SKIP
+    'fast'
     """
     if spec is not None and not isinstance(spec, str):
         # Duck typing: a runtime-Protocol isinstance is slow, and this runs per record.
@@ -222,20 +252,60 @@ def get_tokenizer(spec: str | Tokenizer | None = None, *, template: str = "auto"
     if template not in TEMPLATES:
         raise UsageError(f"unknown template {template!r}; known: {', '.join(TEMPLATES)}")
     spec = spec or DEFAULT_TOKENIZER
-    known = _BY_SPEC.get((spec, template))
+    known = _BY_SPEC.get((spec, template, backend or ""))
     if known is not None:
         return known
+    choice, bare = split_choice(spec, backend)
+    reference = _reference(bare, template)
+    if choice == "reference":
+        tokenizer = reference
+    else:
+        from sftprep.tokens.fast import accelerate
+
+        tokenizer = accelerate(reference, strict=choice == "fast")
+    _BY_SPEC[(spec, template, backend or "")] = tokenizer
+    return tokenizer
+
+
+def split_choice(spec: str, backend: str | None = None) -> tuple[str, str]:
+    """``(choice, spec without its choice prefix)``: ``"fast:cl100k_base"`` ->
+    ``("fast", "cl100k_base")``; ``backend`` applies when the spec has no prefix."""
+    prefix, sep, rest = spec.partition(":")
+    given = prefix if sep and prefix in CHOICES else None
+    if backend is not None and backend not in CHOICES:
+        raise UsageError(f"unknown tokenizer backend {backend!r}; known: {', '.join(CHOICES)}")
+    if given and backend and given != backend:
+        raise UsageError(f"tokenizer {spec!r} asks for the {given} backend, not {backend}")
+    return (given or backend or "auto"), (rest if given else spec)
+
+
+def with_choice(spec: str | None, backend: str | None) -> str | None:
+    """``spec`` with ``backend`` as its prefix, for options that travel as strings
+    (``None`` stays ``None``: no tokenizer asked for)."""
+    if spec is None or backend in (None, "auto"):
+        return spec
+    choice, bare = split_choice(spec, backend)
+    return f"{choice}:{bare}"
+
+
+def _reference(spec: str, template: str) -> Tokenizer:
+    """The reference tokenizer of ``spec`` (a registered backend's loader), cached."""
     backend = _resolve(spec)
     key = (backend.name, _strip_prefix(spec), template)
     if key not in _CACHE:
         _CACHE[key] = backend.load(key[1], template)
-    _BY_SPEC[(spec, template)] = _CACHE[key]
     return _CACHE[key]
 
 
-def rebuild_tokenizer(spec: str, template: str) -> Tokenizer:
-    """Unpickling hook: tokenizers travel to worker processes as ``(spec, template)``."""
-    return get_tokenizer(spec, template=template)
+def rebuild_tokenizer(spec: str, template: str, choice: str = "reference") -> Tokenizer:
+    """Unpickling hook: tokenizers travel to worker processes as ``(spec, template)``
+    and the backend that counted in the parent (``choice``), so every worker counts
+    with it. The parent has checked a fast tokenizer already: it is not checked again."""
+    if choice == "fast":
+        from sftprep.tokens.fast import rebuild_fast
+
+        return rebuild_fast(_reference(spec, template))
+    return get_tokenizer(spec, template=template, backend="reference")
 
 
 def _resolve(spec: str) -> Backend:

@@ -55,6 +55,7 @@ from sftprep.tokens.base import (
     conversation_of,
     count_fields_with,
     is_trained,
+    library_version,
     output_texts,
     register_backend,
     sane_max_length,
@@ -79,6 +80,7 @@ class HFTokenizer:
     """A Hugging Face tokenizer and its chat template (see the module docstring)."""
 
     kind = "hf"
+    backend = "reference"
 
     def __init__(self, spec: str, tokenizer: Any, *, template: str = "auto") -> None:
         self.spec = spec
@@ -103,10 +105,20 @@ class HFTokenizer:
     def __reduce__(self) -> tuple[Any, ...]:
         from sftprep.tokens.base import rebuild_tokenizer
 
-        return (rebuild_tokenizer, (f"hf:{self.spec}", self._template_arg))
+        return (rebuild_tokenizer, (f"hf:{self.spec}", self._template_arg, self.backend))
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "template": self.template}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "template": self.template,
+            "backend": self.backend,
+            "library": self.library(),
+        }
+
+    def library(self) -> str:
+        """The library that counts, with its version (``tokenizers 0.21.0``)."""
+        return library_version("tokenizers")
 
     def special_tokens(self) -> frozenset[str]:
         """The text of every special token: bos/eos/unk/pad, the additional special

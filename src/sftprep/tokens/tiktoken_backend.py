@@ -41,6 +41,7 @@ from sftprep.tokens.base import (
     Rendering,
     count_fields_with,
     is_trained,
+    library_version,
     output_texts,
     register_backend,
 )
@@ -84,6 +85,7 @@ class TiktokenTokenizer:
     """
 
     kind = "tiktoken"
+    backend = "reference"
 
     def __init__(self, name: str, encoding: Any, *, template: str = "auto") -> None:
         self.name = name
@@ -107,10 +109,20 @@ class TiktokenTokenizer:
         # Worker processes rebuild from the name instead of pickling 100k ranks.
         from sftprep.tokens.base import rebuild_tokenizer
 
-        return (rebuild_tokenizer, (f"tiktoken:{self.name}", self._template_arg))
+        return (rebuild_tokenizer, (f"tiktoken:{self.name}", self._template_arg, self.backend))
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "template": self.template}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "template": self.template,
+            "backend": self.backend,
+            "library": self.library(),
+        }
+
+    def library(self) -> str:
+        """The library that counts, with its version (``tiktoken 0.12.0``)."""
+        return library_version("tiktoken")
 
     # --- text ---------------------------------------------------------------------------
 
@@ -130,13 +142,16 @@ class TiktokenTokenizer:
         run: list[int] = []
         for token in ids:
             if token in names:
-                out.append(self.encoding.decode(run))
+                out.append(self._decode_run(run))
                 out.append(names[token])
                 run = []
             else:
                 run.append(token)
-        out.append(self.encoding.decode(run))
+        out.append(self._decode_run(run))
         return "".join(out)
+
+    def _decode_run(self, ids: list[int]) -> str:
+        return str(self.encoding.decode(ids))
 
     def _role_tokens(self, role: str) -> int:
         n = self._roles.get(role)
@@ -179,20 +194,20 @@ class TiktokenTokenizer:
     def count_turns(self, turns: Sequence[PlainTurn], *, max_tokens: int | None = None) -> Counts:
         """`count_conversation` of text-only turns (`Format.plain_turns`), without building
         a `Conversation`: the hot loop of ``sftprep stats``."""
+        encode_ordinary = self._encode_ordinary
         try:
-            return self._count_turns(turns, max_tokens, self._encode_ordinary)
+            return self._count_turns(turns, max_tokens, lambda text: len(encode_ordinary(text)))
         except UnicodeEncodeError:  # lone surrogates: counted the way `count` does
-            return self._count_turns(turns, max_tokens, self.encoding.encode_ordinary)
+            return self._count_turns(turns, max_tokens, self.count)
 
     def _count_turns(
         self,
         turns: Sequence[PlainTurn],
         max_tokens: int | None,
-        encode_ordinary: Callable[[str], list[int]],
+        encode: Callable[[str], int],
     ) -> Counts:
-        def encode(text: str) -> int:
-            return len(encode_ordinary(text))
-
+        """The cookbook count of ``turns``; ``encode`` counts one string's tokens (the
+        cheapest call the backend has: the fast one never builds the list of ids)."""
         chat = self.template != "none"
         role_tokens = self._role_tokens
         pos = trainable = kept = 0
