@@ -608,3 +608,65 @@ def test_chat_markup_and_message_rows_in_text_files_are_named(tmp_path: Path) ->
     assert note.message.startswith(
         "pretraining text, but 1 of 1 record are single chat messages (a `role` column"
     )
+
+
+def test_chat_records_without_answers_are_rl_prompts(tmp_path: Path) -> None:
+    """OpenAI reinforcement fine-tuning: `messages` ending on the user's turn and a
+    `reference_answer` for the grader. Each record is an SFT error; the file gets one note
+    that says what it is. A chat file with one broken record of three gets no such note."""
+    prompt = [{"role": "developer", "content": "Answer."}, {"role": "user", "content": "2+2?"}]
+    rows = [{"messages": prompt, "reference_answer": "4"}] * 2 + [{"messages": prompt}]
+    found = check(_write(tmp_path / "rft.jsonl", rows)).findings
+    assert [f.rule for f in found].count("no-assistant-turn") == 3
+    (note,) = [f for f in found if f.rule == "not-sft-data"]
+    assert (note.severity.value, note.location.record) == ("warning", 0)
+    assert note.message.startswith(
+        "3 of 3 conversations have no answer at all (they end on the prompt), 2 with a "
+        "grader field (reference_answer...): RL prompt data in a chat shape"
+    )
+    chat = [*prompt, {"role": "assistant", "content": "4"}]
+    rows = [{"messages": chat}, {"messages": prompt}, {"messages": chat}]
+    assert not check(_write(tmp_path / "chat.jsonl", rows), select=["not-sft-data"]).findings
+
+
+def _legacy_function_record(city: str, name: str | None = "weather") -> dict[str, Any]:
+    reply: dict[str, Any] = {"role": "function", "content": '{"rain": true}'}
+    if name:
+        reply["name"] = name
+    call = {"name": "weather", "arguments": json.dumps({"city": city})}
+    return {
+        "messages": [
+            {"role": "user", "content": f"Is it raining in {city}?"},
+            {"role": "assistant", "function_call": call},
+            reply,
+            {"role": "assistant", "content": f"Yes, it rains in {city}."},
+        ],
+        "functions": [{"name": "weather", "parameters": {"type": "object"}}],
+    }
+
+
+def _target_findings(path: Path) -> list[Any]:
+    return [f for f in check(path, target="openai").findings if f.rule == "target-openai"]
+
+
+def test_legacy_openai_functions_are_checked_as_such(tmp_path: Path) -> None:
+    """OpenAI's function-calling fine-tuning format (`functions`, `function_call`, role
+    `function` with `name`) is valid as written: --target openai finds nothing, fix leaves
+    it byte for byte, convert --target openai writes `tools` and `tool_calls` with ids."""
+    cities = [f"City {i}" for i in range(10)]
+    path = _write(tmp_path / "legacy.jsonl", [_legacy_function_record(c) for c in cities])
+    assert not _target_findings(path)
+    out, rejects = tmp_path / "f.jsonl", tmp_path / "r.jsonl"
+    assert main(["fix", str(path), "-o", str(out), "--rejects", str(rejects), "--quiet"]) == 0
+    assert out.read_bytes() == path.read_bytes()
+    converted = tmp_path / "c.jsonl"
+    assert main(["convert", str(path), "-o", str(converted), "--target", "openai"]) == 0
+    first = _read(converted)[0]
+    assert sorted(first) == ["messages", "tools"]
+    call_id = first["messages"][1]["tool_calls"][0]["id"]
+    assert first["messages"][2]["tool_call_id"] == call_id
+    assert not _target_findings(converted)
+    nameless = _write(tmp_path / "n.jsonl", [_legacy_function_record(c, None) for c in cities])
+    found = _target_findings(nameless)
+    assert len(found) == 10 and found[0].field == "messages[2]"
+    assert "needs `name` on function messages (legacy `functions` format)" in found[0].message

@@ -22,6 +22,7 @@ from typing import Any
 
 from sftprep.formats.aliases import canonical_role
 from sftprep.formats.base import Format
+from sftprep.formats.turns import NATIVE_ROLES
 
 Repair = Callable[[Any, Format], tuple[Any, bool]]
 
@@ -106,6 +107,8 @@ def canonical_name(value: str, role_key: str) -> str | None:
     sharegpt = role_key == "from"
     if sharegpt and value.strip().casefold() in SHAREGPT_KEPT:
         return value.strip().casefold()
+    if not sharegpt and value in NATIVE_ROLES["role"]:
+        return value  # OpenAI's own `function` (legacy) and `developer`: valid as written
     role = canonical_role(value)
     if role is None:
         return None

@@ -39,8 +39,10 @@ class NotSftData(Rule):
     - **DPO/ORPO** pairs (``chosen``, ``rejected``, with or without ``prompt``): the
       prompt with the chosen answer is checked and counted; rejected answers are not.
     - **RL prompts** (``prompt`` without an answer, maybe with ``reward_model`` /
-      ``ground_truth``, as verl and TRL's GRPO read them): the prompts are counted;
-      there is nothing to train on with SFT.
+      ``ground_truth``, as verl and TRL's GRPO read them), or chat records of which
+      at least half have no assistant turn at all (OpenAI reinforcement fine-tuning:
+      ``messages`` ending on the user's turn, a ``reference_answer`` for the grader):
+      the prompts are counted; there is nothing to train on with SFT.
     - **pretraining text** (``text``): every token is trained; the note counts records
       that hold a prompt template rendered into the text.
     - **seed tasks** (``instruction`` + nested ``instances``): each task's first
@@ -74,9 +76,13 @@ class NotSftData(Rule):
         self._first: Location | None = None
         self._format = ""
         self._kind = SFT
+        self._answerless: Location | None = None  # the first chat record without an answer
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
-        if ctx.kind == SFT or ctx.conversation is None:
+        if ctx.conversation is None:
+            return iter(())
+        if ctx.kind == SFT:
+            self._tally_sft(ctx)
             return iter(())
         self._first = self._first or ctx.location
         self._format, self._kind = ctx.format, ctx.kind
@@ -99,26 +105,55 @@ class NotSftData(Rule):
             counts["with a reward spec"] += any(k in record for k in _REWARD_KEYS)
         return iter(())
 
+    def _tally_sft(self, ctx: RecordContext) -> None:
+        """Chat records without any answer: a file of them is RL prompt data in a chat
+        shape (OpenAI reinforcement fine-tuning: messages ending on a user turn)."""
+        assert ctx.conversation is not None
+        counts = self._counts
+        counts["sft"] += 1
+        messages = ctx.conversation.messages
+        if not messages or any(m.role == "assistant" for m in messages):
+            return  # no messages at all: a broken record (wrong-type...), not a prompt
+        counts["answerless"] += 1
+        self._answerless = self._answerless or ctx.location
+        record = ctx.record if isinstance(ctx.record, Mapping) else {}
+        counts["with a grader field"] += any(k in record for k in _GRADER_KEYS)
+
     def partial(self) -> Any:
-        state = (self._counts, self._first, self._format, self._kind)
-        self._counts, self._first = Counter(), None
+        state = (self._counts, self._first, self._format, self._kind, self._answerless)
+        self._counts, self._first, self._answerless = Counter(), None, None
         return state
 
     def absorb(self, partial: Any, shift: Shift) -> Iterator[Finding]:
-        counts, first, name, kind = partial
+        counts, first, name, kind, answerless = partial
         if first is not None and self._first is None:
             self._first, self._format, self._kind = shift(first), name, kind
+        if answerless is not None and self._answerless is None:
+            self._answerless = shift(answerless)
         self._counts.update(counts)
         return iter(())
 
     def finish(self) -> Iterator[Finding]:
-        if self._first is None:
+        if self._first is not None:
+            message, severity = _describe(self._format, self._kind, self._counts)
+            yield self.finding(self._first, message, severity=severity)
             return
-        message, severity = _describe(self._format, self._kind, self._counts)
-        yield self.finding(self._first, message, severity=severity)
+        counts = self._counts
+        if self._answerless is not None and counts["answerless"] * 2 >= counts["sft"]:
+            graded = counts["with a grader field"]
+            grader = f", {graded:,} with a grader field (reference_answer...)" if graded else ""
+            yield self.finding(
+                self._answerless,
+                f"{counts['answerless']:,} of {_n(counts['sft'], 'conversation')} have no "
+                f"answer at all (they end on the prompt){grader}: RL prompt data in a chat "
+                "shape (OpenAI reinforcement fine-tuning, GRPO), not SFT data; SFT would "
+                "have nothing to train on in them: sftprep counts their prompt tokens only",
+            )
 
 
 _REWARD_KEYS = ("reward_model", "ground_truth", "reward_spec", "verification_info")
+# What OpenAI's reinforcement fine-tuning graders and RL recipes read beside chat prompts.
+_GRADER_KEYS = (*_REWARD_KEYS, "reference_answer", "correct_answer", "expected_answer")
 
 
 def _describe(name: str, kind: str, counts: Counter[str]) -> tuple[str, Severity]:

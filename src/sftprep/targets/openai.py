@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from sftprep.findings import Finding
+from sftprep.formats._common import tools_tuple
 from sftprep.model import Conversation, Location
 from sftprep.targets import chat
 from sftprep.targets.base import Target
@@ -54,9 +56,12 @@ class OpenAITarget(Target):
         )
         yield from chat.content_present(self, conversation, location, tool_calls_ok=True)
         yield from _content_not_empty(self, conversation, location)
-        yield from chat.tool_results_linked(self, conversation, location)
+        if _legacy_functions(conversation):
+            yield from _legacy_shapes(self, conversation, location)
+        else:
+            yield from chat.tool_results_linked(self, conversation, location)
+            yield from chat.tool_shapes(self, conversation, location)
         yield from chat.weights(self, conversation, location, assistant_only=True)
-        yield from chat.tool_shapes(self, conversation, location)
         tokens, encoding = token_count(conversation)
         if tokens > MAX_TOKENS:
             yield self.finding(
@@ -66,9 +71,44 @@ class OpenAITarget(Target):
             )
 
     def adapt(self, conversation: Conversation) -> Conversation:
-        """Wrap bare function definitions; give calls ids and tool results their call's id."""
+        """Wrap bare function definitions; give calls ids and tool results their call's id.
+        A legacy record (``functions``, ``function_call``) comes out as ``tools`` and
+        ``tool_calls``: its ``functions`` are those tools, so they are not written twice."""
+        if _legacy_functions(conversation):
+            metadata = {k: v for k, v in conversation.metadata.items() if k != "functions"}
+            conversation = replace(conversation, metadata=metadata)
         conversation = chat.wrap_functions(conversation)
         return chat.relink_tool_calls(conversation, valid=bool, prefix="call_")
+
+
+def _legacy_functions(conversation: Conversation) -> bool:
+    """The record declares legacy ``functions`` (no ``tools``): OpenAI's function-calling
+    fine-tuning format, with ``function_call`` and ``function`` messages named by ``name``."""
+    functions = conversation.metadata.get("functions")
+    return functions is not None and conversation.tools == tools_tuple(functions)
+
+
+def _legacy_shapes(
+    target: Target, conversation: Conversation, location: Location
+) -> Iterator[Finding]:
+    """Legacy functions are bare ``{name, description, parameters}``; a function result
+    names its function (there are no call ids)."""
+    for index, function in enumerate(conversation.tools):
+        if not isinstance(function, Mapping) or not isinstance(function.get("name"), str):
+            yield target.finding(
+                location,
+                f"{target.title} reads legacy functions as {{name, description, parameters}}; "
+                f"function {index} has no name",
+                field=f"functions[{index}]",
+            )
+    for index, message in enumerate(conversation.messages):
+        if message.role == "tool" and not message.name:
+            yield target.finding(
+                location,
+                f"{target.title} needs `name` on function messages (legacy `functions` "
+                f"format) to pair each result with its function; message {index} has none",
+                field=message.field or None,
+            )
 
 
 def _content_not_empty(
