@@ -670,3 +670,103 @@ def test_legacy_openai_functions_are_checked_as_such(tmp_path: Path) -> None:
     found = _target_findings(nameless)
     assert len(found) == 10 and found[0].field == "messages[2]"
     assert "needs `name` on function messages (legacy `functions` format)" in found[0].message
+
+
+@pytest.mark.parametrize("role", [["user"], {"name": "user"}, 7])
+def test_a_role_that_is_not_a_string_is_a_finding_in_stats_too(tmp_path: Path, role: Any) -> None:
+    """The counting fast path hands such a record to the adapter, which reports it."""
+    ok = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
+    bad = [{"role": role, "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
+    path = _write(tmp_path / "r.jsonl", [{"messages": ok}, {"messages": bad}])
+    assert main(["stats", str(path), "--json", "--quiet"]) == 0
+    assert count_tokens(path).records == 2
+    wrong = [f for f in check(path).findings if f.rule == "wrong-type"]
+    assert [(f.location.record, f.field) for f in wrong] == [(1, "messages[0].role")]
+
+
+def _gemini_weather(declare: str = "functionDeclarations") -> dict[str, Any]:
+    calls = [{"functionCall": {"name": "weather", "args": {"city": c}}} for c in ("Paris", "Rome")]
+    replies = [
+        {"functionResponse": {"name": "weather", "response": {"temp": t}}} for t in ("15C", "22C")
+    ]
+    return {
+        "contents": [
+            {"role": "user", "parts": [{"text": "Weather in Paris and Rome?"}]},
+            {"role": "model", "parts": [{"text": "Both cities.", "thought": True}, *calls]},
+            {"role": "user", "parts": replies},
+            {"role": "model", "parts": [{"text": "15C and 22C."}]},
+        ],
+        "tools": [{declare: [{"name": "weather", "parameters": {"type": "OBJECT"}}]}],
+    }
+
+
+@pytest.mark.parametrize("declare", ["functionDeclarations", "function_declarations"])
+def test_gemini_function_calling_is_read_whole(tmp_path: Path, declare: str) -> None:
+    """Declared functions are the record's tools, each functionResponse is a tool reply
+    of its own, a thought part is reasoning; fix keeps `model` as it is."""
+    path = _write(tmp_path / "g.jsonl", [_gemini_weather(declare)])
+    assert [f.rule for f in check(path).findings] == []
+    out, rejects = tmp_path / "f.jsonl", tmp_path / "r.jsonl"
+    assert main(["fix", str(path), "-o", str(out), "--rejects", str(rejects), "--quiet"]) == 0
+    assert out.read_bytes() == path.read_bytes()
+    converted = tmp_path / "m.jsonl"
+    assert main(["convert", str(path), "-o", str(converted), "--to", "messages"]) == 0
+    (record,) = _read(converted)
+    assert [m["role"] for m in record["messages"]] == [
+        "user",
+        "assistant",
+        "tool",
+        "tool",
+        "assistant",
+    ]
+    assert record["messages"][1]["reasoning"] == "Both cities."
+    assert [m["content"] for m in record["messages"][2:4]] == ['{"temp": "15C"}', '{"temp": "22C"}']
+    assert record["tools"] == [
+        {"type": "function", "function": {"name": "weather", "parameters": {"type": "OBJECT"}}}
+    ]
+
+
+def test_gemini_assistant_role_is_a_warning(tmp_path: Path) -> None:
+    row = {"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}
+    row["contents"].append({"role": "assistant", "parts": [{"text": "Hello"}]})
+    (found,) = check(_write(tmp_path / "g.jsonl", [row])).findings
+    assert (found.rule, found.severity.value, found.field) == (
+        "invalid-role",
+        "warning",
+        "contents[1].role",
+    )
+
+
+def test_ms_swift_history_is_read_as_earlier_turns(tmp_path: Path) -> None:
+    rows = [
+        {
+            "query": "And in French?",
+            "response": "Merci.",
+            "history": [["Thanks in German?", "Danke."]],
+        },
+        {"query": "Capital of Peru?", "response": "Lima.", "history": []},
+    ]
+    path = _write(tmp_path / "swift.jsonl", rows)
+    assert [f.rule for f in check(path).findings] == ["mapped-names"]
+    from sftprep.tokens import get_tokenizer
+
+    tok = get_tokenizer("cl100k_base", backend="reference")
+    answers = sum(tok.count(t) for t in ("Danke.", "Merci.", "Lima."))
+    assert count_tokens(path, template="none").trainable.total == answers
+    out, rejects = tmp_path / "f.jsonl", tmp_path / "r.jsonl"
+    assert main(["fix", str(path), "-o", str(out), "--rejects", str(rejects), "--quiet"]) == 0
+    assert _read(out) == rows
+    converted = tmp_path / "m.jsonl"
+    assert main(["convert", str(path), "-o", str(converted), "--to", "messages"]) == 0
+    first = _read(converted)[0]
+    assert list(first) == ["messages"]
+    assert [m["content"] for m in first["messages"]] == [
+        "Thanks in German?",
+        "Danke.",
+        "And in French?",
+        "Merci.",
+    ]
+    bad = _write(tmp_path / "bad.jsonl", [{"query": "q", "response": "r", "history": "no"}])
+    assert [(f.rule, f.field) for f in check(bad).findings if f.rule == "wrong-type"] == [
+        ("wrong-type", "history")
+    ]

@@ -119,19 +119,20 @@ def normalise_roles(record: Any, fmt: Format) -> tuple[Any, bool]:
     """Map role spellings ("Human", "Chatbot", "model") to the turn's own vocabulary,
     through the alias table readers use (`sftprep.formats.aliases`), in every list of
     turns (or single turn: LLaMA-Factory's ``chosen``) the format reads."""
-    return _on_read_keys(record, fmt, lambda _, value: _turns(value))
+    native = fmt.native_roles
+    return _on_read_keys(record, fmt, lambda _, value: _turns(value, native))
 
 
-def _turns(value: Any) -> Any:
+def _turns(value: Any, native: frozenset[str]) -> Any:
     if isinstance(value, list):
-        return [_turn(t) if isinstance(t, dict) else t for t in value]
-    return _turn(value) if isinstance(value, dict) else value
+        return [_turn(t, native) if isinstance(t, dict) else t for t in value]
+    return _turn(value, native) if isinstance(value, dict) else value
 
 
-def _turn(turn: dict[str, Any]) -> dict[str, Any]:
+def _turn(turn: dict[str, Any], native: frozenset[str]) -> dict[str, Any]:
     for role_key in ("role", "from"):
         value = turn.get(role_key)
-        if isinstance(value, str):
+        if isinstance(value, str) and value not in native:
             canonical = canonical_name(value, role_key)
             if canonical is not None and canonical != value:
                 return {**turn, role_key: canonical}

@@ -27,8 +27,8 @@ from sftprep.findings import Finding
 from sftprep.formats._common import as_text, check_text_keys, with_metadata
 from sftprep.formats.aliases import first_key, key_note
 from sftprep.formats.base import Format, register_format
+from sftprep.formats.turns import history_finding, history_messages
 from sftprep.model import Conversation, Location, Message
-from sftprep.rules.base import make_finding
 
 OUTPUT_KEYS = ("output", "response")
 TEXT_KEYS = ("instruction", "input", *OUTPUT_KEYS)
@@ -69,24 +69,12 @@ class AlpacaFormat(Format):
         if not isinstance(record, Mapping):
             return
         yield from check_text_keys(record, TEXT_KEYS, location)
-        history = record.get("history")
-        if history is not None and not _valid_history(history):
-            yield make_finding(
-                "wrong-type",
-                "`history` should be a list of [user, assistant] pairs",
-                location,
-                field="history",
-            )
+        yield from history_finding(record, location)
 
     def to_conversation(self, record: Mapping[str, Any], location: Location) -> Conversation:
         notes: list[str] = []
         system = self.system_turns(record, notes)
-        messages: list[Message] = list(system)
-        history = record.get("history")
-        turns: list[Any] = history if isinstance(history, list) and _valid_history(history) else []
-        for i, turn in enumerate(turns):
-            messages.append(Message("user", turn[0], content_field=f"history[{i}][0]"))
-            messages.append(Message("assistant", turn[1], content_field=f"history[{i}][1]"))
+        messages: list[Message] = [*system, *history_messages(record)]
         messages.append(_user_turn(record))
         output = first_key(record, OUTPUT_KEYS)
         note = key_note(output, "output", "the answer")
@@ -156,8 +144,3 @@ def _prompt_keys(fields: Mapping[str, str], user: Message, text: str) -> dict[st
         del out["input"]
     return out
 
-
-def _valid_history(history: Any) -> bool:
-    return isinstance(history, list) and all(
-        isinstance(t, list) and len(t) == 2 and all(isinstance(x, str) for x in t) for t in history
-    )

@@ -46,6 +46,9 @@ class Format:
     reads_system: ClassVar[bool] = True
     # ...and is written back there (False: as the first turn, as OpenAI chat has it).
     writes_system_column: ClassVar[bool] = True
+    # Role spellings the format itself uses beside the canonical ones (Gemini's `model`):
+    # valid as written, so `fix` keeps them.
+    native_roles: ClassVar[frozenset[str]] = frozenset()
 
     @cached_property
     def known_keys(self) -> frozenset[str]:

@@ -2,11 +2,13 @@
 
 Each content is ``{"role": "user"|"model", "parts": [...]}``; a part is
 ``{"text": ...}``, a ``functionCall`` (``{"name", "args"}``: an assistant tool call),
-a ``functionResponse`` (``{"name", "response"}``: a tool result) or media
-(``inlineData``, ``fileData``: kept unread, so they are reported). The system prompt
-is ``systemInstruction`` (or ``system_instruction``): a content whose text parts are
+a ``functionResponse`` (``{"name", "response"}``: a tool result, one tool message
+each), a thought (``{"text", "thought": true}``: reasoning) or media (``inlineData``,
+``fileData``: kept unread, so they are reported). The system prompt is
+``systemInstruction`` (or ``system_instruction``): a content whose text parts are
 joined. ``model`` is read as assistant through the alias table (without a note: it
-is the format's own name). Declared ``tools`` (``functionDeclarations``) are kept.
+is the format's own name; `fix` writes it back as ``model``). Declared ``tools``
+(``functionDeclarations`` or ``function_declarations``) are read as functions.
 
 >>> conv = GeminiFormat().to_conversation({"contents": [
 ...     {"role": "user", "parts": [{"text": "Capital of France?"}]},
@@ -19,12 +21,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from sftprep.errors import LossyConversionError
-from sftprep.findings import Finding
+from sftprep.findings import Finding, Severity
 from sftprep.formats._common import with_metadata
-from sftprep.formats.aliases import read_role
+from sftprep.formats.aliases import canonical_role, read_role
 from sftprep.formats.base import Format, register_format
 from sftprep.formats.schema import json_kind
 from sftprep.model import Conversation, Location, Message, ToolCall
@@ -32,6 +35,7 @@ from sftprep.rules.base import make_finding
 
 SYSTEM_INSTRUCTION = ("systemInstruction", "system_instruction")
 NATIVE_ROLES = frozenset({"user", "model", "function"})
+DECLARATIONS = ("functionDeclarations", "function_declarations")
 
 
 @register_format
@@ -40,6 +44,7 @@ class GeminiFormat(Format):
     description = "Gemini / Vertex AI tuning: contents with parts (user/model), systemInstruction"
     required = (("contents",),)
     optional = frozenset({*SYSTEM_INSTRUCTION, "tools"})
+    native_roles = NATIVE_ROLES
 
     def validate(self, record: Any, location: Location) -> Iterator[Finding]:
         yield from super().validate(record, location)
@@ -59,24 +64,38 @@ class GeminiFormat(Format):
                 yield make_finding(
                     "missing-key", f"`{field}` has no `role`", location, field=f"{field}.role"
                 )
+            elif content["role"] not in NATIVE_ROLES and canonical_role(content["role"]) in (
+                "assistant",
+                "user",
+            ):
+                role = content["role"]
+                yield make_finding(
+                    "invalid-role",
+                    f"`{field}.role` is `{role}`: Gemini contents take `user` and `model`; "
+                    f"Vertex AI refuses `{role}` (sftprep reads it as {canonical_role(role)})",
+                    location,
+                    field=f"{field}.role",
+                    severity=Severity.WARNING,
+                    hint="write `model` for the model's turns and `user` for the user's",
+                )
 
     def to_conversation(self, record: Mapping[str, Any], location: Location) -> Conversation:
         notes: list[str] = []
         system = self.system_turns(record, notes)
         key = next((k for k in SYSTEM_INSTRUCTION if isinstance(record.get(k), Mapping)), None)
         if key is not None:
-            system = (*system, _message(record[key], key, "system", notes))
+            system = (*system, *_messages(record[key], key, notes, role="system"))
         contents = record.get("contents")
         messages = [
-            _message(c, f"contents[{i}]", None, notes)
+            message
             for i, c in enumerate(contents if isinstance(contents, list) else [])
             if isinstance(c, Mapping)
+            for message in _messages(c, f"contents[{i}]", notes)
         ]
-        tools = record.get("tools")
         read = {"contents", "tools", *(m.content_field for m in system), *([key] if key else [])}
         return Conversation(
             (*system, *messages),
-            tools=tuple(tools) if isinstance(tools, list) else (),
+            tools=_tools_in(record.get("tools")),
             location=location,
             format=self.name,
             metadata={k: v for k, v in record.items() if k not in read},
@@ -97,44 +116,99 @@ class GeminiFormat(Format):
             contents.append({"role": role, "parts": [{"text": message.text}]})
         out["contents"] = contents
         if conversation.tools:
-            out["tools"] = list(conversation.tools)
+            out["tools"] = _tools_out(conversation.tools)
         return with_metadata(out, conversation)
 
 
-def _message(content: Mapping[str, Any], field: str, role: str | None, notes: list[str]) -> Message:
-    """One content as a message: its text parts joined, calls and results read, the
-    other parts kept in ``extra`` (``parts[2]``)."""
+def _messages(
+    content: Mapping[str, Any], field: str, notes: list[str], role: str | None = None
+) -> list[Message]:
+    """One content as messages: its text parts joined, calls read, thought parts as
+    reasoning, each ``functionResponse`` a tool message of its own (parallel calls get
+    one reply each), the other parts kept in ``extra`` (``parts[2]``)."""
     if role is None:
         role, note = read_role(content.get("role"), NATIVE_ROLES)
         if note is not None:
             notes.append(note)
     parts = content.get("parts")
     texts: list[str] = []
+    thoughts: list[str] = []
     calls: list[ToolCall] = []
+    replies: list[Message] = []
     extra: dict[str, Any] = {}
     for j, part in enumerate(parts if isinstance(parts, list) else []):
+        where = f"{field}.parts[{j}]"
         if isinstance(part, Mapping) and isinstance(part.get("text"), str):
-            texts.append(part["text"])
+            (thoughts if part.get("thought") is True else texts).append(part["text"])
         elif isinstance(part, Mapping) and isinstance(part.get("functionCall"), Mapping):
             call = part["functionCall"]
             arguments = json.dumps(call.get("args", {}), ensure_ascii=False)
-            calls.append(
-                ToolCall(str(call.get("name", "")), arguments, field=f"{field}.parts[{j}]")
-            )
+            calls.append(ToolCall(str(call.get("name", "")), arguments, field=where))
         elif isinstance(part, Mapping) and isinstance(part.get("functionResponse"), Mapping):
-            role = "tool"
-            texts.append(json.dumps(part["functionResponse"].get("response"), ensure_ascii=False))
+            replies.append(_reply(part["functionResponse"], where))
         else:
             extra[f"parts[{j}]"] = part
     other = {k: v for k, v in content.items() if k not in ("role", "parts")}
-    return Message(
+    if replies and not texts and not calls and not thoughts:
+        if extra or other:  # what the reply parts do not hold stays reported
+            replies[-1] = replace(replies[-1], extra={**other, **extra})
+        return replies
+    message = Message(
         role,
         "".join(texts) if texts or not calls else None,
         tool_calls=tuple(calls),
+        reasoning="".join(thoughts) or None,
         field=field,
         content_field=f"{field}.parts",
         extra={**other, **extra},
     )
+    return [message, *replies]
+
+
+def _reply(response: Mapping[str, Any], field: str) -> Message:
+    """A ``functionResponse`` part as a tool message named by its function."""
+    name = response.get("name")
+    return Message(
+        "tool",
+        json.dumps(response.get("response"), ensure_ascii=False),
+        name=name if isinstance(name, str) else None,
+        field=field,
+        content_field=f"{field}.functionResponse.response",
+    )
+
+
+def _tools_in(value: Any) -> tuple[Any, ...]:
+    """Declared tools in the canonical (OpenAI) shape: each of ``functionDeclarations``
+    (or ``function_declarations``) as ``{"type": "function", "function": ...}``; other
+    tools (``googleSearch``, ``codeExecution``) as they are."""
+    if not isinstance(value, list):
+        return ()
+    tools: list[Any] = []
+    for tool in value:
+        declarations = _declarations(tool)
+        if declarations is None:
+            tools.append(tool)
+        else:
+            tools.extend({"type": "function", "function": d} for d in declarations)
+    return tuple(tools)
+
+
+def _declarations(tool: Any) -> list[Any] | None:
+    if not isinstance(tool, Mapping) or set(tool) - set(DECLARATIONS):
+        return None
+    found = [tool[k] for k in DECLARATIONS if k in tool]
+    return [d for group in found if isinstance(group, list) for d in group] if found else None
+
+
+def _tools_out(tools: tuple[Any, ...]) -> list[Any]:
+    """Canonical tools back in Gemini's shape: functions in one ``functionDeclarations``."""
+    functions = [
+        t["function"]
+        for t in tools
+        if isinstance(t, Mapping) and t.get("type") == "function" and "function" in t
+    ]
+    others = [t for t in tools if not (isinstance(t, Mapping) and t.get("type") == "function")]
+    return [*([{"functionDeclarations": functions}] if functions else []), *others]
 
 
 def _wrong(field: str, what: str, value: Any, location: Location) -> Finding:

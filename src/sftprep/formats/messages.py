@@ -82,7 +82,9 @@ class MessagesFormat(Format):
                 return None
             role, content = m.get("role"), m.get("content")
             name, call_id = m.get("name"), m.get("tool_call_id")
-            if role not in CANONICAL or not (content is None or type(content) is str):
+            if type(role) is not str or role not in CANONICAL:
+                return None  # a list or dict role: the adapter reports it (wrong-type)
+            if not (content is None or type(content) is str):
                 return None
             if not (name is None or type(name) is str) or not (
                 call_id is None or type(call_id) is str

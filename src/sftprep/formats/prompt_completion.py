@@ -33,7 +33,14 @@ from sftprep.findings import Finding
 from sftprep.formats._common import with_metadata
 from sftprep.formats.aliases import first_key, key_note
 from sftprep.formats.base import Format, register_format
-from sftprep.formats.turns import side_messages, turn_to_dict, validate_sides
+from sftprep.formats.turns import (
+    history_finding,
+    history_messages,
+    side_messages,
+    turn_to_dict,
+    valid_history,
+    validate_sides,
+)
 from sftprep.model import Conversation, Location, Message
 
 # The prompt side and the answer side, each under its usual key or its alias.
@@ -47,7 +54,7 @@ class PromptCompletionFormat(Format):
     name = "prompt-completion"
     description = "prompt + completion (legacy OpenAI, mlx-lm, TRL; query + response: MetaMathQA)"
     required = (PROMPT_KEYS, ANSWER_KEYS)
-    optional = frozenset({"id"})
+    optional = frozenset({"id", "history"})
 
     def missing_key_field(self, group: tuple[str, ...], record: Mapping[str, Any]) -> str:
         # A `query` row names its answer `response` (MetaMathQA), not `completion`.
@@ -67,6 +74,7 @@ class PromptCompletionFormat(Format):
         if not isinstance(record, Mapping):
             return
         yield from validate_sides(record, (*PROMPT_KEYS, *ANSWER_KEYS), location)
+        yield from history_finding(record, location)
 
     def to_conversation(self, record: Mapping[str, Any], location: Location) -> Conversation:
         prompt_key = first_key(record, PROMPT_KEYS)
@@ -80,14 +88,17 @@ class PromptCompletionFormat(Format):
             if (note := key_note(key, usual, what))
         ]
         system = self.system_turns(record, notes)
+        history = history_messages(record)  # ms-swift: earlier [query, response] pairs
         messages = [
             *system,
+            *history,
             *side_messages(record.get(prompt_key), prompt_key, "user", notes),
             *side_messages(record.get(answer_key), answer_key, "assistant", notes),
         ]
         keys = (prompt_key, answer_key, *(m.content_field for m in system))
         fields = {k: record[k] for k in keys if isinstance(record.get(k), str)}
-        metadata = {k: v for k, v in record.items() if k not in keys}
+        read = {*keys, *(["history"] if valid_history(record.get("history")) else [])}
+        metadata = {k: v for k, v in record.items() if k not in read}
         return Conversation(
             tuple(messages),
             location=location,
@@ -100,8 +111,13 @@ class PromptCompletionFormat(Format):
     def from_conversation(self, conversation: Conversation) -> dict[str, Any]:
         lists = any(m.field.startswith(_LIST_SIDES) for m in conversation.messages)
         system, messages = self.pop_system(conversation, top_level_only=lists)
+        history = [m for m in messages if m.content_field.startswith("history[")]
+        head: dict[str, Any] = dict(system)
+        if history:
+            head["history"] = _pairs(history)
+            messages = messages[len(history) :]
         if lists:
-            return with_metadata({**system, **_as_lists(messages)}, conversation)
+            return with_metadata({**head, **_as_lists(messages)}, conversation)
         if (
             tuple(m.role for m in messages) != ("user", "assistant")
             or messages[1].tool_calls
@@ -114,8 +130,16 @@ class PromptCompletionFormat(Format):
         prompt_key = user.content_field if same and user.content_field in PROMPT_KEYS else "prompt"
         answer = assistant.content_field
         key = answer if same and answer in ANSWER_KEYS else "completion"
-        out = {**system, prompt_key: user.text, key: assistant.text}
+        out = {**head, prompt_key: user.text, key: assistant.text}
         return with_metadata(out, conversation)
+
+
+def _pairs(history: Sequence[Message]) -> list[list[str]]:
+    """Turns read from ``history`` back as its ``[user, assistant]`` pairs."""
+    roles = [m.role for m in history]
+    if len(roles) % 2 or roles != ["user", "assistant"] * (len(roles) // 2):
+        raise LossyConversionError("history holds [user, assistant] pairs")
+    return [[history[i].text, history[i + 1].text] for i in range(0, len(history), 2)]
 
 
 def _as_lists(messages: Sequence[Message]) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from sftprep.findings import Finding
 from sftprep.formats._common import NOT_JSON, calls_from_json, loads, tool_call_from_dict
 from sftprep.formats.aliases import read_role
 from sftprep.formats.schema import json_kind
-from sftprep.model import Message, ToolCall, message_to_openai
+from sftprep.model import Location, Message, ToolCall, message_to_openai
 from sftprep.rules.base import make_finding
 
 # Keys of a turn that are read, besides its role key and its text key.
@@ -366,3 +366,33 @@ def write_side(messages: Sequence[Message]) -> Any:
     if len(messages) == 1 and not messages[0].field and not messages[0].tool_calls:
         return messages[0].text
     return [turn_to_dict(m) for m in messages]
+
+
+def valid_history(history: Any) -> bool:
+    """``history`` is a list of ``[user, assistant]`` string pairs (Alpaca, ms-swift)."""
+    return isinstance(history, list) and all(
+        isinstance(t, list) and len(t) == 2 and all(isinstance(x, str) for x in t) for t in history
+    )
+
+
+def history_messages(record: Mapping[str, Any]) -> list[Message]:
+    """The turns before the prompt that a ``history`` of pairs holds (none if invalid)."""
+    history = record.get("history")
+    pairs: list[list[str]] = history if isinstance(history, list) and valid_history(history) else []
+    messages: list[Message] = []
+    for i, (user, assistant) in enumerate(pairs):
+        messages.append(Message("user", user, content_field=f"history[{i}][0]"))
+        messages.append(Message("assistant", assistant, content_field=f"history[{i}][1]"))
+    return messages
+
+
+def history_finding(record: Mapping[str, Any], location: Location) -> Iterator[Finding]:
+    """`wrong-type` for a ``history`` that is not a list of pairs."""
+    history = record.get("history")
+    if history is not None and not valid_history(history):
+        yield make_finding(
+            "wrong-type",
+            "`history` should be a list of [user, assistant] pairs",
+            location,
+            field="history",
+        )
