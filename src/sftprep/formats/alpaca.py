@@ -143,4 +143,3 @@ def _prompt_keys(fields: Mapping[str, str], user: Message, text: str) -> dict[st
     if instruction is not None and extra is None and not out["input"]:
         del out["input"]
     return out
-
