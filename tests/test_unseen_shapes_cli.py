@@ -770,3 +770,67 @@ def test_ms_swift_history_is_read_as_earlier_turns(tmp_path: Path) -> None:
     assert [(f.rule, f.field) for f in check(bad).findings if f.rule == "wrong-type"] == [
         ("wrong-type", "history")
     ]
+
+
+def test_more_preference_spellings_are_dpo(tmp_path: Path) -> None:
+    """ms-swift: `messages` ending on the chosen answer + `rejected_response`; torchtune's
+    StackExchangePaired: `question`, `response_j` (preferred), `response_k`."""
+    turns = [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}]
+    swift = [
+        {"messages": turns, "rejected_response": "5"},
+        {"messages": turns, "rejected_response": "4"},
+    ]
+    found = check(_write(tmp_path / "s.jsonl", swift)).findings
+    assert [(f.rule, f.location.record) for f in found if f.severity.value != "info"] == [
+        ("preference-pair", 1),
+        ("not-sft-data", 0),
+    ]
+    assert count_tokens(tmp_path / "s.jsonl").records == 2
+    pairs = [{"question": "Why?", "response_j": "Because.", "response_k": "No."}]
+    report = check(_write(tmp_path / "p.jsonl", pairs))
+    assert report.files[0].format == "dpo"
+    assert [f.rule for f in report.findings] == ["not-sft-data", "untrained-fields"]
+
+
+def test_rounds_of_speakers_are_turns(tmp_path: Path) -> None:
+    """ms-swift's older ShareGPT: each element of `conversation` is one exchange."""
+    rows = [
+        {"system": "Be brief.", "conversation": [{"human": "Hi", "assistant": "Hello"}]},
+        {"conversation": [{"human": "A", "assistant": "B"}, {"human": "C", "assistant": "D"}]},
+    ]
+    path = _write(tmp_path / "r.jsonl", rows)
+    report = check(path)
+    assert report.files[0].format == "sharegpt"
+    assert [f.rule for f in report.findings] == ["missing-system"]
+    out, rejects = tmp_path / "f.jsonl", tmp_path / "x.jsonl"
+    assert main(["fix", str(path), "-o", str(out), "--rejects", str(rejects), "--quiet"]) == 0
+    assert _read(out) == rows
+    converted = tmp_path / "m.jsonl"
+    assert main(["convert", str(path), "-o", str(converted), "--to", "messages"]) == 0
+    assert [m["content"] for m in _read(converted)[1]["messages"]] == ["A", "B", "C", "D"]
+
+
+def test_llama_python_tag_is_a_tool_call(tmp_path: Path) -> None:
+    turns = [
+        {"role": "user", "content": "Compute 2**20."},
+        {"role": "assistant", "content": "<|python_tag|>print(2**20)"},
+        {"role": "ipython", "content": "1048576"},
+        {"role": "assistant", "content": "It is 1048576."},
+    ]
+    found = check(_write(tmp_path / "l.jsonl", [{"messages": turns}])).findings
+    assert [f.rule for f in found] == ["missing-system", "mapped-names"]
+    leak = [*turns[:3], {"role": "assistant", "content": "Done.<|python_tag|>"}]
+    found = check(_write(tmp_path / "k.jsonl", [{"messages": leak}])).findings
+    assert [(f.rule, f.field) for f in found if f.rule == "special-token-leak"] == [
+        ("special-token-leak", "messages[3].content")
+    ]
+
+
+def test_duplicate_prompt_says_when_case_differs(tmp_path: Path) -> None:
+    rows = [{"prompt": p, "completion": c} for p, c in (("hi there", "a"), ("Hi  There", "b"))]
+    rows.append({"prompt": "hi there", "completion": "c"})
+    found = check(_write(tmp_path / "d.jsonl", rows), select=["duplicate-prompt"]).findings
+    assert [f.message for f in found] == [
+        "same prompt (up to case and spacing) as record 0 (line 1)",
+        "same prompt as record 0 (line 1)",
+    ]

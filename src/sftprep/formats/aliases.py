@@ -74,6 +74,18 @@ PROMPT_INPUT_KEYS: tuple[str, ...] = (
 )
 
 
+# The two answers of a preference pair: TRL, LLaMA-Factory v1, OpenAI's preference
+# fine-tuning, StackExchangePaired (torchtune: `response_j` is preferred), and ms-swift
+# (`messages` ending on the chosen answer, beside `rejected_response`).
+CHOSEN_KEYS = ("chosen", "chosen_messages", "preferred_output", "response_j", "messages")
+REJECTED_KEYS = (
+    "rejected",
+    "rejected_messages",
+    "non_preferred_output",
+    "response_k",
+    "rejected_response",
+)
+
 def canonical_role(name: Any) -> str | None:
     """The canonical role a spelling stands for (case-insensitive), or None if unknown."""
     if not isinstance(name, str):

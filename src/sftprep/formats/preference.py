@@ -48,7 +48,7 @@ from sftprep.formats._common import (
     tools_tuple,
     with_metadata,
 )
-from sftprep.formats.aliases import first_key
+from sftprep.formats.aliases import CHOSEN_KEYS, REJECTED_KEYS, first_key
 from sftprep.formats.alpaca import join_prompt
 from sftprep.formats.base import Format, register_format
 from sftprep.formats.schema import json_kind
@@ -64,9 +64,6 @@ _HH_TURN = re.compile(r"(?:^|\n\n)(Human|Assistant):[ \t]?")
 CHAT_KEYS = ("conversations", "messages")
 ALPACA_KEYS = ("instruction", "input")
 PROMPT_KEYS = ("prompt", *CHAT_KEYS, *ALPACA_KEYS, "question")
-# The two answers of a pair: TRL, LLaMA-Factory v1, OpenAI's preference fine-tuning.
-CHOSEN_KEYS = ("chosen", "chosen_messages", "preferred_output")
-REJECTED_KEYS = ("rejected", "rejected_messages", "non_preferred_output")
 # KTO's completion when it is not the end of a conversation: TRL, then Alpaca's names.
 COMPLETION_KEYS = ("completion", "output", "response")
 

@@ -73,10 +73,42 @@ def turn_keys(turn: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def parse_turns(items: Any, key: str, notes: list[str]) -> list[Message]:
-    """Messages of a list of turns at ``key``; non-objects are skipped (validate reports)."""
+    """Messages of a list of turns at ``key``; non-objects are skipped (validate reports).
+    A round object (``{"human": ..., "assistant": ...}``, ms-swift's older ShareGPT) is
+    its user turn and its answer."""
     if not isinstance(items, list):
         return []
-    return [parse_turn(raw, f"{key}[{i}]", notes) for i, raw in enumerate(items) if _is_obj(raw)]
+    messages: list[Message] = []
+    for i, raw in enumerate(items):
+        if not _is_obj(raw):
+            continue
+        if is_round(raw):
+            messages += _round_messages(raw, f"{key}[{i}]")
+        else:
+            messages.append(parse_turn(raw, f"{key}[{i}]", notes))
+    return messages
+
+
+# A round: one exchange in one object, its speakers as keys (ms-swift's older ShareGPT).
+ROUND_KEYS = {"human": "user", "user": "user", "assistant": "assistant", "gpt": "assistant"}
+
+
+def is_round(turn: Mapping[str, Any]) -> bool:
+    """``{"human": ..., "assistant": ...}``: no role key, only speakers with text."""
+    return (
+        "role" not in turn
+        and "from" not in turn
+        and len(turn) == 2
+        and {ROUND_KEYS.get(k) for k in turn} == {"user", "assistant"}
+        and all(isinstance(v, str) for v in turn.values())
+    )
+
+
+def _round_messages(turn: Mapping[str, Any], field: str) -> list[Message]:
+    order = sorted(turn, key=lambda k: ROUND_KEYS[k] != "user")  # the user speaks first
+    return [
+        Message(ROUND_KEYS[k], turn[k], field=field, content_field=f"{field}.{k}") for k in order
+    ]
 
 
 def parse_turn(raw: Mapping[str, Any], field: str, notes: list[str]) -> Message:
@@ -237,7 +269,8 @@ def validate_turns(value: Any, key: str, location: Any) -> Iterator[Finding]:
                 field=field,
             )
             continue
-        yield from validate_turn(turn, field, location)
+        if not is_round(turn):
+            yield from validate_turn(turn, field, location)
 
 
 def validate_sides(

@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from sftprep.findings import Finding, Severity
-from sftprep.model import Message
+from sftprep.model import Conversation, Message
 from sftprep.rules._common import TEXT_FORMAT, is_absent, iter_texts, resolve, snippet
 from sftprep.rules.base import RecordContext, Rule, register_rule
 from sftprep.rules.special_tokens import TOKEN_SHAPE, families_of, usable_tokens
+from sftprep.rules.tools import PYTHON_TAG
 
 
 @register_rule
@@ -188,7 +189,10 @@ class SpecialTokenLeak(Rule):
         if ctx.conversation is None or ctx.format == TEXT_FORMAT:
             return
         _, name, extra, other_shapes = self._tokenizer_tokens(ctx)
+        calls = _python_tag_calls(ctx.conversation)
         for field, text in iter_texts(ctx.conversation):
+            if field in calls:  # Llama 3.1's built-in tool call marker, where it belongs
+                text = text.lstrip()[len(PYTHON_TAG) :]
             if not any(c in text for c in _TOKEN_CHARS) and other_shapes is None:
                 continue
             found = _special_tokens(text, name, extra, other_shapes)
@@ -595,3 +599,13 @@ class BakedTemplate(Rule):
 def _marker(text: str) -> str:
     text = " ".join(text.split())
     return "Alpaca preamble" if text.startswith("Below") else text
+
+
+def _python_tag_calls(conv: Conversation) -> set[str]:
+    """Content paths of assistant turns that are Llama 3.1 built-in tool calls
+    (``<|python_tag|>`` first: the template writes the same special token)."""
+    return {
+        m.content_field or f"{m.field or f'messages[{i}]'}.content"
+        for i, m in enumerate(conv.messages)
+        if m.role == "assistant" and m.text.lstrip().startswith(PYTHON_TAG)
+    }

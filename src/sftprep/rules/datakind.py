@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sftprep.findings import Finding, Severity
-from sftprep.formats.aliases import canonical_role
+from sftprep.formats.aliases import CHOSEN_KEYS, REJECTED_KEYS, canonical_role
 from sftprep.model import Location
 from sftprep.rules.base import RecordContext, Rule, Shift, canonical_json, register_rule
 from sftprep.rules.coverage import rendered_template
@@ -259,6 +259,10 @@ class PreferencePair(Rule):
         chosen, rejected = record.get(chosen_key), record.get(rejected_key)
         if chosen is None or rejected is None:
             return  # missing-key reports an absent side
+        if chosen_key == "messages" and isinstance(chosen, list) and chosen:
+            chosen = chosen[-1]  # ms-swift: the conversation ends on the chosen answer
+            if isinstance(chosen, Mapping) and isinstance(rejected, str):
+                chosen = chosen.get("content")
         for key, value in ((chosen_key, chosen), (rejected_key, rejected)):
             if not _answer(value).strip():
                 yield self.finding(ctx, f"`{key}` is empty", field=key)
@@ -273,10 +277,7 @@ class PreferencePair(Rule):
             )
 
 
-_SIDES = {  # TRL, LLaMA-Factory v1, OpenAI preference fine-tuning
-    "chosen": ("chosen", "chosen_messages", "preferred_output"),
-    "rejected": ("rejected", "rejected_messages", "non_preferred_output"),
-}
+_SIDES = {"chosen": CHOSEN_KEYS, "rejected": REJECTED_KEYS}
 
 
 def _side_key(record: Mapping[str, Any], side: str) -> str:

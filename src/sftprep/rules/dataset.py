@@ -140,7 +140,7 @@ class DuplicatePrompt(Rule):
 
     def __init__(self) -> None:
         self._shard: list[tuple[bytes | None, bytes, Location, str | None, str]] = []
-        self._seen: dict[bytes, FirstSeen] = {}
+        self._seen: dict[bytes, tuple[FirstSeen, str]] = {}  # and the prompt's excerpt
         self._records: set[bytes] = set()
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
@@ -167,11 +167,13 @@ class DuplicatePrompt(Rule):
             if key is None:
                 continue
             where = shift(location)
-            first = self._seen.get(key)
-            if first is None:
-                self._seen[key] = _first(where)
+            seen = self._seen.get(key)
+            if seen is None:
+                self._seen[key] = (_first(where), shown)
             else:
-                message = f"same prompt as {_where(first, where)}"
+                first, first_shown = seen
+                alike = "" if shown == first_shown else " (up to case and spacing)"
+                message = f"same prompt{alike} as {_where(first, where)}"
                 yield self.finding(where, message, field=field, excerpt_text=shown)
 
 

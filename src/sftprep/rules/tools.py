@@ -256,6 +256,16 @@ def _reply_field(ctx: RecordContext, reply: Message, where: str, key: str | None
 
 
 INLINE_CALL = "<tool_call>"  # a call in the text (Hermes, Qwen chat templates)
+# Llama 3.1's built-in tool call: the answer starts with <|python_tag|> (one call).
+PYTHON_TAG = "<|python_tag|>"
+
+
+def inline_calls(turn: Message) -> int:
+    """Tool calls written into an assistant's text: ``<tool_call>`` blocks, or one
+    Llama 3.1 ``<|python_tag|>`` call at its start."""
+    if turn.role != "assistant":
+        return 0
+    return turn.text.count(INLINE_CALL) or int(turn.text.lstrip().startswith(PYTHON_TAG))
 
 
 def _orphan_problem(
@@ -264,8 +274,9 @@ def _orphan_problem(
     """What is wrong with a tool reply, and the reply key at fault (None: the whole turn).
 
     Calls written into the assistant's text as ``<tool_call>{...}</tool_call>`` (Hermes,
-    Qwen) are calls too: replies are counted against them, without ids or names."""
-    inline = turn.text.count(INLINE_CALL) if turn is not None and turn.role == "assistant" else 0
+    Qwen) or after Llama 3.1's ``<|python_tag|>`` are calls too: replies are counted
+    against them, without ids or names."""
+    inline = inline_calls(turn) if turn is not None else 0
     if inline and turn is not None and not turn.tool_calls:
         if replies >= inline:
             return f"is reply {replies + 1} to an assistant turn with {inline} call(s)", None
