@@ -86,6 +86,7 @@ REJECTED_KEYS = (
     "rejected_response",
 )
 
+
 def canonical_role(name: Any) -> str | None:
     """The canonical role a spelling stands for (case-insensitive), or None if unknown."""
     if not isinstance(name, str):
