@@ -154,7 +154,7 @@ def _run_project(args: argparse.Namespace) -> int:
     from sftprep.cli.project import load, project_tokenizer
     from sftprep.estimate.project import estimate_project
 
-    project = load(args, quiet=args.json)
+    project = load(args)
     tokenizer, note = project_tokenizer(project, args.tokenizer)
     spec, counted_by = _with_backend(tokenizer, args.tokenizer_backend)
     progress = not args.quiet and not args.json

@@ -11,7 +11,7 @@ from sftprep.errors import UsageError
 from sftprep.findings import Severity
 
 
-def load(args: argparse.Namespace, *, quiet: bool = False) -> Any:
+def load(args: argparse.Namespace) -> Any:
     """The project of ``--aidaptiv-env`` / ``--aidaptiv-exp``; its config errors are listed
     on stderr (the command goes on with what it can read), none at all is a usage error."""
     from sftprep.formats.aidaptiv_project import load_project
@@ -44,3 +44,12 @@ def project_tokenizer(project: Any, given: str | None) -> tuple[str, str]:
         f"; model_name_or_path {model!r} has no tokenizer on this machine, so counts are "
         "approximate (give --tokenizer DIR for the model's)"
     )
+
+
+def load_project_for_check(args: argparse.Namespace) -> Any:
+    """The project for `check`: its findings go into the report, not to stderr."""
+    from sftprep.formats.aidaptiv_project import load_project
+
+    if args.paths or args.config:
+        raise UsageError("give dataset paths (or --config) or --aidaptiv-env, not both")
+    return load_project(args.aidaptiv_env, args.aidaptiv_exp)

@@ -146,8 +146,9 @@ def estimate(
     if shape is not None:
         mem_seq = memory_seq_len or seq
         _add_memory(
-            est, shape, method, mem_seq, batch_size or 1, gpu_row, gpus, gradient_checkpointing
-        )
+            est, shape, method, mem_seq, batch_size or 1, gpu_row, gpus, gradient_checkpointing,
+            lora_rank,
+        )  # fmt: skip
         if offload is not None:
             _add_offload(est, shape, method, gpu_row, gpus, offload, lora_rank)
     return est
@@ -280,11 +281,13 @@ def _add_memory(
     gpu: hardware.Gpu | None,
     gpus: int,
     gradient_checkpointing: bool,
+    lora_rank: int | None = None,
 ) -> None:
     seq = seq or est.recommended_max_seq_len or 2048
     est.memory = memory_model.memory(
         shape, method, seq_len=seq, batch_size=batch_size, gpu=gpu, gpus=gpus,
         gradient_checkpointing=gradient_checkpointing,
+        lora_rank=lora_rank or memory_model.LORA_RANK,
     )  # fmt: skip
     est.assumptions.append(
         f"memory at seq len {seq:,} x batch {batch_size} per GPU: mixed-precision AdamW "

@@ -63,9 +63,10 @@ def memory(
     gpu: Gpu | None = None,
     gpus: int = 1,
     gradient_checkpointing: bool = False,
+    lora_rank: int = LORA_RANK,
 ) -> dict[str, Any]:
     """Memory per GPU in GiB, and whether it fits ``gpu`` (by how much it misses)."""
-    trainable = model.params if method == "full" else _adapter_params(model)
+    trainable = model.params if method == "full" else _lora_params(model, lora_rank)
     shards = gpus if method == "full" else 1
     tokens = seq_len * batch_size
     parts = {
@@ -112,12 +113,6 @@ def _weight_bytes(model: ModelShape, method: str, trainable: float) -> float:
     return model.params * BYTES_WEIGHTS[method] + adapters
 
 
-def _adapter_params(model: ModelShape) -> float:
-    if model.source.startswith("guessed"):
-        return model.params * LORA_FRACTION
-    return lora_params(model)
-
-
 def _gib(n: float) -> float:
     return round(n / GIB, 2)
 
@@ -136,7 +131,9 @@ AIDAPTIV_CONFIG_SOURCE = (
     "Page_Sections/Configuration_Options/README.md"
 )
 # "Model Size Requirements" (read 2026-12-03 at commit 141ff79): largest model (params)
-# -> DRAM GB, aiDAPTIVCache GB. The capacity column is taken as the total (not x count).
+# -> DRAM GB, aiDAPTIVCache GB. The capacity column is taken as the total (not x count);
+# the table's "<" bounds are read as "<=" (Llama-3.1-70B, 70.6B, lands in the < 180B row,
+# which asks for the same 128 GB and 2 TB as the < 70B row).
 RECOMMENDED: tuple[tuple[float, float, float], ...] = (
     (13e9, 64.0, 1000.0),
     (34e9, 64.0, 1000.0),
@@ -152,8 +149,8 @@ def recommended(params: float) -> tuple[float, float] | None:
     ((64.0, 1000.0), (128.0, 2000.0))
     """
     for limit, dram, cache in RECOMMENDED:
-        if params <= limit or (limit == 70e9 and params < 71e9):
-            return dram, cache  # "< 70B" is read as the 70B class (70.6B Llama-3.1-70B)
+        if params <= limit:
+            return dram, cache
     return None
 
 

@@ -81,6 +81,7 @@ def estimate_project(
             "give --model (llama-3.1-8b, ... or a size like 8B)"
         )
     shape = hardware.get_model(name)
+    notes.append(f"model {shape.name}: {name_source(project, model)}")
     n_epochs = _setting(epochs, s.num_train_epochs, project, "num_train_epochs", notes)
     seq = _need(s.max_seq_len, "run_settings.max_seq_len")
     batch = _need(s.per_device_train_batch_size, "run_settings.per_device_train_batch_size")
@@ -110,6 +111,7 @@ def estimate_project(
 
 
 def name_source(project: Project, model: str | None) -> str:
+    """Where the model came from: ``--model``, or the env config's line."""
     if model:
         return "--model"
     return f"{project.source('env', 'path_settings', 'model_name_or_path')}"

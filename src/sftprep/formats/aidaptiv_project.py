@@ -296,8 +296,11 @@ def _wrong_type(path: Path_, value: Any, spec: tuple[str, ...], where: Location)
     wanted = " or ".join(_WORDS.get(k, k) for k in spec)
     message = f"`{'.'.join(path)}` must be {wanted}, got {_kind(value)} {value!r}"
     if isinstance(value, str) and _number(value) and set(spec) & {"int", "float"}:
-        # PyYAML (YAML 1.1) reads 7e-6 as text; 7.0e-6 is a number.
-        message += " (YAML reads it as text: write it with a decimal point, e.g. 7.0e-6)"
+        if "e" in value.lower() and "." not in value:
+            # PyYAML (YAML 1.1) reads 7e-6 as text; 7.0e-6 is a number.
+            message += " (YAML reads it as text: write it with a decimal point, e.g. 7.0e-6)"
+        else:
+            message += " (a quoted number is text: remove the quotes)"
     return make_finding("config-invalid", message, where, field=".".join(path))
 
 
@@ -452,7 +455,7 @@ def _lora(project: Project, env: Mapping[str, Any], exp: Mapping[str, Any]) -> N
     enabled = lora.get("enable_lora") is True
     if enabled:
         rank = lora.get("lora_rank")
-        if _kind(rank) != "int" or rank < 1:
+        if not isinstance(rank, int) or isinstance(rank, bool) or rank < 1:
             message = (
                 "LoRA is enabled but `run_settings.lora.lora_rank` is "
                 f"{rank!r}, not a positive integer"
