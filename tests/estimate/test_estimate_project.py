@@ -312,3 +312,24 @@ def test_new_user_copy_of_phisons_example(
     assert doc["memory"]["fits"] is True and doc["memory"]["without_offload"]["fits"] is False
     code = main(["check", "--quiet", "--workers", "1", "--aidaptiv-env", str(env)])
     assert code == 0
+
+
+def test_partial_updates_are_said(tmp_path: Path) -> None:
+    project = load_project(phison_project(tmp_path))  # 160 records per update
+    est = estimate_project(project, [500] * 12, [200] * 12, gpu="rtx-4000-ada")
+    assert "12 training records are fewer than per_update_total_batch_size 160" in "\n".join(
+        est.assumptions
+    )
+    est = estimate_project(project, [500] * 170, [200] * 170, gpu="rtx-4000-ada")
+    assert est.training is not None and est.training["steps_per_epoch"] == 2
+    assert any("takes the remaining 10 records" in a for a in est.assumptions)
+
+
+def test_a_project_needs_a_gpu_or_a_throughput(tmp_path: Path) -> None:
+    from sftprep.errors import UsageError
+
+    project = load_project(phison_project(tmp_path))
+    with pytest.raises(UsageError, match="give --gpu, the workstation's GPU"):
+        estimate_project(project, [500] * 12, [200] * 12)
+    est = estimate_project(project, [500] * 12, [200] * 12, throughput_=1000.0)
+    assert est.gpu is not None and est.gpu["hours"] == 500 * 12 / 1000.0 / 3600

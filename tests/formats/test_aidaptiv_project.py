@@ -208,9 +208,7 @@ def test_records_longer_than_max_seq_len(
     code, doc = check_json(capsys, "--aidaptiv-env", str(env))
     exp = env.parent / "exp_config.yaml"
     summary = [f for f in doc["findings"] if f["path"] == str(exp)]
-    assert [(f["rule"], f["line"]) for f in summary] == [
-        ("too-long", line_of(exp, "max_seq_len"))
-    ]
+    assert [(f["rule"], f["line"]) for f in summary] == [("too-long", line_of(exp, "max_seq_len"))]
     assert summary[0]["message"] == (
         "7 of 12 training records are longer than max_seq_len 100 (cl100k_base tokens): "
         "truncation loses 76 trainable tokens and leaves 0 records with none"

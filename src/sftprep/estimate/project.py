@@ -74,6 +74,12 @@ def estimate_project(
     """
     s = project.settings
     notes: list[str] = []
+    if gpu is None and throughput_ is None:
+        rated = ", ".join(sorted({row.gpu for row in throughput.PUBLISHED}))
+        raise UsageError(
+            f"give --gpu, the workstation's GPU (Phison publishes aiDAPTIV+ rates for {rated}; "
+            "others use the FLOPs model), or --throughput TOKENS/S"
+        )
     name = model or model_from_path(project.model_name_or_path)
     if name is None:
         raise UsageError(
@@ -106,6 +112,7 @@ def estimate_project(
         f"{longest:,} tokens (cut at max_seq_len {seq:,})"
     )
     notes.extend(_rate_notes(est, seq))
+    notes.extend(_partial_step(len(lengths), s.per_update_total_batch_size))
     est.assumptions[:0] = notes
     return est
 
@@ -216,6 +223,21 @@ def _training(
         "tokens_per_step = tokens_per_epoch / steps_per_epoch; hours = trained_tokens / "
         "tokens_per_s / 3600",
     }
+
+
+def _partial_step(records: int, total: int | None) -> list[str]:
+    """Say when an update is not full: the steps count it (ceil), a trainer may drop it."""
+    if not total or not records % total:
+        return []
+    if records < total:
+        return [
+            f"{records:,} training records are fewer than per_update_total_batch_size "
+            f"{total:,}: each epoch is one optimizer step on a partial batch"
+        ]
+    return [
+        f"the last optimizer step of each epoch takes the remaining {records % total:,} "
+        f"records (ceil); a trainer that drops a partial batch makes one step fewer"
+    ]
 
 
 def _rate_notes(est: Estimate, seq: int) -> list[str]:
