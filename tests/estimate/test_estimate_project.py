@@ -284,6 +284,7 @@ def test_example_project_estimate_json(capsys: pytest.CaptureFixture[str]) -> No
     assert "exp_config.yaml:16 run_settings.num_train_epochs" in notes
     assert "Phison's recommendation" in notes and "ZeRO-Infinity" in notes
     assert "max_seq_len 12,000" in notes and "max_seq_len is 2,048" in notes
+    assert "precision_mode 1 (" in notes and "is not interpreted" in notes
 
 
 def test_example_project_estimate_terminal(capsys: pytest.CaptureFixture[str]) -> None:

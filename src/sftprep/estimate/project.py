@@ -113,6 +113,7 @@ def estimate_project(
     )
     notes.extend(_rate_notes(est, seq))
     notes.extend(_partial_step(len(lengths), s.per_update_total_batch_size))
+    notes.extend(_not_modelled(project))
     est.assumptions[:0] = notes
     return est
 
@@ -223,6 +224,24 @@ def _training(
         "tokens_per_step = tokens_per_epoch / steps_per_epoch; hours = trained_tokens / "
         "tokens_per_s / 3600",
     }
+
+
+def _not_modelled(project: Project) -> list[str]:
+    """Settings the estimate reads but does not turn into numbers, each with its line."""
+    s, out = project.settings, []
+    if s.precision_mode is not None:
+        where = project.source("exp", "run_settings", "precision_mode")
+        out.append(
+            f"precision_mode {s.precision_mode} ({where}) is not interpreted (Phison does not "
+            "document its values): memory assumes BF16 mixed precision with FP32 AdamW"
+        )
+    if s.max_iter is not None and s.max_iter > 0:
+        where = project.source("exp", "run_settings", "max_iter")
+        out.append(f"max_iter {s.max_iter} ({where}) is not applied: aiDAPTIV+ may stop sooner")
+    if s.multi_node:
+        where = project.source("exp", "process_settings", "multi_node_settings", "enable")
+        out.append(f"multi-node training is on ({where}): the estimate is for one node")
+    return out
 
 
 def _partial_step(records: int, total: int | None) -> list[str]:
