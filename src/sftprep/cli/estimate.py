@@ -115,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.path}: no records could be counted")
     counted = f"tokens counted with {tokenizer} ({counted_by}) over {len(lengths):,} records{note}"
     kept = _sft_targets(lengths, trainable, formats)
+    offload_notes: list[str] = []
     result = estimate(
         lengths,
         trainable=trainable,
@@ -130,23 +131,56 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         prices=table,
         gradient_checkpointing=args.gradient_checkpointing,
-        offload=_offload(args),
+        offload=_offload(args, offload_notes),
     )
-    result.assumptions[:0] = [counted, *data_caveats(formats), *kept]
+    result.assumptions[:0] = [counted, *data_caveats(formats), *kept, *offload_notes]
     _print(result, as_json=args.json)
     return 1 if result.problem else 0
 
 
-def _offload(args: argparse.Namespace) -> tuple[float, float] | None:
-    """(DRAM, cache) for a dataset path: offload when both capacities are given."""
+def _offload(args: argparse.Namespace, notes: list[str]) -> tuple[float, float] | None:
+    """(DRAM, cache) for a dataset path: both capacities given, or, when the time is
+    Phison's aiDAPTIV+ measurement (taken with aiDAPTIVCache), Phison's recommended ones,
+    so time and memory assume the same machine. None with --no-offload."""
     from sftprep.errors import UsageError
 
     given = (args.dram_gb, args.cache_gb)
-    if args.no_offload or given == (None, None):
+    if args.no_offload:
         return None
-    if None in given:
+    if None not in given:
+        return float(args.dram_gb), float(args.cache_gb)
+    if given != (None, None):
         raise UsageError("give both --dram-gb and --cache-gb (or --aidaptiv-env)")
-    return float(args.dram_gb), float(args.cache_gb)
+    shape = _aidaptiv_timed(args)
+    if shape is None:
+        return None
+    from sftprep.estimate.memory import AIDAPTIV_CONFIG_SOURCE, recommended
+
+    capacity = recommended(shape.params)
+    if capacity is not None:
+        notes.append(
+            f"memory fitted with aiDAPTIV+ offload, as the time is aiDAPTIV+'s: host DRAM "
+            f"{capacity[0]:g} GB and aiDAPTIVCache {capacity[1]:g} GB, Phison's recommendation "
+            f"for a {shape.params / 1e9:.3g}B model ({AIDAPTIV_CONFIG_SOURCE}, Model Size "
+            "Requirements); --dram-gb / --cache-gb for yours, --no-offload for GPU memory alone"
+        )
+    return capacity
+
+
+def _aidaptiv_timed(args: argparse.Namespace) -> Any:
+    """The local model's shape when its time comes from a published aiDAPTIV+ row."""
+    from sftprep.errors import UsageError
+    from sftprep.estimate.hardware import get_model
+    from sftprep.estimate.throughput import published
+
+    if args.throughput is not None or not args.model or not args.gpu or args.provider:
+        return None
+    try:
+        shape = get_model(args.model)
+    except UsageError:
+        return None  # a hosted model, or unknown: the estimate says so
+    row = published(shape.name, args.gpu.strip().lower(), args.gpus or 1, args.method)
+    return shape if row is not None and "aiDAPTIV" in row.note else None
 
 
 def _run_project(args: argparse.Namespace) -> int:
