@@ -249,3 +249,19 @@ def test_report_prices_the_project(tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 0
     page = out.read_text()
     assert "aiDAPTIV+ project" in page and "run_settings.num_train_epochs" in page
+    assert "optimizer steps" in page and "aiDAPTIVCache (SSD)" in page and "host DRAM" in page
+
+
+def test_report_rows_of_an_offload_fit() -> None:
+    from sftprep.estimate.hardware import get_gpu, get_model
+    from sftprep.estimate.memory import offload_memory
+    from sftprep.report.display import estimate_summary
+
+    memory = offload_memory(
+        get_model("llama-3.1-8b"), "full", seq_len=2048, batch_size=8,
+        gpu=get_gpu("rtx-4000-ada"), gpus=2, dram_gb=16, cache_gb=320,
+    )  # fmt: skip
+    rows = {what: (value, how) for what, value, how in estimate_summary({"memory": memory})}
+    assert rows["GPU memory"] == ("13.9 GB", "of 20.0 GB: fits (aiDAPTIV+ offload)")
+    assert rows["host DRAM"] == ("39.3 GB", "of 16.0 GB: short by 23.3 GB (aiDAPTIV+ offload)")
+    assert rows["aiDAPTIVCache (SSD)"] == ("119.7 GB", "of 298.0 GB: fits (aiDAPTIV+ offload)")
