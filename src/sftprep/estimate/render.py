@@ -217,9 +217,10 @@ def _training(doc: Mapping[str, Any]) -> list[Any]:
     line = (
         f"[bold]aiDAPTIV+ project[/]: {t['records']:,} training records"
         + (f" ({val:,} validation)" if val else "")
-        + f" · {t['epochs']} epochs x {t['steps_per_epoch']:,} steps = "
-        f"[bold]{t['optimizer_steps']:,} optimizer steps[/] of {t['per_update_total_batch_size']}"
-        f" records ({t['per_device_train_batch_size']} per GPU x {t['num_gpus']} GPUs x "
+        + f" · {_n(t['epochs'], 'epoch')} x {_n(t['steps_per_epoch'], 'step')} = "
+        f"[bold]{_n(t['optimizer_steps'], 'optimizer step')}[/] of "
+        f"{t['per_update_total_batch_size']} records ({t['per_device_train_batch_size']} per "
+        f"GPU x {_n(t['num_gpus'], 'GPU')} x "
         f"{t['gradient_accumulation'] or '?'} accumulated) · {t['tokens_per_step']:,.0f} "
         f"tokens per step · max_seq_len {t['max_seq_len']:,}"
     )
@@ -234,6 +235,11 @@ def _training(doc: Mapping[str, Any]) -> list[Any]:
         )
     out.extend(Text(f"  config: {f}", style="yellow") for f in t.get("config_findings") or [])
     return out
+
+
+def _n(count: int, noun: str) -> str:
+    """``1 epoch``, ``3 epochs``, ``1,200 steps``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _assumptions(doc: Mapping[str, Any]) -> list[Any]:
