@@ -10,7 +10,7 @@ aiDAPTIV+ config) is read on the engine: every core by default, or Ray.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,7 @@ def check_run(
     *,
     format: str | None = None,
     key_map: KeyMap | None = None,
-    config: PathLike | None = None,
+    config: PathLike | Sequence[PathLike] | None = None,
     select: list[str] | None = None,
     ignore: list[str] | None = None,
     options: Mapping[str, Any] | None = None,
@@ -105,3 +105,65 @@ def check_run(
         if merged.shard.index == 0:
             report.files.append(merged.file.summary)
         yield merged
+
+
+def check_project(
+    project: Any,
+    *,
+    tokenizer: str = "cl100k_base",
+    max_tokens: int | None = None,
+    key_map: KeyMap | None = None,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    target: str | None = None,
+    runner: Runner | None = None,
+) -> Report:
+    """Check an aiDAPTIV+ project (`sftprep.formats.aidaptiv_project.Project`): the env
+    and exp configs' findings first, then the training and validation dataset YAMLs'
+    entries with the token rules on at ``max_tokens`` (default: the project's
+    ``max_seq_len``), and one finding at ``max_seq_len`` that sums what truncation loses.
+    """
+    seq = max_tokens or project.settings.max_seq_len
+    options = {"tokenizer": tokenizer, "max_tokens": seq}
+    job = check_job(select, ignore, options, target)
+    report = Report()
+    # one YAML in both lists is read once; train and validation files holding the same
+    # records are `duplicate` findings across files (leakage)
+    configs = list(dict.fromkeys([*project.train_configs, *project.val_configs]))
+    if configs:
+        for merged in check_run(
+            None, config=configs, key_map=key_map, runner=runner, report=report, job=job
+        ):
+            report.findings.extend(merged.findings)
+    own = {str(project.env), str(project.exp)}
+    enabled = job.rules or frozenset()
+    found = [f for f in project.findings if f.location.path in own and f.rule in enabled]
+    if seq and project.train_configs and "too-long" in enabled:
+        found.extend(_over_max_seq_len(project, tokenizer, seq, key_map, runner))
+    report.findings.prepend(found)
+    return report
+
+
+def _over_max_seq_len(
+    project: Any, tokenizer: str, seq: int, key_map: KeyMap | None, runner: Runner | None
+) -> list[Finding]:
+    """One `too-long` finding at ``max_seq_len``: how many training records it cuts and
+    what they lose (the per-record findings say which)."""
+    from sftprep.count import count_tokens
+    from sftprep.rules.base import make_finding
+
+    stats = count_tokens(
+        None, tokenizer, config=project.train_configs, key_map=key_map, max_tokens=seq,
+        runner=runner,
+    ).to_dict()  # fmt: skip
+    over = stats.get("over_limit") or {}
+    if not over.get("records"):
+        return []
+    message = (
+        f"{over['records']:,} of {stats['records']:,} training records are longer than "
+        f"max_seq_len {seq:,} ({stats['tokenizer']['name']} tokens): truncation loses "
+        f"{over['trainable_tokens_lost']:,} trainable tokens and leaves "
+        f"{over['records_without_trainable']:,} records with none"
+    )
+    where = project.where("exp", "run_settings", "max_seq_len")
+    return [make_finding("too-long", message, where, field="max_seq_len")]

@@ -31,10 +31,11 @@ PathLike = str | Path
 
 
 def count_tokens(
-    path: PathLike | Iterable[PathLike],
+    path: PathLike | Iterable[PathLike] | None,
     tokenizer: TokenizerSpec = "cl100k_base",
     *,
     format: str | None = None,
+    config: PathLike | Sequence[PathLike] | None = None,
     key_map: KeyMap | None = None,
     template: str = "auto",
     max_tokens: int | None = None,
@@ -52,6 +53,7 @@ def count_tokens(
         path,
         [tokenizer],
         format=format,
+        config=config,
         key_map=key_map,
         template=template,
         max_tokens=max_tokens,
@@ -63,10 +65,11 @@ def count_tokens(
 
 
 def count_tokens_multi(
-    path: PathLike | Iterable[PathLike],
+    path: PathLike | Iterable[PathLike] | None,
     tokenizers: Sequence[TokenizerSpec],
     *,
     format: str | None = None,
+    config: PathLike | Sequence[PathLike] | None = None,
     key_map: KeyMap | None = None,
     template: str = "auto",
     max_tokens: int | None = None,
@@ -79,13 +82,16 @@ def count_tokens_multi(
     """`count_tokens` for several tokenizers in one pass over the data (for comparisons).
 
     ``on_record`` is called in file order with each counted record's `RecordCount`
-    under every tokenizer (what ``--per-record`` writes).
+    under every tokenizer (what ``--per-record`` writes). ``config``: aiDAPTIV+ dataset
+    YAMLs whose entries are the dataset (``path`` then None).
     """
     toks, limits = tokenizers_and_limits(tokenizers, template, max_tokens, backend=backend)
     runner = runner or Runner(workers=workers, progress=progress)
-    files = plan_inputs(path, format=format, key_map=key_map, shard_bytes=runner.shard_bytes)
+    files = plan_inputs(
+        path, format=format, config=config, key_map=key_map, shard_bytes=runner.shard_bytes
+    )
     job = counting_job(toks, limits, template, record_fields=on_record is not None)
-    name = _dataset_name(path)
+    name = _dataset_name(path if path is not None else config or "")
     stats = [
         TokenStats(name, tok.describe(), limit, _formats(files))
         for tok, limit in zip(toks, limits, strict=True)

@@ -57,7 +57,10 @@ def test_local_time_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert gpu["gpu"] == "rtx-6000-ada" and gpu["model"] == "llama-3.1-8b"
     assert doc["tokens"]["trained_tokens"] == doc["tokens"]["total"]  # one epoch
     assert gpu["hours"] == 104_178 / 2151 / 3600  # exactly: not rounded to 0.0135
-    assert doc["memory"]["fits"] is False  # 16 B/param of 8B params > 48 GB
+    # the time is aiDAPTIV+'s (measured with aiDAPTIVCache), so memory is fitted with its
+    # offload; on GPU memory alone 16 B/param of 8B params > 48 GB
+    assert doc["memory"]["mode"] == "aidaptiv-offload" and doc["memory"]["fits"] is True
+    assert doc["memory"]["without_offload"]["fits"] is False
     assert doc["api"] is None
 
 
@@ -107,3 +110,22 @@ def test_two_gpus_and_a_toml_price_file(capsys: pytest.CaptureFixture[str], tmp_
     code, out, _ = _run(capsys, *API, "--prices", str(prices), "--json")
     api = json.loads(out)["api"]
     assert code == 0 and api["cost_usd"] == round(api["billed_tokens"] / 1e6, 4)
+
+
+def test_no_offload_fits_gpu_memory_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, *LOCAL, "--json", "--no-offload")
+    assert code == 0
+    doc = json.loads(out)
+    assert "mode" not in doc["memory"] and doc["memory"]["fits"] is False
+    assert any("memory fit above is for GPU memory alone" in a for a in doc["assumptions"])
+
+
+def test_offload_capacities_given(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, *LOCAL, "--json", "--dram-gb", "16", "--cache-gb", "100")
+    assert code == 0
+    mem = json.loads(out)["memory"]
+    assert mem["fits"] is False  # 119.66 GiB of states > 100 GB (93.13 GiB) of SSD
+    assert (mem["cache"]["capacity_gb"], mem["cache"]["fits"]) == (93.13, False)
+    assert mem["dram"]["fits"] is True
+    code, _, err = _run(capsys, *LOCAL, "--cache-gb", "100")
+    assert code == 2 and "give both --dram-gb and --cache-gb" in err

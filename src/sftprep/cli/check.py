@@ -11,6 +11,7 @@ from sftprep.cli.common import (
     add_backend_option,
     add_engine_options,
     add_map_option,
+    add_project_options,
     key_map_from,
     runner_from,
 )
@@ -49,6 +50,7 @@ def add_parser(subparsers: Any) -> None:
         help="also apply a platform's rules: openai, together, mistral, axolotl, "
         "llama-factory, trl, aidaptiv",
     )
+    add_project_options(p)
     add_engine_options(p)
     add_map_option(p)
     p.set_defaults(run=run)
@@ -70,6 +72,8 @@ def _csv(text: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.aidaptiv_env:
+        return _run_project(args)
     if not args.paths and not args.config:
         from sftprep.errors import UsageError
 
@@ -93,6 +97,44 @@ def run(args: argparse.Namespace) -> int:
 
         print_check_report(report, max_findings=args.max_findings, show_all=args.show_all)
     return exit_code(report, args.fail_on)
+
+
+def _run_project(args: argparse.Namespace) -> int:
+    """Check an aiDAPTIV+ project: its configs (file and line), then every dataset YAML it
+    lists, the token rules on at the project's max_seq_len."""
+    from sftprep.check import check_project
+    from sftprep.cli.project import load_project_for_check, project_tokenizer
+
+    project = load_project_for_check(args)
+    tokenizer, _ = project_tokenizer(project, args.tokenizer)
+    report = check_project(
+        project,
+        tokenizer=_token_spec(tokenizer, args.tokenizer_backend),
+        max_tokens=args.max_tokens,
+        key_map=key_map_from(args),
+        select=args.select,
+        ignore=args.ignore,
+        target=args.target,
+        runner=runner_from(args, progress=not args.quiet and not args.json),
+    )
+    return _show(report, args)
+
+
+def _show(report: Report, args: argparse.Namespace) -> int:
+    if args.json:
+        report.write_json(sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        from sftprep.report.terminal import print_check_report
+
+        print_check_report(report, max_findings=args.max_findings, show_all=args.show_all)
+    return exit_code(report, args.fail_on)
+
+
+def _token_spec(tokenizer: str, backend: str) -> str:
+    from sftprep.tokens.base import with_choice
+
+    return with_choice(tokenizer, backend) or tokenizer
 
 
 def _token_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -86,3 +86,19 @@ def add_map_option(parser: Any) -> None:
 def key_map_from(args: argparse.Namespace) -> KeyMap:
     """The `KeyMap` ``--map`` gives (empty without it)."""
     return KeyMap.parse(args.map)
+
+
+def add_project_options(parser: Any) -> None:
+    """Add ``--aidaptiv-env`` and ``--aidaptiv-exp``: read a whole aiDAPTIV+ project."""
+    group = parser.add_argument_group("aiDAPTIV+ project")
+    group.add_argument(
+        "--aidaptiv-env",
+        metavar="YAML",
+        help="the project's env_config.yaml: its train_data_path / val_data_path dataset "
+        "YAMLs are the data, its exp config the training settings",
+    )
+    group.add_argument(
+        "--aidaptiv-exp",
+        metavar="YAML",
+        help="the project's exp_config.yaml (default: exp_config.yaml beside --aidaptiv-env)",
+    )

@@ -11,6 +11,7 @@ SFT run it would be, and the assumptions say how.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from sftprep.cli.common import (
     add_backend_option,
     add_engine_options,
     add_map_option,
+    add_project_options,
     key_map_from,
     runner_from,
 )
@@ -27,23 +29,51 @@ from sftprep.cli.common import (
 Counts = tuple[list[int], list[int]]
 
 
+class _Given(argparse.Action):
+    """Store the value and remember it was typed (a project's config decides otherwise)."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``estimate`` subcommand on an argparse ``subparsers`` object."""
     p: argparse.ArgumentParser = subparsers.add_parser(
         "estimate", help="estimate fine-tuning cost, time and memory"
     )
-    p.add_argument("path", metavar="PATH", help="dataset file")
+    p.add_argument("path", metavar="PATH", nargs="?", help="dataset file (or --aidaptiv-env)")
     p.add_argument("--provider", help="hosted fine-tuning provider (openai)")
     p.add_argument("--model", help="hosted model (gpt-4o-mini-2024-07-18, ...) or local model")
-    p.add_argument("--method", choices=["full", "lora", "qlora"], default="full")
+    p.add_argument(
+        "--method",
+        choices=["full", "lora", "qlora"],
+        action=_Given,
+        default="full",
+        help="default full (a project: its run_settings.lora.enable_lora)",
+    )
     p.add_argument("--gpu", help="GPU type (h100, rtx-6000-ada, ...)")
-    p.add_argument("--gpus", type=int, default=1, metavar="N", help="number of GPUs")
-    p.add_argument("--epochs", default="auto", metavar="auto|N")
+    p.add_argument(
+        "--gpus", type=int, metavar="N", help="number of GPUs (default 1, or the project's)"
+    )
+    p.add_argument(
+        "--epochs",
+        default="auto",
+        metavar="auto|N",
+        help="auto: the project's num_train_epochs, OpenAI's rule for a hosted model, "
+        "else 3 (Hugging Face's default)",
+    )
     p.add_argument("--throughput", type=float, metavar="TOKENS/S", help="your measured rate")
     p.add_argument("--mfu", type=float, help="model FLOPs utilisation for the FLOPs model")
     p.add_argument("--max-seq-len", type=int, metavar="N")
     p.add_argument("--batch-size", type=int, metavar="N", help="per-GPU micro batch")
     p.add_argument("--gradient-checkpointing", action="store_true", help="for the memory fit")
+    add_project_options(p)
+    p.add_argument("--dram-gb", type=float, metavar="N", help="host DRAM for aiDAPTIV+ offload")
+    p.add_argument("--cache-gb", type=float, metavar="N", help="aiDAPTIVCache (SSD) capacity")
+    p.add_argument(
+        "--no-offload", action="store_true", help="fit memory for plain GPU training (no SSD)"
+    )
     p.add_argument("--prices", metavar="FILE", help="YAML/TOML price rows extending the table")
     p.add_argument(
         "--tokenizer", metavar="T", help="default: the hosted model's encoding, else cl100k_base"
@@ -54,7 +84,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_engine_options(p)
     add_map_option(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, method_given=False)
     return p
 
 
@@ -63,6 +93,10 @@ def run(args: argparse.Namespace) -> int:
     from sftprep.errors import UsageError
     from sftprep.estimate import PRICES, estimate, load_prices
 
+    if args.aidaptiv_env:
+        return _run_project(args)
+    if not args.path:
+        raise UsageError("give a dataset path (or --aidaptiv-env env_config.yaml)")
     if not Path(args.path).exists():
         raise UsageError(f"{args.path}: no such file")
     table = load_prices(args.prices) if args.prices else dict(PRICES)
@@ -81,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.path}: no records could be counted")
     counted = f"tokens counted with {tokenizer} ({counted_by}) over {len(lengths):,} records{note}"
     kept = _sft_targets(lengths, trainable, formats)
+    offload_notes: list[str] = []
     result = estimate(
         lengths,
         trainable=trainable,
@@ -88,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         model=args.model,
         epochs=args.epochs,
         gpu=args.gpu,
-        gpus=args.gpus,
+        gpus=args.gpus or 1,
         method=args.method,
         throughput=args.throughput,
         mfu=args.mfu,
@@ -96,17 +131,112 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         prices=table,
         gradient_checkpointing=args.gradient_checkpointing,
+        offload=_offload(args, offload_notes),
     )
-    result.assumptions[:0] = [counted, *data_caveats(formats), *kept]
+    result.assumptions[:0] = [counted, *data_caveats(formats), *kept, *offload_notes]
     _print(result, as_json=args.json)
     return 1 if result.problem else 0
 
 
+def _offload(args: argparse.Namespace, notes: list[str]) -> tuple[float, float] | None:
+    """(DRAM, cache) for a dataset path: both capacities given, or, when the time is
+    Phison's aiDAPTIV+ measurement (taken with aiDAPTIVCache), Phison's recommended ones,
+    so time and memory assume the same machine. None with --no-offload."""
+    from sftprep.errors import UsageError
+
+    given = (args.dram_gb, args.cache_gb)
+    if args.no_offload:
+        return None
+    if None not in given:
+        return float(args.dram_gb), float(args.cache_gb)
+    if given != (None, None):
+        raise UsageError("give both --dram-gb and --cache-gb (or --aidaptiv-env)")
+    shape = _aidaptiv_timed(args)
+    if shape is None:
+        return None
+    from sftprep.estimate.memory import AIDAPTIV_CONFIG_SOURCE, recommended
+
+    capacity = recommended(shape.params)
+    if capacity is not None:
+        notes.append(
+            f"memory fitted with aiDAPTIV+ offload, as the time is aiDAPTIV+'s: host DRAM "
+            f"{capacity[0]:g} GB and aiDAPTIVCache {capacity[1]:g} GB, Phison's recommendation "
+            f"for a {shape.params / 1e9:.3g}B model ({AIDAPTIV_CONFIG_SOURCE}, Model Size "
+            "Requirements); --dram-gb / --cache-gb for yours, --no-offload for GPU memory alone"
+        )
+    return capacity
+
+
+def _aidaptiv_timed(args: argparse.Namespace) -> Any:
+    """The local model's shape when its time comes from a published aiDAPTIV+ row."""
+    from sftprep.errors import UsageError
+    from sftprep.estimate.hardware import get_model
+    from sftprep.estimate.throughput import published
+
+    if args.throughput is not None or not args.model or not args.gpu or args.provider:
+        return None
+    try:
+        shape = get_model(args.model)
+    except UsageError:
+        return None  # a hosted model, or unknown: the estimate says so
+    row = published(shape.name, args.gpu.strip().lower(), args.gpus or 1, args.method)
+    return shape if row is not None and "aiDAPTIV" in row.note else None
+
+
+def _run_project(args: argparse.Namespace) -> int:
+    """Estimate an aiDAPTIV+ project: its datasets counted, its settings applied."""
+    from sftprep.cli.project import load, project_tokenizer
+    from sftprep.estimate.project import estimate_project
+
+    project = load(args)
+    tokenizer, note = project_tokenizer(project, args.tokenizer)
+    spec, counted_by = _with_backend(tokenizer, args.tokenizer_backend)
+    progress = not args.quiet and not args.json
+    count = functools.partial(
+        count_lengths,
+        None,
+        tokenizer=spec,
+        format=args.format,
+        key_map=key_map_from(args),
+        runner=runner_from(args, progress=progress),
+    )
+    lengths, trainable, formats = count(config=project.train_configs)
+    val = count(config=project.val_configs)[0] if project.val_configs else []
+    if not lengths:
+        from sftprep.errors import UsageError
+
+        raise UsageError(f"{project.env}: the training datasets hold no countable record")
+    result = estimate_project(
+        project, lengths, trainable, validation_records=len(val), model=args.model,
+        gpu=args.gpu, gpus=args.gpus, epochs=args.epochs, method=_given_method(args),
+        throughput_=args.throughput, mfu=args.mfu, offload=not args.no_offload,
+        dram_gb=args.dram_gb, cache_gb=args.cache_gb,
+    )  # fmt: skip
+    assert result.training is not None
+    result.training["project"] = project.to_dict()
+    result.training["config_findings"] = [
+        f"{f.location}: {f.severity.value} {f.rule}: {f.message}" for f in project.findings
+    ]
+    counted = (
+        f"tokens counted with {tokenizer} ({counted_by}{note}) over {len(lengths):,} training "
+        f"records" + (f" ({len(val):,} validation records apart)" if project.val_configs else "")
+    )
+    result.assumptions[:0] = [counted, *data_caveats(formats)]
+    _print(result, as_json=args.json)
+    return 1 if result.problem else 0
+
+
+def _given_method(args: argparse.Namespace) -> str | None:
+    """--method only when typed: the project's enable_lora decides otherwise."""
+    return args.method if args.method_given else None
+
+
 def count_lengths(
-    path: str | Path,
+    path: str | Path | None,
     *,
     tokenizer: str = "cl100k_base",
     format: str | None = None,
+    config: Any = None,
     key_map: Any = None,
     progress: bool = False,
     runner: Any = None,
@@ -115,7 +245,13 @@ def count_lengths(
     from sftprep.count import count_tokens
 
     stats = count_tokens(
-        path, tokenizer, format=format, key_map=key_map, progress=progress, runner=runner
+        path,
+        tokenizer,
+        format=format,
+        config=config,
+        key_map=key_map,
+        progress=progress,
+        runner=runner,
     )
     formats = [name for name in stats.format.split(", ") if name]
     return list(stats.total.values), list(stats.trainable.values), formats

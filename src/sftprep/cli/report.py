@@ -10,6 +10,7 @@ from sftprep.cli.common import (
     add_backend_option,
     add_engine_options,
     add_map_option,
+    add_project_options,
     key_map_from,
     runner_from,
 )
@@ -23,7 +24,7 @@ def add_parser(subparsers: Any) -> None:
         "report",
         help="write a self-contained HTML report: charts, findings, estimate, token view",
     )
-    p.add_argument("path", metavar="PATH", help="dataset file")
+    p.add_argument("path", metavar="PATH", nargs="?", help="dataset file (or --aidaptiv-env)")
     p.add_argument("-o", "--output", default="report.html", help="HTML file to write")
     p.add_argument("--tokenizer", help="tokenizer name or path (default: the stats default)")
     add_backend_option(p)
@@ -33,13 +34,19 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--examples", type=int, default=3, help="records shown in the token view")
     plan = p.add_argument_group("estimate (what the cost and time section prices)")
     plan.add_argument("--api-model", default=DEFAULT.api_model, help="hosted model to price")
-    plan.add_argument("--model", default=DEFAULT.model, help="local model: a name or a size (8B)")
+    # None = not typed: the default, or an aiDAPTIV+ project's own setting
+    plan.add_argument(
+        "--model", help=f"local model: a name or a size (8B); default {DEFAULT.model}"
+    )
     plan.add_argument("--gpu", default=DEFAULT.gpu, help="GPU type for the local run")
-    plan.add_argument("--gpus", type=int, default=DEFAULT.gpus, metavar="N")
-    plan.add_argument("--method", choices=["full", "lora", "qlora"], default=DEFAULT.method)
+    plan.add_argument("--gpus", type=int, metavar="N", help=f"default {DEFAULT.gpus}")
+    plan.add_argument(
+        "--method", choices=["full", "lora", "qlora"], help=f"default {DEFAULT.method}"
+    )
     plan.add_argument("--epochs", default=DEFAULT.epochs, metavar="auto|N")
-    plan.add_argument("--batch-size", type=int, default=DEFAULT.batch_size, metavar="N")
+    plan.add_argument("--batch-size", type=int, metavar="N", help=f"default {DEFAULT.batch_size}")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no summary line")
+    add_project_options(p)
     add_engine_options(p)
     add_map_option(p)
     p.set_defaults(run=run)
@@ -53,8 +60,16 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--max-tokens must be a positive number of tokens")
     if args.examples < 0:
         raise UsageError("--examples must be 0 or more")
+    project = None
+    if args.aidaptiv_env:
+        from sftprep.cli.project import load
+
+        project = load(args)
+    elif not args.path:
+        raise UsageError("give a dataset path (or --aidaptiv-env env_config.yaml)")
     data = build_report_data(
         args.path,
+        project=project,
         tokenizer=args.tokenizer,
         max_tokens=args.max_tokens,
         format=args.format,
@@ -64,12 +79,12 @@ def run(args: argparse.Namespace) -> int:
         backend=args.tokenizer_backend,
         plan=TrainingPlan(
             api_model=args.api_model or None,
-            model=args.model or None,
+            model=(args.model if args.model is not None else _default("model", project)) or None,
             gpu=args.gpu or None,
-            gpus=args.gpus,
-            method=args.method,
+            gpus=args.gpus or _default("gpus", project),
+            method=args.method or _default("method", project),
             epochs=args.epochs,
-            batch_size=args.batch_size,
+            batch_size=args.batch_size or _default("batch_size", project),
         ),
     )
     out = data.save(args.output)
@@ -85,6 +100,11 @@ def run(args: argparse.Namespace) -> int:
         if pngs:
             print(f"wrote {len(pngs)} PNG charts to {args.png}")
     return 0
+
+
+def _default(name: str, project: Any) -> Any:
+    """The report's default, or None with a project (its own setting decides)."""
+    return None if project is not None else getattr(DEFAULT, name)
 
 
 def _count(n: int, noun: str) -> str:

@@ -20,6 +20,7 @@ from sftprep.cli.common import (
     add_backend_option,
     add_engine_options,
     add_map_option,
+    add_project_options,
     key_map_from,
     runner_from,
 )
@@ -30,7 +31,7 @@ BAR_WIDTH = 32
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("stats", help="count tokens as the trainer sees them")
-    p.add_argument("path", metavar="PATH", help="dataset file")
+    p.add_argument("path", metavar="PATH", nargs="?", help="dataset file (or --aidaptiv-env)")
     p.add_argument(
         "--tokenizer",
         action="append",
@@ -55,6 +56,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--per-record", metavar="OUT.jsonl", help="write per-record counts here")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_project_options(p)
     add_engine_options(p)
     add_map_option(p)
     p.set_defaults(run=run)
@@ -69,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give --tokenizer at most twice (to compare two tokenizers)")
     if args.max_tokens is not None and args.max_tokens < 1:
         raise UsageError("--max-tokens must be a positive number of tokens")
+    if args.aidaptiv_env:
+        return _run_project(args, specs)
+    if not args.path:
+        raise UsageError("give a dataset path (or --aidaptiv-env env_config.yaml)")
     if not Path(args.path).exists() and "/" not in args.path:
         raise UsageError(f"{args.path}: no such file")
     sink = _PerRecordWriter(args.per_record) if args.per_record else None
@@ -97,6 +103,47 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     else:
         print_stats(document, stats[0].total.histogram(HIST_BINS), per_record=args.per_record)
+    return 0
+
+
+def _run_project(args: argparse.Namespace, specs: list[str]) -> int:
+    """Stats of an aiDAPTIV+ project: training and validation datasets apart, each at the
+    project's max_seq_len (or --max-tokens)."""
+    from sftprep.cli.project import load, project_tokenizer
+    from sftprep.count import count_tokens_multi
+    from sftprep.errors import UsageError
+
+    if args.per_record:
+        raise UsageError("--per-record takes one dataset path, not --aidaptiv-env")
+    project = load(args)
+    if not args.tokenizer:
+        specs = [project_tokenizer(project, None)[0]]
+    limit = args.max_tokens or project.settings.max_seq_len
+    documents: dict[str, Any] = {"project": project.to_dict()}
+    for part, configs in (("train", project.train_configs), ("validation", project.val_configs)):
+        if not configs:
+            documents[part] = None
+            continue
+        stats = count_tokens_multi(
+            None,
+            specs,
+            config=configs,
+            format=args.format,
+            key_map=key_map_from(args),
+            template=args.template,
+            max_tokens=limit,
+            runner=runner_from(args, progress=not args.quiet),
+            backend=args.tokenizer_backend,
+        )
+        doc = stats[0].to_dict()
+        if len(stats) == 2:
+            doc["compare"] = stats[0].compare(stats[1])
+        documents[part] = doc
+        if not args.json:
+            print(f"== {part} ({', '.join(str(c) for c in configs)})")
+            print_stats(doc, stats[0].total.histogram(HIST_BINS))
+    if args.json:
+        sys.stdout.write(json.dumps(documents, ensure_ascii=False, indent=2) + "\n")
     return 0
 
 

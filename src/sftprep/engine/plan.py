@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import glob
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,7 +138,7 @@ def plan_inputs(
     paths: PathLike | Iterable[PathLike] | None,
     *,
     format: str | None = None,
-    config: PathLike | None = None,
+    config: PathLike | Sequence[PathLike] | None = None,
     config_findings: list[Finding] | None = None,
     shard_bytes: int = SHARD_BYTES,
     keep_going: bool = False,
@@ -158,9 +158,13 @@ def plan_inputs(
         return [plan(p) for p in paths_]
     from sftprep.formats.aidaptiv import load_config
 
-    entries, findings = load_config(config)
-    if config_findings is not None:
-        config_findings.extend(findings)
+    entries = []
+    configs = [config] if isinstance(config, (str, Path)) else list(config)
+    for one in configs:  # an aiDAPTIV+ project lists several dataset YAMLs
+        found, findings = load_config(one)
+        entries.extend(found)
+        if config_findings is not None:
+            config_findings.extend(findings)
     files: list[InputFile] = []
     for entry in entries:
         for path in expand(given) if given else [str(entry.data_path)]:

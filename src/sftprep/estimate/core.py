@@ -24,6 +24,12 @@ from sftprep.estimate.gputime import gpu_time
 from sftprep.estimate.prices import PRICES, Price, default_epochs
 from sftprep.estimate.throughput import METHODS
 
+GPU_ALONE = (
+    "the aiDAPTIV+ throughput is measured with its flash offload (aiDAPTIVCache) "
+    "extending GPU memory"
+)
+# transformers.TrainingArguments(num_train_epochs=3.0): what a local trainer does unless told.
+LOCAL_EPOCHS = 3
 NO_TRAINABLE = (
     "no trainable tokens in {n:,} records: training would learn nothing, so no cost, "
     "time or max_seq_len is estimated (are there assistant answers? is this RL prompt data?)"
@@ -43,9 +49,10 @@ class Estimate:
     assumptions: list[str] = field(default_factory=list)
     recommended_max_seq_len: int | None = None
     problem: str | None = None  # why no cost, time or recommendation is given
+    training: dict[str, Any] | None = None  # an aiDAPTIV+ project's steps (estimate/project.py)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        doc = {
             "problem": self.problem,
             "tokens": self.tokens,
             "api": self.api,
@@ -55,6 +62,9 @@ class Estimate:
             "memory": self.memory,
             "assumptions": list(self.assumptions),
         }
+        if self.training is not None:  # only for a project: other documents keep their shape
+            doc["training"] = self.training
+        return doc
 
     def _repr_html_(self) -> str:
         from sftprep.estimate.render import estimate_html
@@ -84,12 +94,19 @@ def estimate(
     prices: Mapping[str, Price] | None = None,
     gradient_checkpointing: bool = False,
     max_tokens: int | None = None,
+    offload: tuple[float, float] | None = None,
+    lora_rank: int | None = None,
+    memory_seq_len: int | None = None,
 ) -> Estimate:
     """Estimate cost, time and memory for training on records of ``lengths`` tokens.
 
     ``model`` names a hosted model when ``provider`` is given or the model is in the
     price table, else a local model (a known name or a parameter count like ``8B``).
     ``max_tokens`` is accepted as another name for ``max_seq_len``.
+    ``offload=(dram_gb, cache_gb)`` fits memory with aiDAPTIV+ offload (GPU, host DRAM,
+    aiDAPTIVCache); ``memory_seq_len`` is the padded length of the micro batch it fits
+    (default ``max_seq_len``). ``epochs="auto"`` is OpenAI's rule for a hosted model and
+    Hugging Face's default of 3 for a local run.
 
     Records without a single trainable token between them teach nothing: then no
     cost, time or recommendation is given, and ``problem`` says why.
@@ -100,8 +117,9 @@ def estimate(
     _check_method(method)
     table = prices if prices is not None else PRICES
     notes = [] if trainable is not None else ["trainable tokens unknown: all tokens counted"]
-    n_epochs = _epochs(epochs, len(lengths), notes)
     is_api = provider is not None or (model is not None and model in table)
+    local = not is_api and (model is not None or throughput is not None)
+    n_epochs = _epochs(epochs, len(lengths), notes, local=local)
     est = Estimate(tokens=_tokens(lengths, train, seq, n_epochs, notes, is_api), assumptions=notes)
     if lengths and trainable is not None and not any(train):
         est.problem = NO_TRAINABLE.format(n=len(lengths))
@@ -126,7 +144,13 @@ def estimate(
     if seq and batch_size and lengths:
         _add_packing(est, lengths, max_seq_len=seq, batch_size=batch_size)
     if shape is not None:
-        _add_memory(est, shape, method, seq, batch_size or 1, gpu_row, gpus, gradient_checkpointing)
+        mem_seq = memory_seq_len or seq
+        _add_memory(
+            est, shape, method, mem_seq, batch_size or 1, gpu_row, gpus, gradient_checkpointing,
+            lora_rank,
+        )  # fmt: skip
+        if offload is not None:
+            _add_offload(est, shape, method, gpu_row, gpus, offload, lora_rank)
     return est
 
 
@@ -177,7 +201,13 @@ def _check_method(method: str) -> None:
         raise UsageError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
 
 
-def _epochs(epochs: int | str, n: int, notes: list[str]) -> int:
+def _epochs(epochs: int | str, n: int, notes: list[str], *, local: bool = False) -> int:
+    if epochs == "auto" and local:
+        notes.append(
+            f"epochs {LOCAL_EPOCHS}: Hugging Face TrainingArguments' default num_train_epochs "
+            "(a local run; give --epochs, or an aiDAPTIV+ exp_config, for yours)"
+        )
+        return LOCAL_EPOCHS
     if epochs == "auto":
         value = default_epochs(n)
         notes.append(
@@ -251,11 +281,13 @@ def _add_memory(
     gpu: hardware.Gpu | None,
     gpus: int,
     gradient_checkpointing: bool,
+    lora_rank: int | None = None,
 ) -> None:
     seq = seq or est.recommended_max_seq_len or 2048
     est.memory = memory_model.memory(
         shape, method, seq_len=seq, batch_size=batch_size, gpu=gpu, gpus=gpus,
         gradient_checkpointing=gradient_checkpointing,
+        lora_rank=lora_rank or memory_model.LORA_RANK,
     )  # fmt: skip
     est.assumptions.append(
         f"memory at seq len {seq:,} x batch {batch_size} per GPU: mixed-precision AdamW "
@@ -267,6 +299,46 @@ def _add_memory(
     published = est.gpu is not None and "aiDAPTIV" in est.gpu["throughput_source"]
     if published and est.memory["fits"] is False:
         est.assumptions.append(
-            "the aiDAPTIV+ throughput is measured with its flash offload (aiDAPTIVCache) "
-            "extending GPU memory; the memory fit above is for GPU memory alone"
+            f"{GPU_ALONE}; the memory fit above is for GPU memory alone (--cache-gb and "
+            "--dram-gb, or --aidaptiv-env, fit it with the offload)"
+        )
+
+
+def _add_offload(
+    est: Estimate,
+    shape: hardware.ModelShape,
+    method: str,
+    gpu: hardware.Gpu | None,
+    gpus: int,
+    offload: tuple[float, float],
+    lora_rank: int | None,
+) -> None:
+    """Replace the plain memory fit with the aiDAPTIV+ one; the plain fit stays beside it
+    (``without_offload``), so the shortfall offload covers is visible."""
+    plain = est.memory or {}
+    dram, cache = offload
+    est.assumptions[:] = [a for a in est.assumptions if not a.startswith(GPU_ALONE)]
+    est.memory = memory_model.offload_memory(
+        shape, method, seq_len=plain.get("seq_len", 2048), batch_size=plain.get("batch_size", 1),
+        gpu=gpu, gpus=gpus, dram_gb=dram, cache_gb=cache,
+        lora_rank=lora_rank or memory_model.LORA_RANK,
+    )  # fmt: skip
+    est.memory["without_offload"] = {
+        key: plain.get(key) for key in ("total_gb", "gpu_memory_gb", "fits", "short_by_gb")
+    }
+    est.assumptions.append(
+        f"memory with aiDAPTIV+ offload ({dram:g} GB DRAM, {cache:g} GB aiDAPTIVCache): "
+        "ZeRO-Infinity placement (arXiv:2104.07857), as Phison publishes none: model states "
+        "(BF16 weights + gradients, FP32 master + Adam m, v: 16 B/param; LoRA: the frozen "
+        "BF16 weights) on the SSD; in DRAM each GPU's activation checkpoints (2·hidden B per "
+        "token per layer) and a double-buffered unit (the largest of a decoder layer and the "
+        "vocabulary matrix) at 16 B/param; on each GPU that unit's BF16 weights + gradients "
+        "double-buffered, one layer's activations (34·hidden B per token), FP32 logits; "
+        "SSD GB decimal, DRAM and GPU GB binary; no framework overhead"
+    )
+    without = est.memory["without_offload"]
+    if without["fits"] is False:
+        est.assumptions.append(
+            f"without offload ({plain.get('total_gb')} GB per GPU) it would not fit "
+            f"{without['gpu_memory_gb']:g} GB: short by {without['short_by_gb']:,.1f} GB"
         )

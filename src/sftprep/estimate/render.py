@@ -152,6 +152,8 @@ def _memory(doc: Mapping[str, Any]) -> list[Any]:
     mem = doc.get("memory")
     if not mem:
         return []
+    if mem.get("mode") == "aidaptiv-offload":
+        return _offload(mem)
     fit = ""
     if mem["fits"] is True:
         fit = f" · [green]fits[/] {mem['gpu_memory_gb']:g} GB"
@@ -171,6 +173,75 @@ def _memory(doc: Mapping[str, Any]) -> list[Any]:
     return [Text.from_markup(line)]
 
 
+def _offload(mem: Mapping[str, Any]) -> list[Any]:
+    """The aiDAPTIV+ fit: one line per tier (GPU, DRAM, aiDAPTIVCache), then without it."""
+    from rich.text import Text
+
+    verdict = {True: "[green]fits[/]", False: "[red]does not fit[/]"}.get(mem["fits"], "")
+    head = (
+        f"[bold]memory with aiDAPTIV+ offload[/] ({mem['method']}, micro batch "
+        f"{mem['batch_size']} x {mem['seq_len']:,} tokens, {mem['gpus']} GPU(s)): {verdict}"
+    )
+    lines = [Text.from_markup(head)]
+    names = {"gpu": "per GPU", "dram": "host DRAM", "cache": "aiDAPTIVCache"}
+    for tier, label in names.items():
+        t = mem[tier]
+        parts = " + ".join(
+            f"{k.removesuffix('_gb').replace('_', ' ')} {v:g}"
+            for k, v in mem["offload"][tier].items()
+            if v
+        )
+        cap = "" if t["capacity_gb"] is None else f" of {t['capacity_gb']:g} GB"
+        short = f" [red](short by {t['short_by_gb']:,.1f} GB)[/]" if t["fits"] is False else ""
+        lines.append(Text.from_markup(f"  {label}: {parts} = {t['need_gb']:,.1f} GB{cap}{short}"))
+    plain = mem.get("without_offload") or {}
+    if plain.get("fits") is False:
+        lines.append(
+            Text(
+                f"  without offload: {plain['total_gb']:,.1f} GB per GPU, short of "
+                f"{plain['gpu_memory_gb']:g} GB by {plain['short_by_gb']:,.1f} GB",
+                style="dim",
+            )
+        )
+    return lines
+
+
+def _training(doc: Mapping[str, Any]) -> list[Any]:
+    """An aiDAPTIV+ project's run: records, steps and tokens, each setting's source."""
+    from rich.text import Text
+
+    t = doc.get("training")
+    if not t:
+        return []
+    val = t.get("validation_records")
+    line = (
+        f"[bold]aiDAPTIV+ project[/]: {t['records']:,} training records"
+        + (f" ({val:,} validation)" if val else "")
+        + f" · {_n(t['epochs'], 'epoch')} x {_n(t['steps_per_epoch'], 'step')} = "
+        f"[bold]{_n(t['optimizer_steps'], 'optimizer step')}[/] of "
+        f"{t['per_update_total_batch_size']} records ({t['per_device_train_batch_size']} per "
+        f"GPU x {_n(t['num_gpus'], 'GPU')} x "
+        f"{t['gradient_accumulation'] or '?'} accumulated) · {t['tokens_per_step']:,.0f} "
+        f"tokens per step · max_seq_len {t['max_seq_len']:,}"
+    )
+    out = [Text.from_markup(line)]
+    if t["records_over_max_seq_len"]:
+        out.append(
+            Text(
+                f"  {t['records_over_max_seq_len']:,} records longer than max_seq_len: "
+                f"truncation loses {t['trainable_tokens_lost']:,} trainable tokens",
+                style="yellow",
+            )
+        )
+    out.extend(Text(f"  config: {f}", style="yellow") for f in t.get("config_findings") or [])
+    return out
+
+
+def _n(count: int, noun: str) -> str:
+    """``1 epoch``, ``3 epochs``, ``1,200 steps``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def _assumptions(doc: Mapping[str, Any]) -> list[Any]:
     from rich.text import Text
 
@@ -183,6 +254,7 @@ def _assumptions(doc: Mapping[str, Any]) -> list[Any]:
 _SECTIONS: tuple[Callable[[Mapping[str, Any]], list[Any]], ...] = (
     _problem,
     _tokens,
+    _training,
     _nothing_priced,
     _api,
     _gpu,

@@ -380,7 +380,9 @@ def _check_entry(
     if not isinstance(data_path, str) or not data_path:
         yield bad("data_path", "`data_path` (the dataset file or Hub id) is missing or not text")
     elif _resolve(data_path, path) is None:
-        yield bad("data_path", f"`data_path` {data_path!r} does not exist")
+        # Phison's examples write /home/{username}/...: a copy that kept it names no file.
+        fill = " (replace {username} with your user name)" if "{username}" in data_path else ""
+        yield bad("data_path", f"`data_path` {data_path!r} does not exist{fill}")
     for key in (*STRING_KEYS, "text"):
         if raw.get(key) is not None and not isinstance(raw[key], str):
             yield bad(key, f"`{key}` must be text")

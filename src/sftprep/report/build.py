@@ -37,8 +37,12 @@ def build_report_data(
     plan: TrainingPlan | None = None,
     runner: Any = None,
     backend: str | None = None,
+    project: Any = None,
 ) -> ReportData:
     """Check, count and estimate ``path``; return what the report shows.
+
+    ``project`` (an aiDAPTIV+ `Project`, ``path`` then None): its training datasets are
+    the data, and the local run is estimated with the project's own settings.
 
     ``max_tokens`` defaults to the tokenizer's own limit when it has one; ``plan``
     says which hosted model and which local model/GPU the estimate prices; ``backend``
@@ -57,8 +61,10 @@ def build_report_data(
     tok = get_tokenizer(tokenizer, backend=backend)
     if max_tokens is None:
         max_tokens = tok.model_max_length
+    config = project.train_configs if project is not None else None
+    named = path if path is not None else config or ""
     data = ReportData(
-        str(path) if isinstance(path, (str, Path)) else ", ".join(map(str, path)),
+        str(named) if isinstance(named, (str, Path)) else ", ".join(map(str, named)),
         tokenizer=_tokenizer_name(tok, tokenizer),
         max_tokens=max_tokens,
         generated=_dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
@@ -90,8 +96,9 @@ def build_report_data(
     shown: list[TokenExample] = []
     runner = runner or Runner(workers=workers, progress=progress)
     for merged in check_run(
-        path, format=format, key_map=key_map, runner=runner, report=report, job=job
-    ):
+        path, format=format, config=config, key_map=key_map, runner=runner, report=report,
+        job=job,
+    ):  # fmt: skip
         report.findings.extend(merged.findings)
         add_merged([stats], merged, collect)
         for location, ids, mask, total, trainable in merged.result.examples:
@@ -106,9 +113,14 @@ def build_report_data(
     del stats
     plan = plan or TrainingPlan()
     data.plan = plan.describe()
-    data.estimate = estimate_both(
-        data.lengths.total, data.lengths.trainable, plan, max_tokens=max_tokens
-    )
+    if project is not None:
+        data.plan, data.estimate = project_estimate(
+            project, data.lengths.total, data.lengths.trainable, plan
+        )
+    else:
+        data.estimate = estimate_both(
+            data.lengths.total, data.lengths.trainable, plan, max_tokens=max_tokens
+        )
     data.examples = shown
     return data
 
@@ -221,6 +233,29 @@ def estimate_both(
         doc["assumptions"] = [*doc["assumptions"], *local["assumptions"]]
     doc["assumptions"] = list(dict.fromkeys([*notes, *doc["assumptions"]]))
     return doc
+
+
+def project_estimate(
+    project: Any, lengths: Sequence[int], trainable: Sequence[int], plan: TrainingPlan
+) -> tuple[str, dict[str, Any] | None]:
+    """The plan sentence and the estimate of an aiDAPTIV+ project's local run (its own
+    epochs, batch sizes, GPU count and LoRA; the plan's model, GPUs and method when given)."""
+    from sftprep.estimate.project import estimate_project
+
+    if not lengths:
+        return "", None
+    est = estimate_project(
+        project, list(lengths), list(trainable), model=plan.model, gpu=plan.gpu,
+        gpus=plan.gpus, method=plan.method,
+        epochs=None if plan.epochs == "auto" else plan.epochs,
+    )  # fmt: skip
+    gpu = f" on {plan.gpu}" if plan.gpu else ""
+    sentence = (
+        f"Priced for the aiDAPTIV+ project {project.env}{gpu} with its own settings "
+        "(epochs, batch sizes, GPU count, LoRA, max_seq_len) and aiDAPTIV+ offload; the "
+        "assumptions name each setting's file and line."
+    )
+    return sentence, est.to_dict()
 
 
 def token_examples(

@@ -251,6 +251,18 @@ def _usd(value: float) -> str:
     return f"${value:,.2f}" if value >= 1 or value == 0 else f"${value:.3g}"
 
 
+def _offload_rows(memory: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """One row per tier of an aiDAPTIV+ offload fit: per GPU, host DRAM, aiDAPTIVCache."""
+    rows = []
+    names = {"gpu": "GPU memory", "dram": "host DRAM", "cache": "aiDAPTIVCache (SSD)"}
+    for tier, label in names.items():
+        t = memory[tier]
+        fits = "fits" if t.get("fits") else f"short by {t.get('short_by_gb') or 0:,.1f} GB"
+        of = f"of {t['capacity_gb']:,.1f} GB" if t.get("capacity_gb") is not None else ""
+        rows.append((label, f"{t['need_gb']:,.1f} GB", f"{of}: {fits} (aiDAPTIV+ offload)"))
+    return rows
+
+
 def estimate_summary(doc: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """The headline numbers of an `Estimate.to_dict()`: (what, value, how it was got)."""
     rows = []
@@ -275,8 +287,21 @@ def estimate_summary(doc: Mapping[str, Any]) -> list[tuple[str, str, str]]:
                 f"{gpu['tokens_per_s']:,.0f} tokens/s",
             )
         )
+    training = doc.get("training")  # an aiDAPTIV+ project's own settings
+    if training:
+        rows.append(
+            (
+                "optimizer steps",
+                f"{training['optimizer_steps']:,}",
+                f"{training['epochs']} epochs × ceil({training['records']:,} records / "
+                f"{training['per_update_total_batch_size']:,} per update); "
+                f"{training['tokens_per_step']:,.0f} tokens per step",
+            )
+        )
     memory = doc.get("memory")
-    if memory:
+    if memory and memory.get("mode") == "aidaptiv-offload":
+        rows.extend(_offload_rows(memory))
+    elif memory:
         fits = "fits" if memory.get("fits") else f"short by {memory.get('short_by_gb', 0):,.1f} GB"
         rows.append(
             (

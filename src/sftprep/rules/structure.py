@@ -284,6 +284,35 @@ class ConfigInvalid(Rule):
 
 
 @register_rule
+class ConfigIgnored(Rule):
+    """A training config sets something that does not apply to this run.
+
+    **What it does**
+    Reports settings of an aiDAPTIV+ project (``--aidaptiv-env``) that the run will not
+    use: LoRA weight, optimizer or output paths in ``env_config.yaml`` while
+    ``run_settings.lora.enable_lora`` is false.
+
+    **Why is this bad?**
+    The author expects the setting to act (resume from an adapter, save one) and it
+    silently does not; the run trains something else than intended.
+
+    **Example**
+    ```json
+    {"path_settings": {"lora": {"lora_weight": "adapters/run1"}}}
+    ```
+
+    **Fix**
+    Turn the feature on (``enable_lora: true``) or empty the setting (``""``).
+    """
+
+    id = "config-ignored"
+    severity = Severity.WARNING
+    scope = "schema"
+    group = "structure"
+    hint = "turn the feature on, or empty the setting so the config says what runs"
+
+
+@register_rule
 class MixedFormat(Rule):
     """A record is in another format than the rest of the file.
 
