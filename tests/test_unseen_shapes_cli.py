@@ -834,3 +834,72 @@ def test_duplicate_prompt_says_when_case_differs(tmp_path: Path) -> None:
         "same prompt (up to case and spacing) as record 0 (line 1)",
         "same prompt as record 0 (line 1)",
     ]
+
+
+def test_anthropic_blocks_and_responses_parts_are_read(tmp_path: Path) -> None:
+    """tool_use blocks are calls, tool_result blocks tool replies, thinking blocks
+    reasoning; the Responses API's input_text/output_text parts are text; OpenAI's
+    `refusal` is the answer."""
+    anthropic = {
+        "system": "Weather bot.",
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "Paris?"}]},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "thinking", "thinking": "Call the tool.", "signature": "x"},
+                    {"type": "tool_use", "id": "t1", "name": "weather", "input": {"c": "Paris"}},
+                ],
+            },
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "15C"}],
+            },
+            {"role": "assistant", "content": [{"type": "text", "text": "15C."}]},
+        ],
+        "tools": [{"name": "weather", "input_schema": {"type": "object"}}],
+    }
+    responses = {
+        "messages": [
+            {"role": "user", "content": [{"type": "input_text", "text": "cat in French?"}]},
+            {"role": "assistant", "content": [{"type": "output_text", "text": "chat"}]},
+        ]
+    }
+    refusal = {
+        "messages": [
+            {"role": "user", "content": "Pick a lock?"},
+            {"role": "assistant", "content": None, "refusal": "I can't help with that."},
+        ]
+    }
+    path = _write(tmp_path / "a.jsonl", [anthropic, responses, refusal])
+    found = [f for f in check(path).findings if f.rule != "missing-system"]
+    assert found == []
+    converted = tmp_path / "m.jsonl"
+    assert main(["convert", str(path), "-o", str(converted), "--to", "messages"]) == 0
+    first, second, third = _read(converted)
+    assert [m["role"] for m in first["messages"]] == [
+        "system",
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+    ]
+    assert first["messages"][2]["tool_calls"][0]["function"] == {
+        "name": "weather",
+        "arguments": '{"c": "Paris"}',
+    }
+    assert first["messages"][2]["reasoning"] == "Call the tool."
+    assert first["messages"][3] == {"role": "tool", "content": "15C", "tool_call_id": "t1"}
+    assert second == responses  # read whole (no finding above), so copied as it is
+    assert third == refusal
+    said = {
+        "messages": [
+            refusal["messages"][0],
+            {"role": "assistant", "content": "I can't help with that."},
+        ]
+    }
+    trainable = [
+        count_tokens(_write(tmp_path / f"{i}.jsonl", [row])).trainable.total
+        for i, row in enumerate((refusal, said))
+    ]
+    assert trainable[0] == trainable[1] > 0

@@ -114,3 +114,29 @@ def test_check_cli_takes_a_tokenizer(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert found == {"too-long", "no-trainable-tokens"}
     assert main([*argv, "--tokenizer", "cl100k_base"]) == 0
     assert json.loads(capsys.readouterr().out)["findings"] == []
+
+
+def test_reasoning_a_template_drops_is_reported() -> None:
+    """DeepSeek-R1's template strips `<think>` blocks and ignores `reasoning_content`;
+    Qwen2.5's renders a `<think>` block in the content, but not `reasoning_content`."""
+    think = [
+        Message("user", "2+2?"),
+        Message("assistant", "<think>Two and two make four.</think>4"),
+    ]
+    field = [
+        Message("user", "2+2?"),
+        Message("assistant", "4", reasoning="Two and two make four.", field="messages[1]"),
+    ]
+    rule = get_rule("reasoning-not-rendered")()
+    for messages, spec, expected in (
+        (think, DEEPSEEK, 1),
+        (field, DEEPSEEK, 1),
+        (think, QWEN, 0),
+        (field, QWEN, 1),
+    ):
+        found = list(rule.check(_ctx(messages, tokenizer=str(spec))))
+        assert len(found) == expected, (spec, messages)
+    (finding,) = rule.check(_ctx(field, tokenizer=str(QWEN)))
+    assert finding.field == "messages[1]" and "(22 characters)" in finding.message
+    plain = [Message("user", "2+2?"), Message("assistant", "4")]
+    assert not list(rule.check(_ctx(plain, tokenizer=str(DEEPSEEK))))

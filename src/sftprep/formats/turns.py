@@ -24,6 +24,7 @@ Whatever a turn holds that is not read (an unknown key, a media part, OpenAI's
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -84,9 +85,49 @@ def parse_turns(items: Any, key: str, notes: list[str]) -> list[Message]:
             continue
         if is_round(raw):
             messages += _round_messages(raw, f"{key}[{i}]")
+        elif _has_tool_results(raw):
+            messages += _tool_result_messages(raw, f"{key}[{i}]", notes)
         else:
             messages.append(parse_turn(raw, f"{key}[{i}]", notes))
     return messages
+
+
+def _has_tool_results(turn: Mapping[str, Any]) -> bool:
+    """A user turn of Anthropic ``tool_result`` blocks (the replies to ``tool_use``)."""
+    content = turn.get("content")
+    return isinstance(content, list) and any(
+        isinstance(p, Mapping) and p.get("type") == "tool_result" for p in content
+    )
+
+
+def _tool_result_messages(turn: Mapping[str, Any], field: str, notes: list[str]) -> list[Message]:
+    """Each ``tool_result`` block a tool message (``tool_use_id`` as its call id), then
+    the turn's other blocks as the user's message, when there are any."""
+    parts = turn["content"]
+    replies: list[Message] = []
+    rest: list[Any] = []
+    for j, part in enumerate(parts):
+        if not (isinstance(part, Mapping) and part.get("type") == "tool_result"):
+            rest.append(part)
+            continue
+        where = f"{field}.content[{j}]"
+        text, _, _, unread = _content_parts(part.get("content"), f"{where}.content")
+        call_id = part.get("tool_use_id")
+        extra = {k: v for k, v in part.items() if k not in ("type", "tool_use_id", "content")}
+        replies.append(
+            Message(
+                "tool",
+                text,
+                tool_call_id=call_id if isinstance(call_id, str) else None,
+                field=where,
+                content_field=f"{where}.content",
+                extra={**extra, **{f"{where}.{k}": v for k, v in unread.items()}},
+            )
+        )
+    if rest:
+        rest_turn = {**turn, "content": rest}
+        replies.append(parse_turn(rest_turn, field, notes))
+    return replies
 
 
 # A round: one exchange in one object, its speakers as keys (ms-swift's older ShareGPT).
@@ -133,6 +174,11 @@ def parse_turn(raw: Mapping[str, Any], field: str, notes: list[str]) -> Message:
         notes.append(note)
     text, reasoning, part_calls, unread_parts = _content_parts(raw.get(text_key), content_field)
     extra.update(unread_parts)
+    refusal = raw.get("refusal")
+    if text is None and isinstance(refusal, str) and role == "assistant":
+        # OpenAI: a refusal instead of content is the answer the model learns to give
+        text, content_field = refusal, f"{field}.refusal"
+        extra.pop("refusal", None)
     reasoning = reasoning or next(
         (raw[k] for k in REASONING_KEYS if isinstance(raw.get(k), str)), None
     )
@@ -210,6 +256,19 @@ def _tool_calls(raw: Mapping[str, Any], field: str) -> list[ToolCall]:
     return calls
 
 
+# Text content parts: OpenAI chat, and the Responses API's input/output text.
+TEXT_PARTS = frozenset({"text", "input_text", "output_text"})
+
+
+def _tool_use(part: Mapping[str, Any], field: str) -> ToolCall:
+    """An Anthropic ``tool_use`` block as a call (its ``input`` object as JSON text)."""
+    call_id = part.get("id")
+    arguments = json.dumps(part.get("input", {}), ensure_ascii=False)
+    return ToolCall(
+        part["name"], arguments, id=call_id if isinstance(call_id, str) else None, field=field
+    )
+
+
 def _content_parts(
     content: Any, field: str
 ) -> tuple[str | None, str | None, list[ToolCall], dict[str, Any]]:
@@ -233,12 +292,14 @@ def _content_parts(
         if not isinstance(part, Mapping):
             continue
         kind = part.get("type", "text")
-        value = part.get("text", part.get("value"))
+        value = part.get("text", part.get("value", part.get("thinking")))
         if kind == "tool_call":
             calls.extend(calls_from_json(value, f"{field}[{j}].value"))
+        elif kind == "tool_use" and isinstance(part.get("name"), str):  # Anthropic
+            calls.append(_tool_use(part, f"{field}[{j}]"))
         elif kind in ("reasoning", "thinking") and isinstance(value, str):
             reasoning.append(value)
-        elif kind == "text" and isinstance(value, str):
+        elif kind in TEXT_PARTS and isinstance(value, str):
             texts.append(value)
         else:
             unread[f"{key}[{j}]"] = part

@@ -257,6 +257,8 @@ class ModelCommentary(Rule):
         for i, message in enumerate(conv.messages):
             if message.role != "assistant" or not message.content:
                 continue
+            if message.content_field.endswith(".refusal"):
+                continue  # OpenAI's `refusal`: a refusal the record means to teach
             text = message.content
             low = text.lower()
             prompt: _Prompt | None = None

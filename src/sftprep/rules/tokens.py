@@ -9,6 +9,7 @@ once and the rendering shared by the rules of this module.
 from __future__ import annotations
 
 import hashlib
+import re
 from array import array
 from collections.abc import Iterator
 from typing import Any
@@ -239,6 +240,86 @@ class ChatTemplateError(Rule):
         result = ctx.rendering(setup[0])
         if isinstance(result, Exception):
             yield self.finding(ctx, f"{setup[0].name}: {result}")
+
+
+@register_rule
+class ReasoningNotRendered(Rule):
+    """The chat template leaves an assistant turn's reasoning out of the rendering.
+
+    **What it does**
+    For Hugging Face tokenizers, looks for the reasoning of each assistant turn
+    (``reasoning_content``, ``thinking``, a thinking part, or ``<think>...</think>`` in
+    the content) in the text the chat template renders, and reports the turns whose
+    reasoning is not there: the template drops it (DeepSeek-R1's strips ``<think>``
+    blocks; many templates ignore ``reasoning_content``).
+
+    **Why is this bad?**
+    The reasoning is neither trained nor counted: a reasoning dataset trained this way
+    teaches answers without their reasoning, and the token counts leave it out.
+
+    **Example**
+    ```json
+    {
+      "messages": [
+        {"role": "user", "content": "2+2?"},
+        {"role": "assistant", "content": "<think>Two and two make four.</think>4"}
+      ]
+    }
+    ```
+
+    **Fix**
+    Use a template that renders the reasoning of the turns you train on (or render
+    it into the content yourself), or drop the reasoning on purpose.
+    """
+
+    id = "reasoning-not-rendered"
+    severity = Severity.WARNING
+    scope = "token"
+    group = "tokens"
+    hint = "use a chat template that renders the reasoning, or drop it on purpose"
+
+    def check(self, ctx: RecordContext) -> Iterator[Finding]:
+        conv = ctx.conversation
+        reasoned = [
+            (i, m, text)
+            for i, m in enumerate(conv.messages if conv is not None else ())
+            if m.role == "assistant" and (text := _reasoning_of(m.reasoning, m.text))
+        ]
+        found = _rendering(ctx) if reasoned else None
+        if found is None or found[0].kind != "hf":
+            return  # the OpenAI counting convention counts reasoning as text
+        tokenizer, _, rendering = found
+        rendered = " ".join(tokenizer.decode(rendering.ids).split())
+        for i, message, text in reasoned:
+            if _probe(text) in rendered:
+                continue
+            field = message.field or f"messages[{i}]"
+            yield self.finding(
+                ctx,
+                f"the {tokenizer.name} chat template leaves out the reasoning of `{field}` "
+                f"({len(text):,} characters): it is neither trained nor counted",
+                field=field,
+                excerpt_text=text,
+            )
+
+
+_THINK = re.compile(r"<think>(.*?)</think>", re.DOTALL)
+
+
+def _reasoning_of(reasoning: str | None, content: str) -> str:
+    """The reasoning of a turn: its reasoning field, else a ``<think>`` block."""
+    if reasoning and reasoning.strip():
+        return reasoning.strip()
+    if "<think>" not in content:
+        return ""
+    match = _THINK.search(content)
+    return match.group(1).strip() if match else ""
+
+
+def _probe(text: str) -> str:
+    """A piece of ``text`` to look for in the decoded rendering: its first 60 characters
+    with whitespace runs as one space (decoding may respace)."""
+    return " ".join(text.split())[:60]
 
 
 # A template ignoring the messages renders (nearly) every record alike; a few equal
