@@ -903,3 +903,12 @@ def test_anthropic_blocks_and_responses_parts_are_read(tmp_path: Path) -> None:
         for i, row in enumerate((refusal, said))
     ]
     assert trainable[0] == trainable[1] > 0
+
+
+def test_a_key_beside_the_singular_it_resembles_is_not_a_misspelling(tmp_path: Path) -> None:
+    """WildChat: `conversation_hash` beside `conversation` (read as `conversations`)."""
+    turns = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
+    row = {"conversation_hash": "c9ec5b440fbdd2a269333dd241f32f64", "conversation": turns}
+    found = check(_write(tmp_path / "w.jsonl", [row]), select=["unknown-key"]).findings
+    assert [(f.field, f.severity.value) for f in found] == [("conversation_hash", "info")]
+    assert "misspelling" not in found[0].message

@@ -293,7 +293,9 @@ class UnknownKey(_KeyRule):
 
     def note(self, found: KeyTally, path: str, record: Any) -> None:
         close = _close_key(path, self._known) if _top_level(path) else []
-        found.beside = int(bool(close) and isinstance(record, Mapping) and close[0] in record)
+        found.beside = int(
+            bool(close) and isinstance(record, Mapping) and _has(record, close[0], path)
+        )
 
     def finish(self) -> Iterator[Finding]:
         for shape, found in self._tallies.items():
@@ -340,6 +342,17 @@ class UnknownKey(_KeyRule):
             severity=Severity.INFO,
             hint="nothing to do for metadata; --map NAME=KEY reads a key to train as NAME",
         )
+
+
+def _has(record: Mapping[str, Any], key: str, unknown: str) -> bool:
+    """``record`` holds ``key``, or its singular or plural (`conversation` read as
+    `conversations`): then ``unknown``, resembling it, is another key
+    (`conversation_hash`)."""
+    stem = key.casefold().rstrip("s")
+    return any(
+        k == key or (k != unknown and isinstance(k, str) and k.casefold().rstrip("s") == stem)
+        for k in record
+    )
 
 
 def _top_level(path: str) -> bool:
