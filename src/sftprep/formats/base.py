@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
-from sftprep.formats.aliases import SYSTEM_KEYS, key_note, system_key, system_text
+from sftprep.formats.aliases import MEDIA_KEYS, SYSTEM_KEYS, key_note, system_key, system_text
 from sftprep.model import Conversation, Location, Message, PlainTurn
 
 SFT = "sft"
@@ -46,6 +46,11 @@ class Format:
     reads_system: ClassVar[bool] = True
     # ...and is written back there (False: as the first turn, as OpenAI chat has it).
     writes_system_column: ClassVar[bool] = True
+
+    @property
+    def media_keys(self) -> tuple[str, ...]:
+        """The record-level columns holding media (`sftprep.formats.media.media_refs`)."""
+        return MEDIA_KEYS
 
     @cached_property
     def known_keys(self) -> frozenset[str]:
