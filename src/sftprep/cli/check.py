@@ -11,7 +11,9 @@ from sftprep.cli.common import (
     add_backend_option,
     add_engine_options,
     add_map_option,
+    add_media_options,
     key_map_from,
+    media_options_from,
     runner_from,
 )
 from sftprep.findings import Report, Severity
@@ -49,6 +51,7 @@ def add_parser(subparsers: Any) -> None:
         help="also apply a platform's rules: openai, together, mistral, axolotl, "
         "llama-factory, trl, aidaptiv",
     )
+    add_media_options(p, deep=True)
     add_engine_options(p)
     add_map_option(p)
     p.set_defaults(run=run)
@@ -81,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         config=args.config,
         select=args.select,
         ignore=args.ignore,
-        options=_token_options(args),
+        options={**_token_options(args), "media": media_options_from(args)},
         target=args.target,
         runner=runner_from(args, progress=not args.quiet and not args.json),
     )

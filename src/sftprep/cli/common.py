@@ -86,3 +86,26 @@ def add_map_option(parser: Any) -> None:
 def key_map_from(args: argparse.Namespace) -> KeyMap:
     """The `KeyMap` ``--map`` gives (empty without it)."""
     return KeyMap.parse(args.map)
+
+
+def add_media_options(parser: Any, *, deep: bool = False) -> None:
+    """Add ``--media-root DIR`` (and ``--deep`` for check): how media files are found."""
+    parser.add_argument(
+        "--media-root",
+        metavar="DIR",
+        help="look for relative image/video/audio paths here first (default: beside the "
+        "dataset file)",
+    )
+    if deep:
+        parser.add_argument(
+            "--deep",
+            action="store_true",
+            help="decode every image fully (default: read the header only)",
+        )
+
+
+def media_options_from(args: argparse.Namespace) -> Any:
+    """The `MediaOptions` the options ask for."""
+    from sftprep.io.media import MediaOptions
+
+    return MediaOptions(root=args.media_root, deep=bool(getattr(args, "deep", False)))
