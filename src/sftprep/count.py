@@ -22,6 +22,7 @@ from pathlib import Path
 from sftprep.engine import InputFile, Job, Merged, Runner, plan_inputs, run
 from sftprep.errors import UsageError
 from sftprep.formats.aliases import KeyMap
+from sftprep.io.media import MediaOptions
 from sftprep.tokens.base import Tokenizer, get_tokenizer
 from sftprep.tokens.counting import RecordCount, TokenStats
 from sftprep.tokens.tally import TokenTally
@@ -42,11 +43,13 @@ def count_tokens(
     progress: bool = False,
     runner: Runner | None = None,
     backend: str | None = None,
+    media: MediaOptions | None = None,
 ) -> TokenStats:
-    """Count the tokens of every record of ``path``.
+    """Count the tokens of every record of ``path`` (and its media: `TokenStats.media`).
 
     ``max_tokens`` defaults to the tokenizer's ``model_max_length`` when it has a
-    real one (Hugging Face tokenizers); tiktoken encodings have none.
+    real one (Hugging Face tokenizers); tiktoken encodings have none. ``media`` says
+    where relative media paths are (default: beside the dataset file).
     """
     return count_tokens_multi(
         path,
@@ -59,11 +62,12 @@ def count_tokens(
         progress=progress,
         runner=runner,
         backend=backend,
+        media=media,
     )[0]
 
 
 def count_tokens_multi(
-    path: PathLike | Iterable[PathLike],
+    path: PathLike | Iterable[PathLike] | None,
     tokenizers: Sequence[TokenizerSpec],
     *,
     format: str | None = None,
@@ -75,17 +79,22 @@ def count_tokens_multi(
     on_record: Callable[[list[RecordCount]], None] | None = None,
     runner: Runner | None = None,
     backend: str | None = None,
+    media: MediaOptions | None = None,
+    config: PathLike | None = None,
 ) -> list[TokenStats]:
     """`count_tokens` for several tokenizers in one pass over the data (for comparisons).
 
     ``on_record`` is called in file order with each counted record's `RecordCount`
-    under every tokenizer (what ``--per-record`` writes).
+    under every tokenizer (what ``--per-record`` writes). ``config``: an aiDAPTIV+
+    dataset YAML whose entries name the files (``path`` may then be None).
     """
     toks, limits = tokenizers_and_limits(tokenizers, template, max_tokens, backend=backend)
     runner = runner or Runner(workers=workers, progress=progress)
-    files = plan_inputs(path, format=format, key_map=key_map, shard_bytes=runner.shard_bytes)
-    job = counting_job(toks, limits, template, record_fields=on_record is not None)
-    name = _dataset_name(path)
+    files = plan_inputs(
+        path, format=format, key_map=key_map, config=config, shard_bytes=runner.shard_bytes
+    )
+    job = counting_job(toks, limits, template, record_fields=on_record is not None, media=media)
+    name = _dataset_name(path) if path is not None else str(config)
     stats = [
         TokenStats(name, tok.describe(), limit, _formats(files))
         for tok, limit in zip(toks, limits, strict=True)
@@ -149,9 +158,12 @@ def counting_job(
     examples: int = 0,
     rules: frozenset[str] | None = None,
     options: tuple[tuple[str, object], ...] = (),
+    media: MediaOptions | None = None,
 ) -> Job:
-    """The engine job that counts every record with ``tokenizers``."""
+    """The engine job that counts every record with ``tokenizers`` (and its media:
+    ``media`` says where relative paths are; default beside the dataset)."""
     return Job(
+        media=media or MediaOptions(),
         rules=rules,
         options=options,
         tokenizers=tuple(tokenizers),

@@ -20,7 +20,9 @@ from sftprep.cli.common import (
     add_backend_option,
     add_engine_options,
     add_map_option,
+    add_media_options,
     key_map_from,
+    media_options_from,
     runner_from,
 )
 
@@ -52,6 +54,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--format", help="skip detection and read as this format")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--image-tokens",
+        metavar="FAMILY",
+        help="count images as this model family sees them: gpt-4o, gpt-4o-mini, qwen2-vl, "
+        "qwen2.5-vl (qwen2-vl:max_pixels=N), llava-1.5, gemma-3 (default: the hosted "
+        "model's family, else qwen2-vl)",
+    )
+    add_media_options(p)
     add_engine_options(p)
     add_map_option(p)
     p.set_defaults(run=run)
@@ -70,16 +80,20 @@ def run(args: argparse.Namespace) -> int:
     tokenizer, note = _tokenizer(args.tokenizer, row.encoding if row else None)
     spec, counted_by = _with_backend(tokenizer, args.tokenizer_backend)
     progress = not args.quiet and not args.json
-    lengths, trainable, formats = count_lengths(
+    family = _image_family(args.image_tokens, row)
+    lengths, trainable, formats, media = count_lengths_and_media(
         args.path,
         tokenizer=spec,
         format=args.format,
         key_map=key_map_from(args),
         runner=runner_from(args, progress=progress),
+        media=_media_options(args, family.name),
     )
     if not lengths:
         raise UsageError(f"{args.path}: no records could be counted")
     counted = f"tokens counted with {tokenizer} ({counted_by}) over {len(lengths):,} records{note}"
+    text_tokens = sum(lengths)
+    image_notes = add_image_tokens(lengths, media, family)
     kept = _sft_targets(lengths, trainable, formats)
     result = estimate(
         lengths,
@@ -97,7 +111,11 @@ def run(args: argparse.Namespace) -> int:
         prices=table,
         gradient_checkpointing=args.gradient_checkpointing,
     )
-    result.assumptions[:0] = [counted, *data_caveats(formats), *kept]
+    result.assumptions[:0] = [counted, *image_notes, *data_caveats(formats), *kept]
+    if image_notes:  # shown apart: what the text is, what the images add
+        result.tokens["text_tokens"] = text_tokens
+        result.tokens["image_tokens"] = sum(lengths) - text_tokens if not kept else None
+        result.tokens["image_token_family"] = family.name
     _print(result, as_json=args.json)
     return 1 if result.problem else 0
 
@@ -112,13 +130,90 @@ def count_lengths(
     runner: Any = None,
 ) -> tuple[list[int], list[int], list[str]]:
     """Per-record total and trainable token counts in file order, and the formats read."""
+    lengths, trainable, formats, _ = count_lengths_and_media(
+        path,
+        tokenizer=tokenizer,
+        format=format,
+        key_map=key_map,
+        progress=progress,
+        runner=runner,
+    )
+    return lengths, trainable, formats
+
+
+def count_lengths_and_media(
+    path: str | Path,
+    *,
+    tokenizer: str = "cl100k_base",
+    format: str | None = None,
+    key_map: Any = None,
+    progress: bool = False,
+    runner: Any = None,
+    media: Any = None,
+) -> tuple[list[int], list[int], list[str], Any]:
+    """`count_lengths`, and the records' media (a `MediaStats`, None when there are none)."""
     from sftprep.count import count_tokens
 
     stats = count_tokens(
-        path, tokenizer, format=format, key_map=key_map, progress=progress, runner=runner
+        path,
+        tokenizer,
+        format=format,
+        key_map=key_map,
+        progress=progress,
+        runner=runner,
+        media=media,
     )
     formats = [name for name in stats.format.split(", ") if name]
-    return list(stats.total.values), list(stats.trainable.values), formats
+    return list(stats.total.values), list(stats.trainable.values), formats, stats.media
+
+
+def _media_options(args: argparse.Namespace, family: str) -> Any:
+    """``--media-root``, and the image family to count when it is not a built-in one."""
+    import dataclasses
+
+    from sftprep.tokens.images import FAMILIES
+
+    options = media_options_from(args)
+    return options if family in FAMILIES else dataclasses.replace(options, families=(family,))
+
+
+def _image_family(given: str | None, row: Any) -> Any:
+    """The image token family: ``--image-tokens``, else the hosted model's, else Qwen2-VL."""
+    from sftprep.tokens.images import get_image_family
+
+    if given:
+        return get_image_family(given)
+    if row is not None and row.provider == "openai":
+        return get_image_family("gpt-4o-mini" if "mini" in row.model else "gpt-4o")
+    return get_image_family("qwen2-vl")
+
+
+def add_image_tokens(lengths: list[int], media: Any, family: Any) -> list[str]:
+    """Add each record's image tokens (under ``family``) to its length, in place: images
+    are prompt input, so they cost tokens but are not trained. The assumptions it makes."""
+    if media is None or not media.references:
+        return []
+    extra = media.record_tokens(family.name)
+    lengths[:] = [n + m for n, m in zip(lengths, extra, strict=True)]
+    refs = media.images.total
+    notes = [
+        f"{sum(extra):,} image tokens for {refs:,} image references in "
+        f"{sum(1 for m in extra if m):,} records added to the prompt tokens: {family.formula()}"
+    ]
+    uncounted = {
+        k: v for k, v in media.status.items() if k.startswith("image ") and k != "image ok"
+    }
+    if uncounted:
+        detail = ", ".join(f"{k} {v:,}" for k, v in sorted(uncounted.items()))
+        notes.append(f"images without tokens (not found, not decoded or remote): {detail}")
+    if media.videos.total or media.audios.total:
+        from sftprep.tokens.media import NOT_ESTIMATED
+
+        notes.append(
+            f"{media.videos.total:,} video and {media.audios.total:,} audio references: "
+            + NOT_ESTIMATED
+        )
+    return notes
 
 
 # How a file that is not SFT data is priced: as the SFT run it would be.
