@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
 from sftprep.formats.aliases import SYSTEM_KEYS, KeyMap
 from sftprep.formats.base import SFT, Format, get_format
+from sftprep.formats.media import rebase_media
 from sftprep.formats.turns import part_index
 from sftprep.model import Conversation, Location
 from sftprep.pipeline import Sample
@@ -153,7 +155,7 @@ def convert(
         path, format=format, key_map=key_map, config=config, shard_bytes=runner.shard_bytes
     )
     summary.source_format = ", ".join(dict.fromkeys(f.format.name for f in files))
-    step = ConvertStep(to, target, keep_undesirable)
+    step = ConvertStep(to, target, keep_undesirable, out_dir=str(Path(out).parent))
     job = Job(rules=frozenset(LOST_RECORD_RULES), transform=step)
 
     from sftprep.io.write import write_records
@@ -205,6 +207,7 @@ class ConvertStep:
     to: str
     target: str | None = None
     keep_undesirable: bool = False
+    out_dir: str | None = None  # relative media paths are rewritten for this folder
     _profile: Any = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -215,7 +218,9 @@ class ConvertStep:
             from sftprep.targets import get_target
 
             self._profile = get_target(self.target).fresh()
-        return convert_sample(sample, get_format(self.to), self._profile, self.keep_undesirable)
+        return convert_sample(
+            sample, get_format(self.to), self._profile, self.keep_undesirable, self.out_dir
+        )
 
 
 class _Merge:
@@ -260,9 +265,14 @@ class _Merge:
 
 
 def convert_sample(
-    sample: Sample, out_format: Format, profile: Any, keep_undesirable: bool = False
+    sample: Sample,
+    out_format: Format,
+    profile: Any,
+    keep_undesirable: bool = False,
+    out_dir: str | None = None,
 ) -> Converted:
-    """One record in ``out_format`` (and fit for ``profile``), or why it is rejected."""
+    """One record in ``out_format`` (and fit for ``profile``), or why it is rejected;
+    relative media paths are rewritten for a file written in ``out_dir``."""
     out = Converted(sample.raw, sample.location)
     # a record in another format than its file's was read in its own: it converts too
     problems = [f for f in errors(sample.findings) if f.rule != MIXED_FORMAT]
@@ -287,6 +297,10 @@ def convert_sample(
         if profile is not None:
             out.claims = profile.claims(conversation)
             conversation = profile.adapt(conversation)
+        if out_dir is not None:
+            conversation = rebase_media(
+                conversation, os.path.dirname(sample.location.path), out_dir, adapter.media_keys
+            )
         # The raw record is copied only when nothing about it changes: with a target, or
         # names read through aliases, the canonical shape is written.
         unchanged = profile is None and conversation is sample.conversation

@@ -66,8 +66,11 @@ class OpenAITarget(Target):
             )
 
     def adapt(self, conversation: Conversation) -> Conversation:
-        """Wrap bare function definitions; give calls ids and tool results their call's id."""
-        conversation = chat.wrap_functions(conversation)
+        """Wrap bare function definitions; give calls ids and tool results their call's id;
+        an ``images`` column with ``<image>`` placeholders becomes ``image_url`` parts."""
+        from sftprep.formats.media import media_as_parts
+
+        conversation = chat.wrap_functions(media_as_parts(conversation))
         return chat.relink_tool_calls(conversation, valid=bool, prefix="call_")
 
 
