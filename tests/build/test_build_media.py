@@ -128,3 +128,18 @@ def test_fix_rewrites_relative_paths(mllm_demo: Path, tmp_path: Path) -> None:
             assert not os.path.isabs(image) or Path(image).is_file()
     pytest.importorskip("PIL")
     assert [f.rule for f in check(out).findings if f.rule.startswith("media-")] == []
+
+
+def test_openai_parts_to_sharegpt_become_an_images_column(mllm_copy: Path) -> None:
+    folder = mllm_copy.parent
+    forward = folder / "openai.jsonl"
+    convert(mllm_copy, forward, target="openai")
+    back = folder / "sharegpt.json"
+    summary = convert(forward, back, to="sharegpt")
+    assert (summary.records_out, summary.rejected) == (6, 0)
+    original = _records(mllm_copy)
+    for before, after in zip(original, _records(back), strict=True):
+        assert after["images"] == before["images"]
+        assert [t["value"] for t in after["conversations"]] == [
+            m["content"] for m in before["messages"]
+        ]

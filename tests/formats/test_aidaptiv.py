@@ -182,7 +182,10 @@ def _documented(tmp_path: Path) -> Path:
 
 
 # A 1 x 1 PNG.
-PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+PNG_1PX = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJ"
+    "RU5ErkJggg=="
+)
 
 
 def test_documented_entries_drive_each_strategy(tmp_path: Path) -> None:

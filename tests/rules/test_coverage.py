@@ -155,11 +155,14 @@ CASES: list[tuple[str, list[dict[str, Any]], list[tuple[str, str, str | None]]]]
             }
             for i in range(2)
         ],
-        [("empty-text", "error", "messages[1].content"), ("missing-system", "info", "messages")] * 2
-        + [
-            ("unknown-key", "info", "messages[*].content[*]"),
-            ("unknown-key", "warning", "messages[*].refusal"),
-        ],
+        # the image parts are read (and their files, absent here, reported): not unknown
+        [
+            ("empty-text", "error", "messages[1].content"),
+            ("media-missing", "error", "messages[0].content[1].image_url.url"),
+            ("missing-system", "info", "messages"),
+        ]
+        * 2
+        + [("unknown-key", "warning", "messages[*].refusal")],
     ),
     # --- shapes found in other projects' files (LLaMA-Factory, HH-RLHF, Vertex AI, Spider)
     (

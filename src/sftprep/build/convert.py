@@ -40,7 +40,7 @@ from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
 from sftprep.formats.aliases import SYSTEM_KEYS, KeyMap
 from sftprep.formats.base import SFT, Format, get_format
-from sftprep.formats.media import rebase_media
+from sftprep.formats.media import media_as_column, rebase_media
 from sftprep.formats.turns import part_index
 from sftprep.model import Conversation, Location
 from sftprep.pipeline import Sample
@@ -297,6 +297,8 @@ def convert_sample(
         if profile is not None:
             out.claims = profile.claims(conversation)
             conversation = profile.adapt(conversation)
+        if out_format.name == "sharegpt":  # its turns take no parts: LLaMA-Factory's column
+            conversation = media_as_column(conversation)
         if out_dir is not None:
             conversation = rebase_media(
                 conversation, os.path.dirname(sample.location.path), out_dir, adapter.media_keys

@@ -76,7 +76,8 @@ class MediaMissing(Rule):
 
     **Example**
     ```json
-    {"messages": [{"role": "user", "content": "<image>Who?"}, ...], "images": ["img/9.jpg"]}
+    {"messages": [{"role": "user", "content": "<image>Who?"},
+                  {"role": "assistant", "content": "Kane."}], "images": ["img/9.jpg"]}
     ```
     (and ``img/9.jpg`` is not beside the dataset)
 
@@ -113,7 +114,8 @@ class MediaUndecodable(Rule):
 
     **Example**
     ```json
-    {"messages": [...], "images": ["img/1.jpg"]}
+    {"messages": [{"role": "user", "content": "<image>What is this?"},
+                  {"role": "assistant", "content": "A dog."}], "images": ["img/1.jpg"]}
     ```
     (where ``img/1.jpg`` holds ``<html>404 Not Found</html>``)
 
@@ -149,8 +151,8 @@ class MediaPlaceholderMismatch(Rule):
 
     **Example**
     ```json
-    {"messages": [{"role": "user", "content": "Compare these."}, ...],
-     "images": ["a.jpg", "b.jpg"]}
+    {"messages": [{"role": "user", "content": "Compare these."},
+                  {"role": "assistant", "content": "Same."}], "images": ["a.jpg", "b.jpg"]}
     ```
 
     **Fix**
@@ -205,7 +207,7 @@ class MediaLimit(Rule):
     **Example**
     ```json
     {"messages": [{"role": "user", "content": [{"type": "image_url",
-      "image_url": {"url": "scan.tiff"}}]}, ...]}
+      "image_url": {"url": "scan.tiff"}}]}, {"role": "assistant", "content": "A receipt."}]}
     ```
 
     **Fix**
@@ -273,7 +275,8 @@ class MediaRemote(Rule):
     **Example**
     ```json
     {"messages": [{"role": "user", "content": [{"type": "image_url",
-      "image_url": {"url": "https://example.com/chart.png"}}]}, ...]}
+      "image_url": {"url": "https://example.com/chart.png"}}]},
+     {"role": "assistant", "content": "Sales grow."}]}
     ```
 
     **Fix**
