@@ -235,3 +235,39 @@ def test_same_question_about_different_charts_is_no_repeat(tmp_path: Path) -> No
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     report = check(path, ignore=["missing-system", "media-remote"])
     assert [(f.rule, f.location.record) for f in report.findings] == [("duplicate", 2)]
+
+
+def test_saved_hf_dataset_image_feature(mllm_demo: Path, tmp_path: Path) -> None:
+    """A `datasets` folder whose `Sequence(Image())` column holds the bytes."""
+    datasets = pytest.importorskip("datasets")
+    good = (mllm_demo.parent / "mllm_demo_data" / "1.jpg").read_bytes()
+    features = datasets.Features(
+        {
+            "messages": [{"role": datasets.Value("string"), "content": datasets.Value("string")}],
+            "images": datasets.Sequence(datasets.Image()),
+        }
+    )
+    turns = [{"role": "user", "content": "<image>Who?"}, {"role": "assistant", "content": "Kane."}]
+    data = {
+        "messages": [turns, turns],
+        "images": [[{"bytes": good, "path": "1.jpg"}], [{"bytes": b"\x89PNG no", "path": "x.png"}]],
+    }
+    folder = tmp_path / "saved"
+    datasets.Dataset.from_dict(data, features=features).save_to_disk(str(folder))
+    report = check(folder)
+    assert [(r, rec, fld, msg) for r, rec, _, fld, msg in _media(report)] == [
+        ("media-undecodable", 1, "images[0]",
+         "image bytes (x.png) does not decode: not an image format Pillow knows"),
+    ]  # fmt: skip
+    stats = json.loads(_stats_json(folder))
+    assert stats["media"]["status"] == {"image ok": 1, "image undecodable": 1}
+    assert stats["media"]["image_tokens"]["qwen2-vl"]["total"] == 66
+
+
+def _stats_json(path: Path) -> str:
+    import contextlib
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["stats", str(path), "--json", "--quiet"]) == 0
+    return out.getvalue()

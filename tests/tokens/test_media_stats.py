@@ -113,3 +113,39 @@ def test_text_only_data_has_no_media_section(tmp_path: Path) -> None:
     path.write_text(json.dumps({"prompt": "Hi <image>", "completion": "Hello"}) + "\n")
     stats = count_tokens(path)
     assert stats.media is None and "media" not in stats.to_dict()
+
+
+def test_media_counts_merge_alike_on_any_runner(mllm_demo: Path, tmp_path: Path) -> None:
+    """Text-only records before, between and after the images, cut into shards of one
+    record or a few, counted in this process or in two workers: the same media numbers,
+    row for row with the text counts."""
+    from sftprep.engine import Runner
+
+    image = str(mllm_demo.parent / "mllm_demo_data" / "2.jpg")
+    rows = []
+    for i in range(30):
+        row: dict[str, object] = {
+            "messages": [
+                {"role": "user", "content": ("<image>" if i % 7 == 3 else "") + f"Q{i}?"},
+                {"role": "assistant", "content": f"A{i}."},
+            ]
+        }
+        if i % 7 == 3:
+            row["images"] = [image]
+        rows.append(row)
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    docs = []
+    for runner in (
+        Runner(workers=1, shard_bytes=1 << 40),
+        Runner(workers=1, shard_bytes=1),
+        Runner(workers=2, shard_bytes=300),
+    ):
+        stats = count_tokens(path, runner=runner)
+        assert stats.media is not None
+        assert len(stats.media.images) == stats.records == 30
+        assert [i for i, n in enumerate(stats.media.images.values) if n] == [3, 10, 17, 24]
+        assert list(stats.media.record_tokens("qwen2-vl"))[:4] == [0, 0, 0, 77]
+        docs.append(stats.to_dict()["media"])
+    assert docs[0] == docs[1] == docs[2]
+    assert docs[0]["image_tokens"]["gpt-4o"]["total"] == 4 * 255
