@@ -103,14 +103,15 @@ class RecordContext:
         """Every media reference of the record with what probing it found (a
         `sftprep.io.media.MediaInfo`), probed once for every rule and count that needs it;
         ``options["media"]`` (`MediaOptions`) says where relative paths are and how deep."""
-        if self.conversation is None:
-            return ()
+        conv = self.conversation
+        if conv is None or not (conv.metadata or any(m.extra for m in conv.messages)):
+            return ()  # media live in metadata columns or message parts: none here
         # formats import this module: import them when a record is first asked
         from sftprep.formats.aliases import MEDIA_KEYS
         from sftprep.formats.media import media_refs
         from sftprep.io.media import MediaOptions, probe
 
-        refs = media_refs(self.conversation, getattr(self.adapter, "media_keys", MEDIA_KEYS))
+        refs = media_refs(conv, getattr(self.adapter, "media_keys", MEDIA_KEYS))
         if not refs:
             return ()
         options = self.options.get("media") or MediaOptions()
