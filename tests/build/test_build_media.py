@@ -143,3 +143,26 @@ def test_openai_parts_to_sharegpt_become_an_images_column(mllm_copy: Path) -> No
         assert [t["value"] for t in after["conversations"]] == [
             m["content"] for m in before["messages"]
         ]
+
+
+def test_openai_parts_to_alpaca_keep_the_image(tmp_path: Path) -> None:
+    row = {
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "image_url", "image_url": {"url": "https://x.org/c.png"}},
+                    {"type": "text", "text": "What does the chart show?"},
+                ],
+            },
+            {"role": "assistant", "content": "Growth."},
+        ]
+    }
+    path = tmp_path / "chart.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    out = tmp_path / "chart.json"
+    summary = convert(path, out, to="alpaca")
+    assert (summary.records_out, summary.rejected) == (1, 0)
+    (record,) = _records(out)
+    assert record["instruction"] == "<image>What does the chart show?"
+    assert record["images"] == ["https://x.org/c.png"]

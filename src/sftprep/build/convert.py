@@ -50,6 +50,9 @@ LOSSY = "lossy-conversion"
 MIXED_FORMAT = "mixed-format"
 NO_ANSWER = "no-assistant-turn"
 NOT_SFT_TARGET = "not-sft-target"  # a KTO undesirable completion: no SFT target
+# Formats whose turns take no content parts: media parts become an `images` column with
+# `<image>` placeholders, as LLaMA-Factory reads both (docs/media.md).
+COLUMN_MEDIA_FORMATS = frozenset({"sharegpt", "alpaca"})
 
 
 @dataclass
@@ -297,7 +300,7 @@ def convert_sample(
         if profile is not None:
             out.claims = profile.claims(conversation)
             conversation = profile.adapt(conversation)
-        if out_format.name == "sharegpt":  # its turns take no parts: LLaMA-Factory's column
+        if out_format.name in COLUMN_MEDIA_FORMATS:  # no parts there: LLaMA-Factory's column
             conversation = media_as_column(conversation)
         if out_dir is not None:
             conversation = rebase_media(
