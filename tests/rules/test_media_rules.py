@@ -93,11 +93,38 @@ def test_deep_decodes_the_pixels(flawed: Path) -> None:
 
 
 def test_openai_target_limits(flawed: Path) -> None:
+    """OpenAI takes images as URLs or data: URIs (not local files), of at most 10 MB."""
     report = check(flawed, target="openai", select=["media-limit"])
     size = (flawed.parent / "big.png").stat().st_size
+    takes = "OpenAI fine-tuning takes HTTP(S) URLs or base64 data: URIs"
+    paths = ["mllm_demo_data/2.jpg", "mllm_demo_data/9.jpg", "broken.jpg",
+             "mllm_demo_data/1.jpg", "truncated.jpg", "big.png"]  # fmt: skip
+    expected = [
+        ("media-limit", i, i + 2, "images[0]", f"image `{p}` is a local file; {takes}")
+        for i, p in enumerate(paths)
+    ]
+    expected.append(
+        ("media-limit", 5, 7, "images[0]", f"image `big.png`: {size:,} bytes (at most 10,485,760)")
+    )
+    assert _media(report) == expected
+
+
+def test_together_takes_data_uris_only(tmp_path: Path) -> None:
+    png = base64.b64encode(_png()).decode()
+    rows = [
+        {"messages": [
+            {"role": "user", "content": [{"type": "text", "text": f"Q{i}?"},
+                                         {"type": "image_url", "image_url": {"url": url}}]},
+            {"role": "assistant", "content": "A."}]}
+        for i, url in enumerate([f"data:image/png;base64,{png}", "https://x.org/a.png"])
+    ]  # fmt: skip
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = check(path, target="together", select=["media-limit"])
     assert _media(report) == [
-        ("media-limit", 5, 7, "images[0]",
-         f"image `big.png`: {size:,} bytes (at most 10,485,760)"),
+        ("media-limit", 1, 2, "messages[0].content[1].image_url.url",
+         "image `https://x.org/a.png` is a remote URL; Together fine-tuning takes base64 "
+         "data: URIs"),
     ]  # fmt: skip
 
 

@@ -32,6 +32,8 @@ class MediaLimits:
     modes: frozenset[str] | None
     max_pixels: int | None
     assistant_images: bool
+    given_as: frozenset[str]  # how an image may be given: "url", "data" (a local path: never)
+    platform: str
     source: str
     date: str
 
@@ -45,11 +47,26 @@ MEDIA_LIMITS: Mapping[str, MediaLimits] = {
         modes=frozenset({"RGB", "RGBA"}),
         max_pixels=None,  # the guide names none: images are scaled (see tokens/images.py)
         assistant_images=False,
+        given_as=frozenset({"url", "data"}),  # "either as HTTP URLs or data URLs"
+        platform="OpenAI fine-tuning",
         source="https://developers.openai.com/api/docs/guides/vision-fine-tuning "
         "(Image data requirements)",
         date="2026-12-03",
     ),
+    "together": MediaLimits(
+        formats=frozenset({"JPEG", "PNG", "WEBP"}),
+        max_bytes=10 * 1024 * 1024,
+        max_images=10,
+        modes=None,
+        max_pixels=None,
+        assistant_images=False,  # "Only user messages can contain images"
+        given_as=frozenset({"data"}),  # base64 with a MIME prefix; URLs must be downloaded
+        platform="Together fine-tuning",
+        source="https://docs.together.ai/docs/fine-tuning/vision (Prepare your data)",
+        date="2026-12-03",
+    ),
 }
+_GIVEN_AS = {"url": "HTTP(S) URLs", "data": "base64 data: URIs"}
 
 
 def _name(ref: Any, info: Any) -> str:
@@ -197,8 +214,10 @@ class MediaLimit(Rule):
     **What it does**
     With ``--target`` naming a platform that publishes media limits (OpenAI vision
     fine-tuning: JPEG, PNG or WEBP; at most 10 MB per image; RGB or RGBA; at most 10
-    images per example; no images in assistant messages), reports each image and
-    record outside them. The limits are in `MEDIA_LIMITS` with their source and date.
+    images per example; no images in assistant messages; images as HTTP URLs or
+    ``data:`` URIs, not local files. Together: the same formats, sizes and count, as
+    ``data:`` URIs only), reports each image and record outside them. The limits are
+    in `MEDIA_LIMITS` with their source and date.
 
     **Why is this bad?**
     The platform rejects the file at upload, or skips the example, after you have
@@ -235,6 +254,12 @@ class MediaLimit(Rule):
         self, ctx: RecordContext, ref: Any, info: Any, limits: MediaLimits
     ) -> Iterator[Finding]:
         name, field = _name(ref, info), ref.field
+        given = "data" if ref.source == "bytes" else ref.source  # bytes are written as data:
+        if given not in limits.given_as:
+            takes = " or ".join(_GIVEN_AS[g] for g in sorted(limits.given_as, reverse=True))
+            what = "a local file" if ref.source == "path" else "a remote URL"
+            message = f"{name} is {what}; {limits.platform} takes {takes}"
+            yield self.finding(ctx, message, field=field)
         conv = ctx.conversation
         if (
             not limits.assistant_images
