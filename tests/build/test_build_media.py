@@ -4,6 +4,7 @@ records that share an image kept on one side of a split."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from pathlib import Path
@@ -15,6 +16,7 @@ from sftprep.build.convert import convert
 from sftprep.build.fix import fix
 from sftprep.build.split import split
 from sftprep.check import check
+from sftprep.count import count_tokens
 from sftprep.io import RawRecord, read
 
 
@@ -166,3 +168,33 @@ def test_openai_parts_to_alpaca_keep_the_image(tmp_path: Path) -> None:
     (record,) = _records(out)
     assert record["instruction"] == "<image>What does the chart show?"
     assert record["images"] == ["https://x.org/c.png"]
+
+
+def test_embed_media_writes_data_uris(mllm_demo: Path, tmp_path: Path) -> None:
+    pytest.importorskip("PIL")
+    out = tmp_path / "embedded.jsonl"
+    summary = convert(mllm_demo, out, target="openai", embed_media=True)
+    assert (summary.records_out, summary.rejected) == (6, 0)
+    first = _records(out)[0]["messages"][0]["content"][0]["image_url"]["url"]
+    assert first.startswith("data:image/jpeg;base64,")
+    raw = (mllm_demo.parent / "mllm_demo_data" / "1.jpg").read_bytes()
+    assert base64.b64decode(first.split(",", 1)[1]) == raw
+    report = check(out, target="openai", ignore=["missing-system"])
+    assert [f.rule for f in report.findings if f.rule.startswith("media-")] == []
+    media = count_tokens(out).media
+    assert media is not None and media.distinct("image") == 3
+
+
+def test_embed_media_rejects_a_missing_file(tmp_path: Path) -> None:
+    row = {
+        "messages": [
+            {"role": "user", "content": "<image>Who?"},
+            {"role": "assistant", "content": "Nobody."},
+        ],
+        "images": ["gone.jpg"],
+    }
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps([row]))
+    summary = convert(path, tmp_path / "m.jsonl", target="openai", embed_media=True)
+    assert (summary.records_out, summary.rejected) == (0, 1)
+    assert "image `gone.jpg` cannot be read" in (tmp_path / "m.rejects.jsonl").read_text()

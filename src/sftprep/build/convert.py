@@ -40,7 +40,7 @@ from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
 from sftprep.formats.aliases import SYSTEM_KEYS, KeyMap
 from sftprep.formats.base import SFT, Format, get_format
-from sftprep.formats.media import media_as_column, rebase_media
+from sftprep.formats.media import embed_parts, media_as_column, rebase_media
 from sftprep.formats.turns import part_index
 from sftprep.model import Conversation, Location
 from sftprep.pipeline import Sample
@@ -125,6 +125,7 @@ def convert(
     target: str | None = None,
     keep_undesirable: bool = False,
     runner: Runner | None = None,
+    embed_media: bool = False,
 ) -> ConvertSummary:
     """Convert ``path`` into ``out`` (type from its extension); returns the counts.
 
@@ -132,7 +133,8 @@ def convert(
     ``rejects`` (default ``<out stem>.rejects.jsonl``, written only when needed).
     Preference data becomes SFT data only through its desirable answers: a KTO
     completion labelled false is rejected unless ``keep_undesirable``, and DPO's
-    rejected answers are removed (and counted).
+    rejected answers are removed (and counted). ``embed_media`` writes the local image
+    files of content parts as ``data:`` URIs (OpenAI and Together take no local paths).
     """
     from sftprep.targets import get_target
 
@@ -158,7 +160,9 @@ def convert(
         path, format=format, key_map=key_map, config=config, shard_bytes=runner.shard_bytes
     )
     summary.source_format = ", ".join(dict.fromkeys(f.format.name for f in files))
-    step = ConvertStep(to, target, keep_undesirable, out_dir=str(Path(out).parent))
+    step = ConvertStep(
+        to, target, keep_undesirable, out_dir=str(Path(out).parent), embed_media=embed_media
+    )
     job = Job(rules=frozenset(LOST_RECORD_RULES), transform=step)
 
     from sftprep.io.write import write_records
@@ -211,6 +215,7 @@ class ConvertStep:
     target: str | None = None
     keep_undesirable: bool = False
     out_dir: str | None = None  # relative media paths are rewritten for this folder
+    embed_media: bool = False  # local image files of parts written as data: URIs
     _profile: Any = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -222,7 +227,12 @@ class ConvertStep:
 
             self._profile = get_target(self.target).fresh()
         return convert_sample(
-            sample, get_format(self.to), self._profile, self.keep_undesirable, self.out_dir
+            sample,
+            get_format(self.to),
+            self._profile,
+            self.keep_undesirable,
+            self.out_dir,
+            self.embed_media,
         )
 
 
@@ -273,9 +283,11 @@ def convert_sample(
     profile: Any,
     keep_undesirable: bool = False,
     out_dir: str | None = None,
+    embed_media: bool = False,
 ) -> Converted:
     """One record in ``out_format`` (and fit for ``profile``), or why it is rejected;
-    relative media paths are rewritten for a file written in ``out_dir``."""
+    relative media paths are rewritten for a file written in ``out_dir``; with
+    ``embed_media`` image parts that name local files carry the files as ``data:`` URIs."""
     out = Converted(sample.raw, sample.location)
     # a record in another format than its file's was read in its own: it converts too
     problems = [f for f in errors(sample.findings) if f.rule != MIXED_FORMAT]
@@ -302,6 +314,8 @@ def convert_sample(
             conversation = profile.adapt(conversation)
         if out_format.name in COLUMN_MEDIA_FORMATS:  # no parts there: LLaMA-Factory's column
             conversation = media_as_column(conversation)
+        if embed_media:  # before paths are rebased: they are relative to the input
+            conversation = embed_parts(conversation, _reader(sample.location.path))
         if out_dir is not None:
             conversation = rebase_media(
                 conversation, os.path.dirname(sample.location.path), out_dir, adapter.media_keys
@@ -330,6 +344,13 @@ def convert_sample(
             return out
     out.record = record
     return out
+
+
+def _reader(dataset: str) -> Any:
+    """Read a media reference's file, relative paths beside ``dataset``."""
+    from sftprep.io.media import resolve
+
+    return lambda ref: resolve(ref.value or "", dataset).read_bytes()
 
 
 def _system_column(conversation: Conversation) -> bool:

@@ -324,6 +324,36 @@ def media_as_column(conv: Conversation) -> Conversation:
     return replace(conv, messages=tuple(messages), metadata={**conv.metadata, **columns})
 
 
+def embed_parts(conv: Conversation, read: Any) -> Conversation:
+    """``conv`` with every image part given as a local path rewritten as a base64
+    ``data:`` URI of the file's bytes (``read(ref) -> bytes`` opens it): what OpenAI and
+    Together upload. Raises `LossyConversionError` naming a file that cannot be read."""
+    messages = []
+    changed = False
+    for index, message in enumerate(conv.messages):
+        extra = dict(message.extra)
+        for key, part in message.extra.items():
+            if part_index_of(key) is None or not isinstance(part, Mapping):
+                continue
+            refs = _part_refs(part, key, index)
+            if not refs or refs[0].source != "path" or refs[0].kind != "image":
+                continue
+            try:
+                data = read(refs[0])
+            except OSError as exc:
+                why = exc.strerror or type(exc).__name__
+                raise LossyConversionError(
+                    f"image `{refs[0].value}` cannot be read: {why}"
+                ) from None
+            uri = f"data:{_mime(data, 'image')};base64," + base64.b64encode(data).decode("ascii")
+            extra[key] = {"type": "image_url", "image_url": {"url": uri}}
+            if isinstance(part.get("image_url"), Mapping) and "detail" in part["image_url"]:
+                extra[key]["image_url"]["detail"] = part["image_url"]["detail"]
+            changed = True
+        messages.append(replace(message, extra=extra) if extra != message.extra else message)
+    return replace(conv, messages=tuple(messages)) if changed else conv
+
+
 def rebase_media(
     conv: Conversation, source_dir: str, out_dir: str, keys: Sequence[str] = MEDIA_KEYS
 ) -> Conversation:
