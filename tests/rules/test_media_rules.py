@@ -298,3 +298,24 @@ def _stats_json(path: Path) -> str:
     with contextlib.redirect_stdout(out):
         assert main(["stats", str(path), "--json", "--quiet"]) == 0
     return out.getvalue()
+
+
+def test_odd_paths_are_findings_not_tracebacks(tmp_path: Path) -> None:
+    (tmp_path / "folder.jpg").mkdir()
+    rows = [
+        _chat("<image>A?", images=["bad\u0000name.jpg"]),
+        _chat("<image>B?", images=["folder.jpg"]),
+        _chat("<image>C?", images=[12, None]),
+    ]
+    path = _json_array(tmp_path / "odd.json", rows)
+    found = [(r, rec, fld) for r, rec, _, fld, _ in _media(check(path))]
+    assert found == [
+        ("media-missing", 0, "images[0]"),
+        ("media-missing", 1, "images[0]"),
+        ("media-placeholder-mismatch", 2, "images"),
+    ]
+    messages = [m for *_, m in _media(check(path))]
+    assert (
+        messages[1]
+        == f"image `folder.jpg` unreadable: not a file (looked for {tmp_path / 'folder.jpg'})"
+    )

@@ -340,8 +340,8 @@ def embed_parts(conv: Conversation, read: Any) -> Conversation:
                 continue
             try:
                 data = read(refs[0])
-            except OSError as exc:
-                why = exc.strerror or type(exc).__name__
+            except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+                why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
                 raise LossyConversionError(
                     f"image `{refs[0].value}` cannot be read: {why}"
                 ) from None

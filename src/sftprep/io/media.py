@@ -123,7 +123,7 @@ def probe_path(kind: str, path: Path, deep: bool = False) -> MediaInfo:
         st = os.stat(path)
     except FileNotFoundError:
         return MediaInfo(kind, "missing", key, path=str(path), reason="no such file")
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
         return MediaInfo(kind, "unreadable", key, path=str(path), reason=_why(exc))
     if not os.path.isfile(path):
         return MediaInfo(kind, "unreadable", key, path=str(path), reason="not a file")
