@@ -153,7 +153,7 @@ def test_openai_parts_to_alpaca_keep_the_image(tmp_path: Path) -> None:
             {
                 "role": "user",
                 "content": [
-                    {"type": "image_url", "image_url": {"url": "https://x.org/c.png"}},
+                    {"type": "image_url", "image_url": {"url": "https://192.0.2.1/c.png"}},
                     {"type": "text", "text": "What does the chart show?"},
                 ],
             },
@@ -167,7 +167,7 @@ def test_openai_parts_to_alpaca_keep_the_image(tmp_path: Path) -> None:
     assert (summary.records_out, summary.rejected) == (1, 0)
     (record,) = _records(out)
     assert record["instruction"] == "<image>What does the chart show?"
-    assert record["images"] == ["https://x.org/c.png"]
+    assert record["images"] == ["https://192.0.2.1/c.png"]
 
 
 def test_embed_media_writes_data_uris(mllm_demo: Path, tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ def test_openai_parts() -> None:
                     {"type": "text", "text": "Compare"},
                     {
                         "type": "image_url",
-                        "image_url": {"url": "https://x.org/a.png", "detail": "low"},
+                        "image_url": {"url": "https://192.0.2.1/a.png", "detail": "low"},
                     },
                     {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBO"}},
                     {"type": "image_url", "image_url": "charts/b.png"},
@@ -59,7 +59,7 @@ def test_openai_parts() -> None:
         ]
     }
     assert _refs(record) == [
-        ("image", "url", "https://x.org/a.png", "messages[0].content[1].image_url.url", 0),
+        ("image", "url", "https://192.0.2.1/a.png", "messages[0].content[1].image_url.url", 0),
         ("image", "data", "data:image/png;base64,iVBO", "messages[0].content[2].image_url.url", 0),
         ("image", "path", "charts/b.png", "messages[0].content[3].image_url", 0),
         ("audio", "data", "UklGRg==", "messages[0].content[4].input_audio.data", 0),
@@ -143,13 +143,13 @@ def test_rebase_record_moves_only_relative_paths(tmp_path: Path) -> None:
     record = {
         "messages": [
             {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "img/a.png"}},
-                                         {"type": "image_url", "image_url": {"url": "https://x/b.png"}}]},
+                                         {"type": "image_url", "image_url": {"url": "https://192.0.2.3/b.png"}}]},
         ],
         "images": ["img/c.png", "/abs/d.png"],
     }  # fmt: skip
     moved = rebase_record(record, str(tmp_path / "in"), str(tmp_path / "out"))
     urls = [p["image_url"]["url"] for p in moved["messages"][0]["content"]]
-    assert urls == ["../in/img/a.png", "https://x/b.png"]
+    assert urls == ["../in/img/a.png", "https://192.0.2.3/b.png"]
     assert moved["images"] == ["../in/img/c.png", "/abs/d.png"]
     assert rebase_record(record, str(tmp_path), str(tmp_path)) is record
 

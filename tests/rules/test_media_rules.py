@@ -116,14 +116,14 @@ def test_together_takes_data_uris_only(tmp_path: Path) -> None:
             {"role": "user", "content": [{"type": "text", "text": f"Q{i}?"},
                                          {"type": "image_url", "image_url": {"url": url}}]},
             {"role": "assistant", "content": "A."}]}
-        for i, url in enumerate([f"data:image/png;base64,{png}", "https://x.org/a.png"])
+        for i, url in enumerate([f"data:image/png;base64,{png}", "https://192.0.2.1/a.png"])
     ]  # fmt: skip
     path = tmp_path / "t.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     report = check(path, target="together", select=["media-limit"])
     assert _media(report) == [
         ("media-limit", 1, 2, "messages[0].content[1].image_url.url",
-         "image `https://x.org/a.png` is a remote URL; Together fine-tuning takes base64 "
+         "image `https://192.0.2.1/a.png` is a remote URL; Together fine-tuning takes base64 "
          "data: URIs"),
     ]  # fmt: skip
 
@@ -144,8 +144,8 @@ def test_openai_parts_data_uris_and_remote_urls(tmp_path: Path) -> None:
     rows = [
         row("Chart 1?", f"data:image/png;base64,{png}"),
         row("Chart 2?", "data:image/png;base64,@@not base64@@"),
-        row("Chart 3?", "https://example.com/3.png"),
-        row("Chart 4?", "https://example.com/4.png"),
+        row("Chart 3?", "https://192.0.2.2/3.png"),
+        row("Chart 4?", "https://192.0.2.2/4.png"),
         row("Chart 5?", f"data:image/png;base64,{png}", role="assistant"),
         row("Chart 6?", f"data:image/jpeg;base64,{cmyk}"),
     ]
@@ -258,7 +258,11 @@ def test_same_question_about_different_charts_is_no_repeat(tmp_path: Path) -> No
         }
 
     path = tmp_path / "charts.jsonl"
-    rows = [row("https://x.org/1.png"), row("https://x.org/2.png"), row("https://x.org/1.png")]
+    rows = [
+        row("https://192.0.2.1/1.png"),
+        row("https://192.0.2.1/2.png"),
+        row("https://192.0.2.1/1.png"),
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     report = check(path, ignore=["missing-system", "media-remote"])
     assert [(f.rule, f.location.record) for f in report.findings] == [("duplicate", 2)]
