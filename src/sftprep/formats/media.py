@@ -274,7 +274,7 @@ def media_as_parts(conv: Conversation, keys: Sequence[str] = MEDIA_KEYS) -> Conv
             continue
         before = text.startswith("<image>")
         count = text.count("<image>")
-        if any(part_index_of(k) is not None for k in message.extra):
+        if any(part_index(k) is not None for k in message.extra):
             raise LossyConversionError("a message has both `<image>` placeholders and parts")
         parts = [_image_part(queue.pop(0)) for _ in range(count)]
         text = text.replace("<image>", "")
@@ -302,20 +302,20 @@ def media_as_column(conv: Conversation) -> Conversation:
         parts = {
             k: v
             for k, v in message.extra.items()
-            if part_index_of(k) is not None and isinstance(v, Mapping) and _part_refs(v, k, index)
+            if part_index(k) is not None and isinstance(v, Mapping) and _part_refs(v, k, index)
         }
         if not parts:
             messages.append(message)
             continue
         changed = True
-        taken = {part_index_of(k) for k in message.extra if part_index_of(k) is not None}
+        taken = {part_index(k) for k in message.extra if part_index(k) is not None}
         at = next(i for i in range(len(taken) + 1) if i not in taken)  # where the text was
         head: list[str] = []
         tail: list[str] = []
-        for key, part in sorted(parts.items(), key=lambda kv: part_index_of(kv[0]) or 0):
+        for key, part in sorted(parts.items(), key=lambda kv: part_index(kv[0]) or 0):
             (ref,) = _part_refs(part, key, index)
             columns.setdefault(_MEDIA_COLUMNS[ref.kind], []).append(_column_value(ref))
-            (head if (part_index_of(key) or 0) < at else tail).append(PLACEHOLDERS[ref.kind])
+            (head if (part_index(key) or 0) < at else tail).append(PLACEHOLDERS[ref.kind])
         extra = {k: v for k, v in message.extra.items() if k not in parts}
         text = "".join(head) + message.text + "".join(tail)
         messages.append(replace(message, content=text, extra=extra))
@@ -333,7 +333,7 @@ def embed_parts(conv: Conversation, read: Any) -> Conversation:
     for index, message in enumerate(conv.messages):
         extra = dict(message.extra)
         for key, part in message.extra.items():
-            if part_index_of(key) is None or not isinstance(part, Mapping):
+            if part_index(key) is None or not isinstance(part, Mapping):
                 continue
             refs = _part_refs(part, key, index)
             if not refs or refs[0].source != "path" or refs[0].kind != "image":
@@ -368,7 +368,7 @@ def rebase_media(
         replace(
             m,
             extra={
-                k: (_rewrite(v, move) if part_index_of(k) is not None else v)
+                k: (_rewrite(v, move) if part_index(k) is not None else v)
                 for k, v in m.extra.items()
             },
         )
@@ -448,13 +448,14 @@ def _mover(source_dir: str, out_dir: str) -> Any:
     return move
 
 
-def part_index_of(key: str) -> int | None:
-    """``content[2]`` -> 2 (the position of a content part kept in a message's extra)."""
-    match = _PART.fullmatch(key)
+def part_index(key: str) -> int | None:
+    """``content[2]`` -> 2: where an unread content part (an image) of a message was in
+    its list of parts; None for a key of the message itself."""
+    match = _PART_KEY.fullmatch(key)
     return int(match.group(1)) if match else None
 
 
-_PART = re.compile(r"(?:content|value|parts)\[(\d+)\]")
+_PART_KEY = re.compile(r"(?:content|value|parts)\[(\d+)\]")
 _PATH_KEYS = frozenset({"path", "url", "image", "image_url", "video", "audio", "video_url"})
 
 
