@@ -29,8 +29,8 @@ def test_report_shows_the_images(mllm_demo: Path, tmp_path: Path) -> None:
     assert sum(link.startswith("data:image/jpeg") for link in links) == 3
     # the hosted estimate (gpt-4o-mini by default) adds its image tokens to the prompts
     assert data.estimate is not None
-    notes = [a for a in data.estimate["assumptions"] if "image tokens added" in a]
-    assert notes and notes[0].startswith(f"{8 * (2833 + 5667):,} image tokens added")
+    notes = [a for a in data.estimate["assumptions"] if "added to the prompt tokens" in a]
+    assert notes and notes[0].startswith(f"{8 * (2833 + 5667):,} image tokens for 8 image")
 
 
 def test_text_report_has_no_media_section(tmp_path: Path) -> None:

@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.path}: no records could be counted")
     counted = f"tokens counted with {tokenizer} ({counted_by}) over {len(lengths):,} records{note}"
     text_tokens = sum(lengths)
-    image_notes = add_image_tokens(lengths, media, family)
+    image_notes = media.add_image_tokens(lengths, family.name) if media is not None else []
     kept = _sft_targets(lengths, trainable, formats)
     result = estimate(
         lengths,
@@ -179,41 +179,9 @@ def _media_options(args: argparse.Namespace, family: str) -> Any:
 
 def _image_family(given: str | None, row: Any) -> Any:
     """The image token family: ``--image-tokens``, else the hosted model's, else Qwen2-VL."""
-    from sftprep.tokens.images import get_image_family
+    from sftprep.tokens.images import family_for, get_image_family
 
-    if given:
-        return get_image_family(given)
-    if row is not None and row.provider == "openai":
-        return get_image_family("gpt-4o-mini" if "mini" in row.model else "gpt-4o")
-    return get_image_family("qwen2-vl")
-
-
-def add_image_tokens(lengths: list[int], media: Any, family: Any) -> list[str]:
-    """Add each record's image tokens (under ``family``) to its length, in place: images
-    are prompt input, so they cost tokens but are not trained. The assumptions it makes."""
-    if media is None or not media.references:
-        return []
-    extra = media.record_tokens(family.name)
-    lengths[:] = [n + m for n, m in zip(lengths, extra, strict=True)]
-    refs = media.images.total
-    notes = [
-        f"{sum(extra):,} image tokens for {refs:,} image references in "
-        f"{sum(1 for m in extra if m):,} records added to the prompt tokens: {family.formula()}"
-    ]
-    uncounted = {
-        k: v for k, v in media.status.items() if k.startswith("image ") and k != "image ok"
-    }
-    if uncounted:
-        detail = ", ".join(f"{k} {v:,}" for k, v in sorted(uncounted.items()))
-        notes.append(f"images without tokens (not found, not decoded or remote): {detail}")
-    if media.videos.total or media.audios.total:
-        from sftprep.tokens.media import NOT_ESTIMATED
-
-        notes.append(
-            f"{media.videos.total:,} video and {media.audios.total:,} audio references: "
-            + NOT_ESTIMATED
-        )
-    return notes
+    return get_image_family(given or family_for(row.model if row is not None else None))
 
 
 # How a file that is not SFT data is priced: as the SFT run it would be.

@@ -211,7 +211,11 @@ def estimate_both(
     if not lengths:
         return None
     lengths, trainable = list(lengths), list(trainable)
-    image_notes = _add_image_tokens(lengths, media, plan)
+    image_notes = []
+    if media is not None and media.references:
+        from sftprep.tokens.images import family_for
+
+        image_notes = media.add_image_tokens(lengths, family_for(plan.api_model))
     hosted = estimate(lengths, trainable=trainable, model=plan.api_model, epochs=plan.epochs)
     doc = hosted.to_dict()
     if hosted.problem:
@@ -241,23 +245,6 @@ def estimate_both(
         doc["assumptions"] = [*doc["assumptions"], *local["assumptions"]]
     doc["assumptions"] = list(dict.fromkeys([*image_notes, *notes, *doc["assumptions"]]))
     return doc
-
-
-def _add_image_tokens(lengths: list[int], media: Any, plan: TrainingPlan) -> list[str]:
-    """Add the image tokens to ``lengths`` in place; the assumption saying how."""
-    if media is None or not media.references:
-        return []
-    from sftprep.tokens.images import get_image_family
-
-    name = "qwen2-vl"
-    if plan.api_model:
-        name = "gpt-4o-mini" if "mini" in plan.api_model else "gpt-4o"
-    extra = media.record_tokens(name)
-    lengths[:] = [n + m for n, m in zip(lengths, extra, strict=True)]
-    return [
-        f"{sum(extra):,} image tokens added to the prompt tokens "
-        f"({get_image_family(name).formula()}); videos and audio are not estimated"
-    ]
 
 
 THUMBNAIL_PX = 160

@@ -113,6 +113,18 @@ FAMILIES: Mapping[str, ImageFamily] = {
 }
 
 
+def family_for(model: str | None) -> str:
+    """The image token family of a hosted model (OpenAI's), else Qwen2-VL's (the open
+    vision model most fine-tuned locally).
+
+    >>> family_for("gpt-4o-mini-2024-07-18"), family_for("gpt-4o-2024-08-06"), family_for(None)
+    ('gpt-4o-mini', 'gpt-4o', 'qwen2-vl')
+    """
+    if model and model.startswith("gpt-4o"):
+        return "gpt-4o-mini" if "mini" in model else "gpt-4o"
+    return "qwen2-vl"
+
+
 def list_image_families() -> list[str]:
     return sorted(FAMILIES)
 

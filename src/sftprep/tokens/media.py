@@ -140,6 +140,30 @@ class MediaStats:
         found = self.tokens.get(family)
         return found.values if found is not None else [0] * len(self.images)
 
+    def add_image_tokens(self, lengths: list[int], family: str) -> list[str]:
+        """Add each record's image tokens under ``family`` to its length (``lengths`` in
+        file order, changed in place): images are prompt input, so they cost tokens but
+        are not trained. Returns the assumptions this makes, for an estimate."""
+        extra = self.record_tokens(family)
+        lengths[:] = [n + m for n, m in zip(lengths, extra, strict=True)]
+        notes = [
+            f"{sum(extra):,} image tokens for {self.images.total:,} image references in "
+            f"{sum(1 for m in extra if m):,} records added to the prompt tokens: "
+            + get_image_family(family).formula()
+        ]
+        uncounted = {
+            k: v for k, v in self.status.items() if k.startswith("image ") and k != "image ok"
+        }
+        if uncounted:
+            detail = ", ".join(f"{k} {v:,}" for k, v in sorted(uncounted.items()))
+            notes.append(f"images without tokens (not found, not decoded or remote): {detail}")
+        if self.videos.total or self.audios.total:
+            notes.append(
+                f"{self.videos.total:,} video and {self.audios.total:,} audio references: "
+                + NOT_ESTIMATED
+            )
+        return notes
+
     def distinct(self, kind: str) -> int:
         return sum(1 for row in self.seen.values() if row[0] == kind)
 
