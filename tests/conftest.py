@@ -35,3 +35,27 @@ def real_data_dir(shared_dir: Path) -> Path:
 def real_data(real_data_dir: Path) -> Path:
     """Alias of `real_data_dir`."""
     return real_data_dir
+
+
+@pytest.fixture(scope="session")
+def mllm_demo(shared_dir: Path) -> Path:
+    """``../shared/data/multimodal/llamafactory__mllm_demo.json``: LLaMA-Factory's vision
+    demo, 6 records with ``<image>`` placeholders and an ``images`` column of 3 JPEGs."""
+    path = shared_dir / "data" / "multimodal" / "llamafactory__mllm_demo.json"
+    if not path.is_file():
+        pytest.skip(f"needs the multimodal demo {path} (absent in this checkout)")
+    return path
+
+
+@pytest.fixture
+def mllm_copy(mllm_demo: Path, tmp_path: Path) -> Path:
+    """A writable copy of the demo and its images in ``tmp_path/demo``."""
+    import shutil
+
+    folder = tmp_path / "demo"
+    (folder / "mllm_demo_data").mkdir(parents=True)
+    for image in (mllm_demo.parent / "mllm_demo_data").iterdir():  # writable copies
+        shutil.copyfile(image, folder / "mllm_demo_data" / image.name)
+    target = folder / mllm_demo.name
+    target.write_bytes(mllm_demo.read_bytes())
+    return target

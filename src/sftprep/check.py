@@ -62,6 +62,8 @@ def check_job(
 
         get_target(target)  # an unknown name fails here, before any work
     opts = dict(options or {})
+    if target is not None:  # the media rules judge against the platform's published limits
+        opts.setdefault("target", target.strip().lower())
     if opts.get("tokenizer") is not None:
         from sftprep.tokens import get_tokenizer
 

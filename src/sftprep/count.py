@@ -22,6 +22,7 @@ from pathlib import Path
 from sftprep.engine import InputFile, Job, Merged, Runner, plan_inputs, run
 from sftprep.errors import UsageError
 from sftprep.formats.aliases import KeyMap
+from sftprep.io.media import MediaOptions
 from sftprep.tokens.base import Tokenizer, get_tokenizer
 from sftprep.tokens.counting import RecordCount, TokenStats
 from sftprep.tokens.tally import TokenTally
@@ -43,11 +44,13 @@ def count_tokens(
     progress: bool = False,
     runner: Runner | None = None,
     backend: str | None = None,
+    media: MediaOptions | None = None,
 ) -> TokenStats:
-    """Count the tokens of every record of ``path``.
+    """Count the tokens of every record of ``path`` (and its media: `TokenStats.media`).
 
     ``max_tokens`` defaults to the tokenizer's ``model_max_length`` when it has a
-    real one (Hugging Face tokenizers); tiktoken encodings have none.
+    real one (Hugging Face tokenizers); tiktoken encodings have none. ``media`` says
+    where relative media paths are (default: beside the dataset file).
     """
     return count_tokens_multi(
         path,
@@ -61,6 +64,7 @@ def count_tokens(
         progress=progress,
         runner=runner,
         backend=backend,
+        media=media,
     )[0]
 
 
@@ -78,6 +82,7 @@ def count_tokens_multi(
     on_record: Callable[[list[RecordCount]], None] | None = None,
     runner: Runner | None = None,
     backend: str | None = None,
+    media: MediaOptions | None = None,
 ) -> list[TokenStats]:
     """`count_tokens` for several tokenizers in one pass over the data (for comparisons).
 
@@ -90,7 +95,7 @@ def count_tokens_multi(
     files = plan_inputs(
         path, format=format, config=config, key_map=key_map, shard_bytes=runner.shard_bytes
     )
-    job = counting_job(toks, limits, template, record_fields=on_record is not None)
+    job = counting_job(toks, limits, template, record_fields=on_record is not None, media=media)
     name = _dataset_name(path if path is not None else config or "")
     stats = [
         TokenStats(name, tok.describe(), limit, _formats(files))
@@ -155,9 +160,12 @@ def counting_job(
     examples: int = 0,
     rules: frozenset[str] | None = None,
     options: tuple[tuple[str, object], ...] = (),
+    media: MediaOptions | None = None,
 ) -> Job:
-    """The engine job that counts every record with ``tokenizers``."""
+    """The engine job that counts every record with ``tokenizers`` (and its media:
+    ``media`` says where relative paths are; default beside the dataset)."""
     return Job(
+        media=media or MediaOptions(),
         rules=rules,
         options=options,
         tokenizers=tuple(tokenizers),

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Role = Literal["system", "user", "assistant", "tool"]
+MediaKind = Literal["image", "video", "audio"]
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
 # A text-only turn as counting needs it: (role, content, name, tool_call_id, weight).
 PlainTurn = tuple[str, str, "str | None", "str | None", Any]
@@ -45,6 +46,34 @@ class Location:
             None if self.line is None else self.line + lines,
             None if self.record is None else self.record + records,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRef:
+    """One image, video or audio clip a conversation refers to, as the record wrote it.
+
+    ``source`` says how it is given: ``path`` (a file, relative to the dataset's folder
+    unless absolute), ``url`` (remote, never fetched), ``data`` (a ``data:`` URI or
+    base64 text, decoded and checked) or ``bytes`` (a Parquet/HF image column's
+    ``{"bytes", "path"}``). ``value`` is the path, URL or URI (``None`` for bytes),
+    ``data`` the raw bytes when the record holds them, ``field`` where it is in the
+    record (``images[1]``, ``messages[0].content[1]``), ``message`` the index of the
+    message it belongs to (``None`` for a record-level column, whose place is a
+    ``<image>`` placeholder in the text) and ``detail`` OpenAI's ``low``/``high``/``auto``.
+    The parts themselves stay where the adapter keeps them (``metadata`` and a
+    message's ``extra``), so every writer puts them back unchanged.
+
+    >>> MediaRef("image", "path", "img/1.jpg", field="images[0]").value
+    'img/1.jpg'
+    """
+
+    kind: MediaKind
+    source: Literal["path", "url", "data", "bytes"]
+    value: str | None
+    field: str = ""
+    message: int | None = None
+    data: bytes | None = dataclasses.field(default=None, repr=False)
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,9 +155,13 @@ CASES: list[tuple[str, list[dict[str, Any]], list[tuple[str, str, str | None]]]]
             }
             for i in range(2)
         ],
-        # the refusal is the answer (OpenAI trains it); the image part is reported
-        [("missing-system", "info", "messages")] * 2
-        + [("unknown-key", "info", "messages[*].content[*]")],
+        # the refusal is the answer (OpenAI trains it); the image parts are read (and their
+        # files, absent here, reported): not unknown
+        [
+            ("media-missing", "error", "messages[0].content[1].image_url.url"),
+            ("missing-system", "info", "messages"),
+        ]
+        * 2,
     ),
     # --- shapes found in other projects' files (LLaMA-Factory, HH-RLHF, Vertex AI, Spider)
     (

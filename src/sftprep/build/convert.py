@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
 from sftprep.formats.aliases import SYSTEM_KEYS, KeyMap
 from sftprep.formats.base import SFT, Format, get_format
+from sftprep.formats.media import embed_parts, media_as_column, rebase_media
 from sftprep.formats.turns import part_index
 from sftprep.model import Conversation, Location
 from sftprep.pipeline import Sample
@@ -48,6 +50,9 @@ LOSSY = "lossy-conversion"
 MIXED_FORMAT = "mixed-format"
 NO_ANSWER = "no-assistant-turn"
 NOT_SFT_TARGET = "not-sft-target"  # a KTO undesirable completion: no SFT target
+# Formats whose turns take no content parts: media parts become an `images` column with
+# `<image>` placeholders, as LLaMA-Factory reads both (docs/media.md).
+COLUMN_MEDIA_FORMATS = frozenset({"sharegpt", "alpaca"})
 
 
 @dataclass
@@ -120,6 +125,7 @@ def convert(
     target: str | None = None,
     keep_undesirable: bool = False,
     runner: Runner | None = None,
+    embed_media: bool = False,
 ) -> ConvertSummary:
     """Convert ``path`` into ``out`` (type from its extension); returns the counts.
 
@@ -127,7 +133,8 @@ def convert(
     ``rejects`` (default ``<out stem>.rejects.jsonl``, written only when needed).
     Preference data becomes SFT data only through its desirable answers: a KTO
     completion labelled false is rejected unless ``keep_undesirable``, and DPO's
-    rejected answers are removed (and counted).
+    rejected answers are removed (and counted). ``embed_media`` writes the local image
+    files of content parts as ``data:`` URIs (OpenAI and Together take no local paths).
     """
     from sftprep.targets import get_target
 
@@ -153,7 +160,9 @@ def convert(
         path, format=format, key_map=key_map, config=config, shard_bytes=runner.shard_bytes
     )
     summary.source_format = ", ".join(dict.fromkeys(f.format.name for f in files))
-    step = ConvertStep(to, target, keep_undesirable)
+    step = ConvertStep(
+        to, target, keep_undesirable, out_dir=str(Path(out).parent), embed_media=embed_media
+    )
     job = Job(rules=frozenset(LOST_RECORD_RULES), transform=step)
 
     from sftprep.io.write import write_records
@@ -205,6 +214,8 @@ class ConvertStep:
     to: str
     target: str | None = None
     keep_undesirable: bool = False
+    out_dir: str | None = None  # relative media paths are rewritten for this folder
+    embed_media: bool = False  # local image files of parts written as data: URIs
     _profile: Any = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -215,7 +226,14 @@ class ConvertStep:
             from sftprep.targets import get_target
 
             self._profile = get_target(self.target).fresh()
-        return convert_sample(sample, get_format(self.to), self._profile, self.keep_undesirable)
+        return convert_sample(
+            sample,
+            get_format(self.to),
+            self._profile,
+            self.keep_undesirable,
+            self.out_dir,
+            self.embed_media,
+        )
 
 
 class _Merge:
@@ -260,9 +278,16 @@ class _Merge:
 
 
 def convert_sample(
-    sample: Sample, out_format: Format, profile: Any, keep_undesirable: bool = False
+    sample: Sample,
+    out_format: Format,
+    profile: Any,
+    keep_undesirable: bool = False,
+    out_dir: str | None = None,
+    embed_media: bool = False,
 ) -> Converted:
-    """One record in ``out_format`` (and fit for ``profile``), or why it is rejected."""
+    """One record in ``out_format`` (and fit for ``profile``), or why it is rejected;
+    relative media paths are rewritten for a file written in ``out_dir``; with
+    ``embed_media`` image parts that name local files carry the files as ``data:`` URIs."""
     out = Converted(sample.raw, sample.location)
     # a record in another format than its file's was read in its own: it converts too
     problems = [f for f in errors(sample.findings) if f.rule != MIXED_FORMAT]
@@ -287,6 +312,14 @@ def convert_sample(
         if profile is not None:
             out.claims = profile.claims(conversation)
             conversation = profile.adapt(conversation)
+        if out_format.name in COLUMN_MEDIA_FORMATS:  # no parts there: LLaMA-Factory's column
+            conversation = media_as_column(conversation)
+        if embed_media:  # before paths are rebased: they are relative to the input
+            conversation = embed_parts(conversation, _reader(sample.location.path))
+        if out_dir is not None:
+            conversation = rebase_media(
+                conversation, os.path.dirname(sample.location.path), out_dir, adapter.media_keys
+            )
         # The raw record is copied only when nothing about it changes: with a target, or
         # names read through aliases, the canonical shape is written.
         unchanged = profile is None and conversation is sample.conversation
@@ -311,6 +344,13 @@ def convert_sample(
             return out
     out.record = record
     return out
+
+
+def _reader(dataset: str) -> Any:
+    """Read a media reference's file, relative paths beside ``dataset``."""
+    from sftprep.io.media import resolve
+
+    return lambda ref: resolve(ref.value or "", dataset).read_bytes()
 
 
 def _system_column(conversation: Conversation) -> bool:

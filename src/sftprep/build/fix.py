@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
 from sftprep.formats.aliases import KeyMap
 from sftprep.formats.base import SFT, get_format
+from sftprep.formats.media import rebase_record
 from sftprep.model import Location
 from sftprep.pipeline import Sample
 from sftprep.rules.base import RecordContext, Rule, list_rules, record_digest
@@ -124,7 +126,7 @@ def fix(
     from sftprep.io.write import write_records
 
     with Rejects() as spool, os_errors_as_usage(out):
-        merging = _Merge(summary, spool, dedupe=dedupe)
+        merging = _Merge(summary, spool, dedupe=dedupe, out_dir=str(Path(out).parent))
         write_records(out, merging.records(run(files, job, runner, label="fixing")))
         summary.rejected = spool.count
         write_rejects(spool, rejects, out)
@@ -214,7 +216,10 @@ class FixStep:
 class _Merge:
     """The parent's side of `fix`: outcomes in file order, duplicates, rejects, counts."""
 
-    def __init__(self, summary: FixSummary, spool: Rejects, *, dedupe: bool) -> None:
+    def __init__(
+        self, summary: FixSummary, spool: Rejects, *, dedupe: bool, out_dir: str = "."
+    ) -> None:
+        self.out_dir = out_dir  # relative media paths are rewritten for this folder
         self.summary = summary
         self.spool = spool
         self.dedupe = dedupe
@@ -246,7 +251,7 @@ class _Merge:
             elif outcome.reason is None:
                 summary.records_out += 1
                 summary.repaired.update(outcome.changed)
-                yield outcome.record
+                yield rebase_record(outcome.record, os.path.dirname(location.path), self.out_dir)
             elif isinstance(outcome.detail, str):  # a conversion that would lose content
                 self.spool.add(outcome.raw, location, [outcome.reason], [outcome.detail])
                 summary.dropped[outcome.reason] += 1

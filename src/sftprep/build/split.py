@@ -7,8 +7,12 @@ ordered by a hash of the seed and the group key (independent of file order) and
 dealt into test, then validation, until each reaches its share of records; the rest
 is train. With ``stratify`` the dealing happens per value of that top-level field.
 
+Records that share an image (or another medium: the same file, URL or bytes) join one
+group too, so the same picture never sits on both sides of a split.
+
 Two passes over the input keep memory to one small integer per record. Records are
-written unchanged.
+written unchanged, except that relative media paths are rewritten for the output
+folder (so they still point at the files).
 
 >>> normalise_prompt("  What is UP?!  ")
 'what is up'
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from array import array
 from collections.abc import Iterator, Mapping
@@ -31,6 +36,7 @@ from sftprep.engine import Job, Runner, plan_inputs, run
 from sftprep.errors import UsageError
 from sftprep.findings import Finding
 from sftprep.formats.aliases import KeyMap
+from sftprep.formats.media import media_identities, rebase_record
 from sftprep.model import Conversation
 from sftprep.pipeline import Sample
 
@@ -141,7 +147,7 @@ def split(
         out.mkdir(parents=True, exist_ok=True)
         for index, name in enumerate(names):
             target = out / f"{name}{suffix}"
-            write_records(target, _records_for(source_path, assignment, index))
+            write_records(target, _records_for(source_path, assignment, index, out))
             summary.files[name] = str(target)
     return summary
 
@@ -184,12 +190,24 @@ class GroupKey:
 
     stratify: str | None = None
 
-    def apply(self, sample: Sample, findings: list[Finding], ctx: Any) -> tuple[bytes, Any]:
+    def apply(
+        self, sample: Sample, findings: list[Finding], ctx: Any
+    ) -> tuple[bytes, Any, tuple[bytes, ...]]:
         key = prompt_key(sample.conversation, sample.raw)
-        digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        digest = _digest(key)
         raw = sample.raw
         has = self.stratify is not None and isinstance(raw, Mapping) and self.stratify in raw
-        return digest, (_stratum(sample, self.stratify) if has else None)
+        media: tuple[bytes, ...] = ()
+        if sample.conversation is not None and sample.adapter is not None:
+            ids = media_identities(
+                sample.conversation, sample.location.path, sample.adapter.media_keys
+            )
+            media = tuple(_digest(i) for i in dict.fromkeys(ids))
+        return digest, (_stratum(sample, self.stratify) if has else None), media
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _group_records(
@@ -207,22 +225,25 @@ def _group_records(
     job = Job(rules=frozenset({"json-syntax", "invalid-utf8"}), transform=GroupKey(stratify))
     record_group: array[int] = array("q")
     index_of: dict[bytes, int] = {}
-    groups: list[_Group] = []
+    groups = _Groups()
     broken: list[Finding] = []
     seed_bytes = str(seed).encode()
     stratified = 0  # records that have the --stratify field
     for merged in run(files, job, runner, label="grouping"):
         broken.extend(f for f in merged.findings if f.location.record is not None)
-        for digest, stratum in merged.result.outputs or ():
+        for digest, stratum, media in merged.result.outputs or ():
             index = index_of.get(digest)
             if index is None:
-                index = index_of[digest] = len(groups)
+                index = index_of[digest] = len(groups.groups)
                 order = int.from_bytes(
                     hashlib.blake2b(seed_bytes + b"\0" + digest, digest_size=8).digest(), "big"
                 )
-                groups.append(_Group(order, "" if stratum is None else stratum))
-            groups[index].size += 1
-            record_group.append(index)
+                groups.add(_Group(order, "" if stratum is None else stratum))
+            root = groups.find(index)
+            for medium in media:  # a shared image joins the groups of its records
+                root = groups.union(root, index_of.setdefault(b"m" + medium, root))
+            groups.groups[root].size += 1
+            record_group.append(root)
             stratified += stratum is not None
     if broken:
         first = broken[0]
@@ -235,7 +256,42 @@ def _group_records(
             f"--stratify {stratify}: no record has a top-level `{stratify}` field "
             "(give the name of a field the records carry, e.g. category)"
         )
-    return record_group, groups
+    return groups.compact(record_group)
+
+
+class _Groups:
+    """Groups that records sharing a medium merge (union-find); the merged group keeps
+    the smaller seeded order, so the deal does not depend on the file order."""
+
+    def __init__(self) -> None:
+        self.groups: list[_Group] = []
+        self.parent: list[int] = []
+
+    def add(self, group: _Group) -> None:
+        self.parent.append(len(self.groups))
+        self.groups.append(group)
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> int:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return ra
+        keep, gone = (ra, rb) if self.groups[ra].order <= self.groups[rb].order else (rb, ra)
+        self.parent[gone] = keep
+        self.groups[keep].size += self.groups[gone].size
+        return keep
+
+    def compact(self, record_group: array[int]) -> tuple[array[int], list[_Group]]:
+        """Every record's final group, numbered among the groups left after merging."""
+        roots = [i for i in range(len(self.groups)) if self.find(i) == i]
+        number = {root: n for n, root in enumerate(roots)}
+        final = array("q", (number[self.find(g)] for g in record_group))
+        return final, [self.groups[root] for root in roots]
 
 
 def _stratum(sample: Sample, stratify: str | None) -> str:
@@ -272,8 +328,9 @@ def _strata_counts(groups: list[_Group], names: tuple[str, ...]) -> dict[str, di
     return dict(sorted(counts.items()))
 
 
-def _records_for(path: Path, assignment: bytes, split_id: int) -> Iterator[Any]:
-    """Second pass: the raw records of one split, in input order, unchanged."""
+def _records_for(path: Path, assignment: bytes, split_id: int, out: Path) -> Iterator[Any]:
+    """Second pass: the raw records of one split, in input order, unchanged (but for
+    relative media paths, rewritten for the output folder)."""
     from sftprep.io import RawRecord, read
 
     index = 0
@@ -281,5 +338,5 @@ def _records_for(path: Path, assignment: bytes, split_id: int) -> Iterator[Any]:
         if not isinstance(item, RawRecord):
             continue
         if assignment[index] == split_id:
-            yield item.value
+            yield rebase_record(item.value, os.path.dirname(item.location.path), str(out))
         index += 1

@@ -11,8 +11,10 @@ from sftprep.cli.common import (
     add_backend_option,
     add_engine_options,
     add_map_option,
+    add_media_options,
     add_project_options,
     key_map_from,
+    media_options_from,
     runner_from,
 )
 from sftprep.findings import Report, Severity
@@ -51,6 +53,7 @@ def add_parser(subparsers: Any) -> None:
         "llama-factory, trl, aidaptiv",
     )
     add_project_options(p)
+    add_media_options(p, deep=True)
     add_engine_options(p)
     add_map_option(p)
     p.set_defaults(run=run)
@@ -85,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         config=args.config,
         select=args.select,
         ignore=args.ignore,
-        options=_token_options(args),
+        options={**_token_options(args), "media": media_options_from(args)},
         target=args.target,
         runner=runner_from(args, progress=not args.quiet and not args.json),
     )

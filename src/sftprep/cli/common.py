@@ -102,3 +102,26 @@ def add_project_options(parser: Any) -> None:
         metavar="YAML",
         help="the project's exp_config.yaml (default: exp_config.yaml beside --aidaptiv-env)",
     )
+
+
+def add_media_options(parser: Any, *, deep: bool = False) -> None:
+    """Add ``--media-root DIR`` (and ``--deep`` for check): how media files are found."""
+    parser.add_argument(
+        "--media-root",
+        metavar="DIR",
+        help="look for relative image/video/audio paths here first (default: beside the "
+        "dataset file)",
+    )
+    if deep:
+        parser.add_argument(
+            "--deep",
+            action="store_true",
+            help="decode every image fully (default: read the header only)",
+        )
+
+
+def media_options_from(args: argparse.Namespace) -> Any:
+    """The `MediaOptions` the options ask for."""
+    from sftprep.io.media import MediaOptions
+
+    return MediaOptions(root=args.media_root, deep=bool(getattr(args, "deep", False)))

@@ -35,6 +35,12 @@ def add_parser(subparsers: Any) -> None:
         action="store_true",
         help="also write KTO completions labelled undesirable (label false) as SFT targets",
     )
+    p.add_argument(
+        "--embed-media",
+        action="store_true",
+        help="write local image files of content parts as base64 data: URIs (what OpenAI and "
+        "Together upload)",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_engine_options(p)
@@ -58,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         rejects=args.rejects,
         target=args.target,
         keep_undesirable=args.keep_undesirable,
+        embed_media=args.embed_media,
         runner=runner_from(args, progress=not args.quiet and not args.json),
     )
     if args.json:

@@ -21,8 +21,10 @@ from sftprep.cli.common import (
     add_backend_option,
     add_engine_options,
     add_map_option,
+    add_media_options,
     add_project_options,
     key_map_from,
+    media_options_from,
     runner_from,
 )
 
@@ -82,6 +84,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--format", help="skip detection and read as this format")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--image-tokens",
+        metavar="FAMILY",
+        help="count images as this model family sees them: gpt-4o, gpt-4o-mini, qwen2-vl, "
+        "qwen2.5-vl (qwen2-vl:max_pixels=N), llava-1.5, gemma-3 (default: the hosted "
+        "model's family, else qwen2-vl)",
+    )
+    add_media_options(p)
     add_engine_options(p)
     add_map_option(p)
     p.set_defaults(run=run, method_given=False)
@@ -104,16 +114,20 @@ def run(args: argparse.Namespace) -> int:
     tokenizer, note = _tokenizer(args.tokenizer, row.encoding if row else None)
     spec, counted_by = _with_backend(tokenizer, args.tokenizer_backend)
     progress = not args.quiet and not args.json
-    lengths, trainable, formats = count_lengths(
+    family = _image_family(args.image_tokens, row)
+    lengths, trainable, formats, media = count_lengths_and_media(
         args.path,
         tokenizer=spec,
         format=args.format,
         key_map=key_map_from(args),
         runner=runner_from(args, progress=progress),
+        media=_media_options(args, family.name),
     )
     if not lengths:
         raise UsageError(f"{args.path}: no records could be counted")
     counted = f"tokens counted with {tokenizer} ({counted_by}) over {len(lengths):,} records{note}"
+    text_tokens = sum(lengths)
+    image_notes = media.add_image_tokens(lengths, family.name) if media is not None else []
     kept = _sft_targets(lengths, trainable, formats)
     offload_notes: list[str] = []
     result = estimate(
@@ -133,7 +147,11 @@ def run(args: argparse.Namespace) -> int:
         gradient_checkpointing=args.gradient_checkpointing,
         offload=_offload(args, offload_notes),
     )
-    result.assumptions[:0] = [counted, *data_caveats(formats), *kept, *offload_notes]
+    result.assumptions[:0] = [counted, *image_notes, *data_caveats(formats), *kept, *offload_notes]
+    if image_notes:  # shown apart: what the text is, what the images add
+        result.tokens["text_tokens"] = text_tokens
+        result.tokens["image_tokens"] = sum(lengths) - text_tokens if not kept else None
+        result.tokens["image_token_family"] = family.name
     _print(result, as_json=args.json)
     return 1 if result.problem else 0
 
@@ -242,6 +260,30 @@ def count_lengths(
     runner: Any = None,
 ) -> tuple[list[int], list[int], list[str]]:
     """Per-record total and trainable token counts in file order, and the formats read."""
+    lengths, trainable, formats, _ = count_lengths_and_media(
+        path,
+        tokenizer=tokenizer,
+        format=format,
+        config=config,
+        key_map=key_map,
+        progress=progress,
+        runner=runner,
+    )
+    return lengths, trainable, formats
+
+
+def count_lengths_and_media(
+    path: str | Path | None,
+    *,
+    tokenizer: str = "cl100k_base",
+    format: str | None = None,
+    config: Any = None,
+    key_map: Any = None,
+    progress: bool = False,
+    runner: Any = None,
+    media: Any = None,
+) -> tuple[list[int], list[int], list[str], Any]:
+    """`count_lengths`, and the records' media (a `MediaStats`, None when there are none)."""
     from sftprep.count import count_tokens
 
     stats = count_tokens(
@@ -252,9 +294,27 @@ def count_lengths(
         key_map=key_map,
         progress=progress,
         runner=runner,
+        media=media,
     )
     formats = [name for name in stats.format.split(", ") if name]
-    return list(stats.total.values), list(stats.trainable.values), formats
+    return list(stats.total.values), list(stats.trainable.values), formats, stats.media
+
+
+def _media_options(args: argparse.Namespace, family: str) -> Any:
+    """``--media-root``, and the image family to count when it is not a built-in one."""
+    import dataclasses
+
+    from sftprep.tokens.images import FAMILIES
+
+    options = media_options_from(args)
+    return options if family in FAMILIES else dataclasses.replace(options, families=(family,))
+
+
+def _image_family(given: str | None, row: Any) -> Any:
+    """The image token family: ``--image-tokens``, else the hosted model's, else Qwen2-VL."""
+    from sftprep.tokens.images import family_for, get_image_family
+
+    return get_image_family(given or family_for(row.model if row is not None else None))
 
 
 # How a file that is not SFT data is priced: as the SFT run it would be.

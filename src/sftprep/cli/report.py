@@ -10,8 +10,10 @@ from sftprep.cli.common import (
     add_backend_option,
     add_engine_options,
     add_map_option,
+    add_media_options,
     add_project_options,
     key_map_from,
+    media_options_from,
     runner_from,
 )
 from sftprep.report.build import TrainingPlan
@@ -47,6 +49,7 @@ def add_parser(subparsers: Any) -> None:
     plan.add_argument("--batch-size", type=int, metavar="N", help=f"default {DEFAULT.batch_size}")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no summary line")
     add_project_options(p)
+    add_media_options(p)
     add_engine_options(p)
     add_map_option(p)
     p.set_defaults(run=run)
@@ -77,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         examples=args.examples,
         runner=runner_from(args, progress=not args.quiet),
         backend=args.tokenizer_backend,
+        media=media_options_from(args),
         plan=TrainingPlan(
             api_model=args.api_model or None,
             model=(args.model if args.model is not None else _default("model", project)) or None,

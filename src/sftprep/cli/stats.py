@@ -20,8 +20,10 @@ from sftprep.cli.common import (
     add_backend_option,
     add_engine_options,
     add_map_option,
+    add_media_options,
     add_project_options,
     key_map_from,
+    media_options_from,
     runner_from,
 )
 
@@ -32,6 +34,7 @@ BAR_WIDTH = 32
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("stats", help="count tokens as the trainer sees them")
     p.add_argument("path", metavar="PATH", nargs="?", help="dataset file (or --aidaptiv-env)")
+    p.add_argument("--config", help="aiDAPTIV+ dataset YAML naming the files (instead of PATH)")
     p.add_argument(
         "--tokenizer",
         action="append",
@@ -57,6 +60,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--per-record", metavar="OUT.jsonl", help="write per-record counts here")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_project_options(p)
+    add_media_options(p)
     add_engine_options(p)
     add_map_option(p)
     p.set_defaults(run=run)
@@ -73,9 +77,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--max-tokens must be a positive number of tokens")
     if args.aidaptiv_env:
         return _run_project(args, specs)
-    if not args.path:
-        raise UsageError("give a dataset path (or --aidaptiv-env env_config.yaml)")
-    if not Path(args.path).exists() and "/" not in args.path:
+    if args.path is None and args.config is None:
+        raise UsageError("give a dataset path (or --config FILE.yaml, or --aidaptiv-env)")
+    if args.path is not None and not Path(args.path).exists() and "/" not in args.path:
         raise UsageError(f"{args.path}: no such file")
     sink = _PerRecordWriter(args.per_record) if args.per_record else None
     try:
@@ -89,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
             runner=runner_from(args, progress=not args.quiet),
             on_record=sink.write if sink else None,
             backend=args.tokenizer_backend,
+            media=media_options_from(args),
+            config=args.config,
         )
     except BaseException:
         if sink:
@@ -302,8 +308,52 @@ def print_stats(
             f"{error['kind']}: {error['message']}",
             highlight=False,
         )
+    if doc.get("media"):
+        print_media(console, doc["media"])
     if per_record:
         console.print(f"per-record counts written to {per_record}")
+
+
+def print_media(console: Any, media: dict[str, Any]) -> None:
+    """The ``media`` section: references, distinct files, sizes and image tokens per
+    model family, apart from the text tokens above."""
+    from rich.table import Table
+
+    refs, distinct = media["references"], media["distinct"]
+    console.print()
+    shown = ", ".join(
+        f"{refs[k]:,} {k} reference{'s' if refs[k] != 1 else ''} ({distinct[k]:,} distinct)"
+        for k in ("image", "video", "audio")
+        if refs[k]
+    )
+    console.print(
+        f"[bold]media[/] in {media['records_with_media']:,} records: {shown}", highlight=False
+    )
+    bad = {k: v for k, v in media["status"].items() if not k.endswith(" ok")}
+    if bad:
+        detail = ", ".join(f"{k} {v:,}" for k, v in bad.items())
+        console.print(f"  not counted (see `sftprep check`): {detail}", highlight=False)
+    size = media["image_size"]
+    if size["width"]["count"]:
+        console.print(
+            f"  image size: {size['width']['min']}-{size['width']['max']} x "
+            f"{size['height']['min']}-{size['height']['max']} px, "
+            f"{size['bytes']['min']:,}-{size['bytes']['max']:,} bytes",
+            highlight=False,
+        )
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    keys = ("mean", "median", "p90", "max")
+    table.add_column("family")
+    table.add_column("total", justify="right")
+    for key in keys:
+        table.add_column(f"{key}/record", justify="right")
+    for name, row in media["image_tokens"].items():
+        per = row["per_record"]
+        table.add_row(name, f"{row['total']:,}", *(_num(per.get(k)) for k in keys))
+    console.print("  image tokens per model family (not in the text tokens above):")
+    console.print(table)
+    if media.get("not_estimated"):
+        console.print(f"  {media['not_estimated']['note']}", highlight=False)
 
 
 def _counted_by(tok: dict[str, Any], compare: dict[str, Any] | None) -> str:

@@ -48,7 +48,8 @@ class Job:
     (tokenizer spec, ``max_tokens``); ``tokenizers`` count every record (specs,
     rebuilt in each worker), with ``limits`` per tokenizer; ``record_fields`` keeps
     per-record field counts; ``examples`` keeps that many renderings for the token
-    view; ``transform`` is the command's per-record step.
+    view; ``transform`` is the command's per-record step; ``media`` (`MediaOptions`)
+    tallies the media of every counted record beside its tokens.
     """
 
     rules: frozenset[str] | None = None
@@ -60,6 +61,7 @@ class Job:
     record_fields: bool = False
     examples: int = 0
     transform: Any = None
+    media: Any = None  # `MediaOptions`: probe and tally each counted record's media
 
     def make_rules(self) -> list[Rule]:
         """Fresh instances of the selected record and token rules (and the target's)."""
@@ -117,6 +119,9 @@ def run_shard(task: Task) -> ShardResult:
     rules = job.make_rules()
     enabled = job.rules or frozenset()
     options = dict(job.options)
+    if job.media is not None:
+        options.setdefault("media", job.media)
+    media_keys = frozenset(task.format.media_keys) if job.media is not None else frozenset()
     tokenizers = _tokenizers(job)
     if tokenizers:
         result.tally = TokenTally.new(len(tokenizers), record_fields=job.record_fields)
@@ -138,7 +143,12 @@ def run_shard(task: Task) -> ShardResult:
             continue
         result.records += 1
         item, mapped = _mapped(item, task.key_map)
-        if count_only and not mapped and _count_plain(result, tokenizers, job, task, item):
+        if (
+            count_only
+            and not mapped
+            and not _has_media(item.value, media_keys)
+            and _count_plain(result, tokenizers, job, task, item)
+        ):
             result.valid += 1  # no rule runs: nothing makes the record invalid
             continue
         sample = sample_of(item, task.format, detected=task.detected)
@@ -158,6 +168,12 @@ def run_shard(task: Task) -> ShardResult:
     result.states = [rule.partial() for rule in rules]
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _has_media(record: Any, keys: frozenset[str]) -> bool:
+    """Whether a record has a media column (its content parts already keep it off the
+    text-only path)."""
+    return bool(keys) and isinstance(record, dict) and not keys.isdisjoint(record)
 
 
 def _mapped(item: RawRecord, key_map: KeyMap) -> tuple[RawRecord, list[str]]:
@@ -232,7 +248,9 @@ def _count(
     rendered = ctx.rendering if has_token_rules or job.examples else None
     if sample.adapter is not None and sample.adapter.sft_target_error(conversation):
         conversation, rendered = untrained(conversation), None
-    tally.add(tokenizers, job.limits, conversation, record, line, rendered)
+    counted = tally.add(tokenizers, job.limits, conversation, record, line, rendered)
+    if counted and job.media is not None:
+        tally.add_media(ctx.media, job.media.families)
     if job.examples and len(result.examples) < job.examples and conversation.messages:
         rendering = ctx.rendering(tokenizers[0])
         if not isinstance(rendering, Exception) and rendering.ids and rendering.trainable:

@@ -115,6 +115,12 @@ class AidaptivFormat(Format):
         named = (*self.read_paths(), e.image_key or "", e.label_key or "")
         return frozenset(p.split(".")[0] for p in named if p)
 
+    @property
+    def media_keys(self) -> tuple[str, ...]:
+        """A ``vqa`` entry's images are in its ``image_key`` column."""
+        e = self.entry
+        return (e.image_key,) if e.strategy == "vqa" and e.image_key else ()
+
     def matches(self, record: Any) -> float:
         return 1.0 if isinstance(record, Mapping) else 0.0
 

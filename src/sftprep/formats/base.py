@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
-from sftprep.formats.aliases import SYSTEM_KEYS, key_note, system_key, system_text
+from sftprep.formats.aliases import MEDIA_KEYS, SYSTEM_KEYS, key_note, system_key, system_text
 from sftprep.model import Conversation, Location, Message, PlainTurn
 
 SFT = "sft"
@@ -49,6 +49,11 @@ class Format:
     # Role spellings the format itself uses beside the canonical ones (Gemini's `model`):
     # valid as written, so `fix` keeps them.
     native_roles: ClassVar[frozenset[str]] = frozenset()
+
+    @property
+    def media_keys(self) -> tuple[str, ...]:
+        """The record-level columns holding media (`sftprep.formats.media.media_refs`)."""
+        return MEDIA_KEYS
 
     @cached_property
     def known_keys(self) -> frozenset[str]:

@@ -25,13 +25,13 @@ Whatever a turn holds that is not read (an unknown key, a media part, OpenAI's
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sftprep.findings import Finding
 from sftprep.formats._common import NOT_JSON, calls_from_json, loads, tool_call_from_dict
 from sftprep.formats.aliases import read_role
+from sftprep.formats.media import part_index
 from sftprep.formats.schema import json_kind
 from sftprep.model import Location, Message, ToolCall, message_to_openai
 from sftprep.rules.base import make_finding
@@ -60,7 +60,6 @@ NATIVE_ROLES = {
     "from": frozenset({"human", "gpt", "observation", "function_call", "function"}),
 }
 SHAREGPT_CALL = "function_call"
-_PART_KEY = re.compile(r"(?:content|value|parts)\[(\d+)\]")
 
 
 def turn_keys(turn: Mapping[str, Any]) -> tuple[str, str]:
@@ -445,13 +444,6 @@ def turn_to_dict(message: Message) -> dict[str, Any]:
         if part_index(key) is None and key not in out:
             out[key] = value
     return out
-
-
-def part_index(key: str) -> int | None:
-    """``content[2]`` -> 2: where an unread content part (an image) of a message was in
-    its list of parts; None for a key of the message itself."""
-    match = _PART_KEY.fullmatch(key)
-    return int(match.group(1)) if match else None
 
 
 def write_side(messages: Sequence[Message]) -> Any:

@@ -38,6 +38,7 @@ def build_report_data(
     runner: Any = None,
     backend: str | None = None,
     project: Any = None,
+    media: Any = None,
 ) -> ReportData:
     """Check, count and estimate ``path``; return what the report shows.
 
@@ -46,7 +47,8 @@ def build_report_data(
 
     ``max_tokens`` defaults to the tokenizer's own limit when it has one; ``plan``
     says which hosted model and which local model/GPU the estimate prices; ``backend``
-    is the tokenizer backend (``auto``, ``reference``, ``fast``), named in the overview.
+    is the tokenizer backend (``auto``, ``reference``, ``fast``), named in the overview;
+    ``media`` (`MediaOptions`) where relative media paths are (default: beside the file).
     """
     import dataclasses
 
@@ -55,6 +57,7 @@ def build_report_data(
     from sftprep.count import add_merged
     from sftprep.engine import Runner
     from sftprep.findings import Report
+    from sftprep.io.media import MediaOptions
     from sftprep.tokens import get_tokenizer
     from sftprep.tokens.counting import RecordCount, TokenStats
 
@@ -70,7 +73,11 @@ def build_report_data(
         generated=_dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         version=__version__,
     )
-    options: dict[str, Any] = {"tokenizer": _rule_tokenizer(tok, tokenizer, backend)}
+    media = media or MediaOptions()
+    options: dict[str, Any] = {
+        "tokenizer": _rule_tokenizer(tok, tokenizer, backend),
+        "media": media,
+    }
     if max_tokens is not None:
         options["max_tokens"] = max_tokens
     job = dataclasses.replace(
@@ -79,6 +86,7 @@ def build_report_data(
         limits=(max_tokens,),
         record_fields=True,
         examples=examples,
+        media=media,
     )
 
     def collect(counts: list[RecordCount]) -> None:
@@ -110,16 +118,24 @@ def build_report_data(
     data.add_check(report)
     data.token_stats = stats.to_dict()
     data.problems.extend(stats.problems())
+    data.media = stats.media_dict()
+    media_stats = stats.media
     del stats
     plan = plan or TrainingPlan()
     data.plan = plan.describe()
+    if data.media:
+        data.thumbnails = thumbnails(data.media.get("largest") or [])
     if project is not None:
         data.plan, data.estimate = project_estimate(
             project, data.lengths.total, data.lengths.trainable, plan
         )
     else:
         data.estimate = estimate_both(
-            data.lengths.total, data.lengths.trainable, plan, max_tokens=max_tokens
+            data.lengths.total,
+            data.lengths.trainable,
+            plan,
+            max_tokens=max_tokens,
+            media=media_stats,
         )
     data.examples = shown
     return data
@@ -196,14 +212,22 @@ def estimate_both(
     plan: TrainingPlan,
     *,
     max_tokens: int | None = None,
+    media: Any = None,
 ) -> dict[str, Any] | None:
     """One estimate document with the hosted cost (``api``) and the local run (``gpu``,
-    ``packing``, ``memory``); assumptions of both, each once."""
+    ``packing``, ``memory``); assumptions of both, each once. ``media`` (`MediaStats`):
+    each record's image tokens are added to its length, under the hosted model's family
+    (OpenAI's tiling) or, with no hosted model, Qwen2-VL's."""
     from sftprep.estimate import estimate
 
     if not lengths:
         return None
     lengths, trainable = list(lengths), list(trainable)
+    image_notes = []
+    if media is not None and media.references:
+        from sftprep.tokens.images import family_for
+
+        image_notes = media.add_image_tokens(lengths, family_for(plan.api_model))
     hosted = estimate(lengths, trainable=trainable, model=plan.api_model, epochs=plan.epochs)
     doc = hosted.to_dict()
     if hosted.problem:
@@ -231,7 +255,7 @@ def estimate_both(
             doc[key] = local[key]
         doc["tokens"] = {**doc["tokens"], "trained_tokens_local": local["tokens"]["trained_tokens"]}
         doc["assumptions"] = [*doc["assumptions"], *local["assumptions"]]
-    doc["assumptions"] = list(dict.fromkeys([*notes, *doc["assumptions"]]))
+    doc["assumptions"] = list(dict.fromkeys([*image_notes, *notes, *doc["assumptions"]]))
     return doc
 
 
@@ -256,6 +280,35 @@ def project_estimate(
         "assumptions name each setting's file and line."
     )
     return sentence, est.to_dict()
+
+
+THUMBNAIL_PX = 160
+
+
+def thumbnails(largest: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Small JPEG thumbnails of the largest images, as ``data:`` URIs (the page stays one
+    self-contained file); an image that cannot be read again is left out."""
+    import base64
+    import io
+
+    try:
+        from PIL import Image
+    except ImportError:
+        return []
+    out = []
+    for row in largest:
+        if not row.get("path"):
+            continue
+        try:
+            with Image.open(row["path"]) as image:
+                image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+                buffer = io.BytesIO()
+                image.convert("RGB").save(buffer, "JPEG", quality=70)
+        except Exception:  # Pillow raises many kinds for damaged files: no thumbnail
+            continue
+        uri = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+        out.append({**row, "data_uri": uri})
+    return out
 
 
 def token_examples(

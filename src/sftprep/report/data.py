@@ -154,6 +154,8 @@ class ReportData:
     version: str = ""
     problems: list[str] = field(default_factory=list)  # said first: numbers that mislead
     plan: str = ""  # what the estimate assumed (hosted model, local model and GPU)
+    media: dict[str, Any] | None = None  # `TokenStats.media_dict()`: images apart from text
+    thumbnails: list[dict[str, Any]] = field(default_factory=list)  # the largest images, inline
 
     @property
     def counted_by(self) -> str:

@@ -80,6 +80,60 @@ def _stats_tables(stats: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def _dist_table(label: str, series: dict[str, dict[str, Any]]) -> str:
+    keys = ("min", "mean", "median", "p90", "max")
+    rows = [[name, *(d.get(k) for k in keys)] for name, d in series.items()]
+    return display.table_html([label, *keys], rows)
+
+
+def _media_html(media: dict[str, Any] | None, thumbnails: list[dict[str, Any]]) -> str:
+    """The media section: references, distinct files, sizes, image tokens per family
+    (apart from the text tokens) and thumbnails of the largest images (inline data)."""
+    if not media:
+        return ""
+    from html import escape
+
+    refs, distinct = media["references"], media["distinct"]
+    counts = {
+        "records with media": media["records_with_media"],
+        **{f"{k} references": refs[k] for k in ("image", "video", "audio") if refs[k]},
+        **{f"distinct {k}s": distinct[k] for k in ("image", "video", "audio") if refs[k]},
+    }
+    parts = ["<h3>Media</h3>", display.value_html(counts)]
+    problems = {k: v for k, v in media["status"].items() if not k.endswith(" ok")}
+    if problems:
+        parts.append("<h3>Media not counted</h3>" + display.value_html(problems))
+    parts.append(_dist_table("per record", {"images": media["images_per_record"]}))
+    size = media["image_size"]
+    if size["width"]["count"]:
+        parts.append(_dist_table("distinct images", size))
+    keys = ("mean", "median", "p90", "max")
+    rows = [
+        {"family": name, "total": row["total"], **{k: row["per_record"].get(k) for k in keys}}
+        for name, row in media["image_tokens"].items()
+    ]
+    parts.append(
+        "<h3>Image tokens per model family</h3>"
+        '<p class="note">not included in the text token counts above; per record: '
+        "mean, median, p90, max</p>" + display.value_html(rows)
+    )
+    formulas = "".join(
+        f"<li>{escape(row['formula'])}</li>" for row in media["image_tokens"].values()
+    )
+    parts.append(f'<ul class="note">{formulas}</ul>')
+    if media.get("not_estimated"):
+        parts.append(f'<p class="note">{escape(media["not_estimated"]["note"])}</p>')
+    if thumbnails:
+        figures = "".join(
+            f'<figure class="thumb"><img src="{escape(t["data_uri"])}" alt="{escape(t["path"])}">'
+            f"<figcaption>{escape(t['path'])}<br>{t['width']} × {t['height']} px, "
+            f"{display.fmt_value(t['bytes'])} bytes</figcaption></figure>"
+            for t in thumbnails
+        )
+        parts.append(f'<h3>Largest images</h3><div class="thumbs">{figures}</div>')
+    return "".join(parts)
+
+
 def render_body(data: ReportData) -> str:
     """The report as one ``<div class="sftprep-report">`` (for Jupyter or embedding)."""
     charts = data.charts()
@@ -108,6 +162,7 @@ def render_body(data: ReportData) -> str:
             length_charts=length_charts,
             structure=structure,
             stats_extra=_markup(stats_extra),
+            media=_markup(_media_html(data.media, data.thumbnails)),
             estimate=_markup(display.estimate_html(data.estimate)) if data.estimate else "",
             rows=data.shown_findings,
             fmt=display.fmt_value,

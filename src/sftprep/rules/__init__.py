@@ -13,6 +13,7 @@ from sftprep.rules import (  # noqa: F401
     dataset,
     escapes,
     leftovers,
+    media,
     quality,
     structure,
     tokens,

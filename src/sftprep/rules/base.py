@@ -37,7 +37,7 @@ import orjson
 
 from sftprep.errors import UsageError
 from sftprep.findings import Finding, Severity
-from sftprep.model import Conversation, Location
+from sftprep.model import Conversation, Location, MediaRef
 
 MAX_EXCERPT = 80
 
@@ -97,6 +97,25 @@ class RecordContext:
     def digest(self) -> bytes:
         """`record_digest` of the raw record, computed once for every rule that needs it."""
         return record_digest(self.record)
+
+    @cached_property
+    def media(self) -> tuple[tuple[MediaRef, Any], ...]:
+        """Every media reference of the record with what probing it found (a
+        `sftprep.io.media.MediaInfo`), probed once for every rule and count that needs it;
+        ``options["media"]`` (`MediaOptions`) says where relative paths are and how deep."""
+        conv = self.conversation
+        if conv is None or not (conv.metadata or any(m.extra for m in conv.messages)):
+            return ()  # media live in metadata columns or message parts: none here
+        # formats import this module: import them when a record is first asked
+        from sftprep.formats.aliases import MEDIA_KEYS
+        from sftprep.formats.media import media_refs
+        from sftprep.io.media import MediaOptions, probe
+
+        refs = media_refs(conv, getattr(self.adapter, "media_keys", MEDIA_KEYS))
+        if not refs:
+            return ()
+        options = self.options.get("media") or MediaOptions()
+        return tuple((ref, probe(ref, self.location.path, options)) for ref in refs)
 
     def rendering(self, tokenizer: Any) -> Any:
         """The conversation rendered by ``tokenizer`` (a `Rendering`, or the `RenderError`

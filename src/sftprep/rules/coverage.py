@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sftprep.findings import Finding, Severity
+from sftprep.formats.aliases import MEDIA_KEYS
+from sftprep.formats.media import is_media_part, media_columns
 from sftprep.model import Conversation, Location
 from sftprep.rules.base import RecordContext, Rule, Shift, register_rule
 
@@ -183,6 +185,7 @@ class _KeyRule(Rule):
         self._tallies: dict[str, KeyTally] = {}
         self._known: frozenset[str] = frozenset()
         self._documented: frozenset[str] = frozenset()
+        self._media_keys: tuple[str, ...] = MEDIA_KEYS
         self._format = ""
 
     def select(self, conv: Conversation, known: frozenset[str]) -> Iterator[tuple[str, Any]]:
@@ -199,6 +202,7 @@ class _KeyRule(Rule):
         known: frozenset[str] = getattr(ctx.adapter, "known_keys", frozenset())
         self._known, self._format = known, ctx.format
         self._documented = getattr(ctx.adapter, "metadata", frozenset())
+        self._media_keys = getattr(ctx.adapter, "media_keys", MEDIA_KEYS)
         haystack: list[str] = []
         on_purpose: frozenset[str] = getattr(ctx.adapter, "untrained", frozenset())
         record: dict[str, KeyTally] = {}  # one tally per shape: a record counts once
@@ -286,10 +290,13 @@ class UnknownKey(_KeyRule):
     hint = "read it as a key of the format (--map NAME=KEY), rename a misspelt key, or drop it"
 
     def select(self, conv: Conversation, known: frozenset[str]) -> Iterator[tuple[str, Any]]:
-        yield from ((k, v) for k, v in conv.metadata.items() if k not in known)
+        # media (an `images` column, image parts) are read: the media rules check them
+        media = media_columns(conv, self._media_keys)
+        yield from ((k, v) for k, v in conv.metadata.items() if k not in known and k not in media)
         for message in conv.messages:
             for key, value in message.extra.items():
-                yield f"{message.field or message.content_field}.{key}", value
+                if not is_media_part(key, value):
+                    yield f"{message.field or message.content_field}.{key}", value
 
     def note(self, found: KeyTally, path: str, record: Any) -> None:
         close = _close_key(path, self._known) if _top_level(path) else []
@@ -450,8 +457,8 @@ class UntrainedFields(_KeyRule):
     hint = "nothing to do for metadata; --map NAME=KEY reads a key that should be trained as NAME"
 
     def select(self, conv: Conversation, known: frozenset[str]) -> Iterator[tuple[str, Any]]:
-        documented = self._documented
-        yield from ((k, v) for k, v in conv.metadata.items() if k in known and k not in documented)
+        skip = self._documented | media_columns(conv, self._media_keys)  # media are read
+        yield from ((k, v) for k, v in conv.metadata.items() if k in known and k not in skip)
         yield from conv.leftovers.items()
 
     def finish(self) -> Iterator[Finding]:

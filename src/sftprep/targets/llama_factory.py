@@ -34,6 +34,8 @@ COLUMNS = {
     "sharegpt": {"messages": "conversations", "system": "system", "tools": "tools"},
     "messages": {"messages": "messages"},
 }
+# Media columns (LLaMA-Factory data/README.md, multimodal datasets), named when written.
+MEDIA_COLUMNS = {"images": "images", "videos": "videos", "audios": "audios"}
 TAGS = {
     "messages": {
         "role_tag": "role",
@@ -58,6 +60,13 @@ class LlamaFactoryTarget(Target):
 
     def accept(self, record: Mapping[str, Any], claims: Mapping[str, Any]) -> None:
         self.keys.update(record)
+
+    def adapt(self, conversation: Conversation) -> Conversation:
+        """Media content parts (OpenAI's ``image_url``) become an ``images`` column with
+        one ``<image>`` placeholder each, as LLaMA-Factory reads them."""
+        from sftprep.formats.media import media_as_column
+
+        return media_as_column(conversation)
 
     def output_extensions(self, format: str) -> tuple[str, ...]:
         # alpaca rows are flat: LLaMA-Factory also loads them from CSV.
@@ -136,7 +145,7 @@ class LlamaFactoryTarget(Target):
         ``system``, ``tools``, ``history`` or ``input`` for a file without them fails with a
         KeyError.
         """
-        columns = COLUMNS.get(format, COLUMNS["sharegpt"])
+        columns = {**COLUMNS.get(format, COLUMNS["sharegpt"]), **MEDIA_COLUMNS}
         # A column left out is None to LLaMA-Factory (once `columns` is given) and skipped.
         return {
             name: column

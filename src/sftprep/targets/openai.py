@@ -71,13 +71,16 @@ class OpenAITarget(Target):
             )
 
     def adapt(self, conversation: Conversation) -> Conversation:
-        """Wrap bare function definitions; give calls ids and tool results their call's id.
-        A legacy record (``functions``, ``function_call``) comes out as ``tools`` and
+        """Wrap bare function definitions; give calls ids and tool results their call's id;
+        an ``images`` column with ``<image>`` placeholders becomes ``image_url`` parts. A
+        legacy record (``functions``, ``function_call``) comes out as ``tools`` and
         ``tool_calls``: its ``functions`` are those tools, so they are not written twice."""
+        from sftprep.formats.media import media_as_parts
+
         if _legacy_functions(conversation):
             metadata = {k: v for k, v in conversation.metadata.items() if k != "functions"}
             conversation = replace(conversation, metadata=metadata)
-        conversation = chat.wrap_functions(conversation)
+        conversation = chat.wrap_functions(media_as_parts(conversation))
         return chat.relink_tool_calls(conversation, valid=bool, prefix="call_")
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sftprep.model import Location
 from sftprep.stats import Distribution, StatsByKey
 from sftprep.tokens.base import Tokenizer
+from sftprep.tokens.media import MediaStats
 from sftprep.tokens.tally import TokenTally
 
 OUTLIERS_SHOWN = 10
@@ -78,6 +79,7 @@ class TokenStats:
     errors: list[dict[str, Any]] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     source: array[int] = field(default_factory=lambda: array("i"))
+    media: MediaStats | None = None  # None until a counted record has media
 
     @property
     def records(self) -> int:
@@ -161,7 +163,13 @@ class TokenStats:
             "outliers": self.outliers(),
             "outlier_count": self.outlier_count(),
             "errors": list(self.errors),
+            **({"media": media} if (media := self.media_dict()) else {}),
         }
+
+    def media_dict(self) -> dict[str, Any] | None:
+        """The ``media`` section: images, videos, audio and image tokens, beside the text
+        tokens (which count a ``<image>`` placeholder as the text it is)."""
+        return self.media.to_dict() if self.media is not None else None
 
     def compare(self, other: TokenStats) -> dict[str, Any]:
         """Side by side with another tokenizer's stats of the same file, with per-record
@@ -213,6 +221,13 @@ class TokenStats:
             self.fields = self.fields + counted.fields
         self.lost_tokens += counted.lost_tokens
         self.left_nothing += counted.left_nothing
+        if tally.media is not None and self.media is None:
+            self.media = MediaStats()
+            self.media.pad(len(self.total) - len(tally.record))
+        if tally.media is not None and self.media is not None:
+            self.media.add_tally(tally.media)
+        elif self.media is not None:
+            self.media.pad(len(tally.record))
         for kind, n in tally.error_count.items():
             self.skipped[kind] = self.skipped.get(kind, 0) + n
         for record, line, kind, message in tally.errors:

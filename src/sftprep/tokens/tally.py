@@ -14,10 +14,12 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sftprep.model import Conversation, PlainTurn
 from sftprep.stats import StatsByKey
 from sftprep.tokens.base import Counts, RenderError, Rendering, Tokenizer
+from sftprep.tokens.media import MediaTally
 
 MAX_ERRORS_KEPT = 20
 
@@ -48,6 +50,9 @@ class TokenTally:
     counted: list[Counted] = field(default_factory=list)
     errors: list[tuple[int, int, str, str]] = field(default_factory=list)  # record, line, kind, msg
     error_count: dict[str, int] = field(default_factory=dict)
+    # The counted records' media, one row each: made at the first record that has any
+    # (text-only data carries none), the rows before it padded with zeros.
+    media: MediaTally | None = None
 
     @classmethod
     def new(cls, tokenizers: int, *, record_fields: bool = False) -> TokenTally:
@@ -82,6 +87,17 @@ class TokenTally:
                 counted.left_nothing += counts.kept == 0
             if counted.record_fields is not None:
                 counted.record_fields.append({})
+        if self.media is not None:
+            self.media.add_none()
+
+    def add_media(self, media: Sequence[tuple[Any, Any]], families: tuple[str, ...] = ()) -> None:
+        """The media of the record counted last (``(MediaRef, MediaInfo)`` pairs);
+        ``families`` are image token families counted besides the built-in ones."""
+        if media and self.media is None:
+            self.media = MediaTally(extra=families)
+            self.media.pad(len(self.record) - 1)
+        if self.media is not None:
+            self.media.add(media)
 
     def add(
         self,
@@ -91,19 +107,20 @@ class TokenTally:
         record: int,
         line: int,
         rendered: Callable[[Tokenizer], Rendering | RenderError] | None = None,
-    ) -> None:
+    ) -> bool:
         """Count one conversation with every tokenizer (``rendered`` gives a rendering
-        already made for the rules, so the record is not rendered twice)."""
+        already made for the rules, so the record is not rendered twice); False when it
+        could not be counted (then `add_media` must not follow)."""
         if not conversation.messages:  # nothing to train on: counted by no tokenizer
             self.error(record, line, "no-messages", "the record has no messages to count")
-            return
+            return False
         results: list[tuple[Counts, tuple[int, int] | None]] = []
         for tokenizer, limit in zip(tokenizers, limits, strict=True):
             try:
                 counts = count_one(tokenizer, conversation, limit, rendered)
             except RenderError as exc:
                 self.error(record, line, "template-error", f"{tokenizer.name}: {exc}")
-                return
+                return False
             lost = None
             if limit is not None and counts.total > limit:
                 kept = counts.kept if counts.kept is not None else 0
@@ -125,6 +142,7 @@ class TokenTally:
                 counted.fields.add(key, n)
             if counted.record_fields is not None:
                 counted.record_fields.append(per_field)
+        return True
 
 
 def count_one(
