@@ -912,3 +912,13 @@ def test_a_key_beside_the_singular_it_resembles_is_not_a_misspelling(tmp_path: P
     found = check(_write(tmp_path / "w.jsonl", [row]), select=["unknown-key"]).findings
     assert [(f.field, f.severity.value) for f in found] == [("conversation_hash", "info")]
     assert "misspelling" not in found[0].message
+
+
+def test_a_yaml_given_as_the_dataset_says_which_option_takes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "env_config.yaml"
+    config.write_text("path_settings: {}\n", encoding="utf-8")
+    assert main(["check", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "a YAML file is a config, not a dataset" in err and "--aidaptiv-env" in err

@@ -42,6 +42,11 @@ def reader_for(path: str | Path) -> FileReader:
     if not p.is_file():
         raise UsageError(f"{p}: not a regular file (a pipe or a device); give a dataset file")
     reader = READERS.get(p.suffix.lower())
+    if reader is None and p.suffix.lower() in (".yaml", ".yml"):
+        raise UsageError(
+            f"{p}: a YAML file is a config, not a dataset: pass an aiDAPTIV+ dataset YAML "
+            "with --config, a project's env_config.yaml with --aidaptiv-env"
+        )
     if reader is None:
         known = ", ".join(sorted(k for k in READERS if k.startswith(".")))
         raise UsageError(f"{p}: unknown extension {p.suffix or '(none)'!r}; known: {known}")
