@@ -12,6 +12,7 @@ from sftprep.cli.common import (
     add_engine_options,
     add_map_option,
     key_map_from,
+    positive_tokens,
     runner_from,
 )
 from sftprep.findings import Report, Severity
@@ -42,7 +43,7 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--tokenizer", help="run the token rules with this tokenizer (cl100k_base, ...)")
-    p.add_argument("--max-tokens", type=int, help="context limit for the token rules")
+    p.add_argument("--max-tokens", type=positive_tokens, help="context limit for the token rules")
     add_backend_option(p)
     p.add_argument(
         "--target",

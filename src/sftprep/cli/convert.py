@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from sftprep.cli.common import add_engine_options, add_map_option, key_map_from, runner_from
+from sftprep.io.write import json_text
 from sftprep.targets import list_targets
 
 
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         runner=runner_from(args, progress=not args.quiet and not args.json),
     )
     if args.json:
-        sys.stdout.write(json.dumps(summary.to_dict(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(summary.to_dict()) + "\n")
         return 0
     from rich.console import Console
     from rich.table import Table

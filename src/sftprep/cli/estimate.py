@@ -11,7 +11,6 @@ SFT run it would be, and the assumptions say how.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from sftprep.cli.common import (
     key_map_from,
     runner_from,
 )
+from sftprep.io.write import json_text
 
 Counts = tuple[list[int], list[int]]
 
@@ -180,7 +180,7 @@ def _with_backend(tokenizer: str, backend: str) -> tuple[str, str]:
 
 def _print(result: Any, *, as_json: bool) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json_text(result.to_dict(), indent=2) + "\n")
         return
     from sftprep.estimate import render
 

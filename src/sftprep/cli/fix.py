@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -12,8 +11,10 @@ from sftprep.cli.common import (
     add_engine_options,
     add_map_option,
     key_map_from,
+    positive_tokens,
     runner_from,
 )
+from sftprep.io.write import json_text
 
 
 def add_parser(subparsers: Any) -> None:
@@ -40,7 +41,9 @@ def add_parser(subparsers: Any) -> None:
         action="store_true",
         help="repair mojibake with ftfy (encoding fixes only)",
     )
-    p.add_argument("--max-tokens", type=int, metavar="N", help="drop records longer than N")
+    p.add_argument(
+        "--max-tokens", type=positive_tokens, metavar="N", help="drop records longer than N"
+    )
     p.add_argument("--tokenizer", metavar="T", help="tokenizer for --max-tokens")
     add_backend_option(p)
     p.add_argument("--format", metavar="FROM", help="input format (default: detected)")
@@ -72,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         runner=runner_from(args, progress=not args.quiet and not args.json),
     )
     if args.json:
-        sys.stdout.write(json.dumps(summary.to_dict(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(summary.to_dict()) + "\n")
         return 0
     from rich.console import Console
     from rich.table import Table

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from sftprep.cli.common import (
@@ -11,6 +12,7 @@ from sftprep.cli.common import (
     add_engine_options,
     add_map_option,
     key_map_from,
+    positive_tokens,
     runner_from,
 )
 from sftprep.report.build import TrainingPlan
@@ -27,7 +29,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("-o", "--output", default="report.html", help="HTML file to write")
     p.add_argument("--tokenizer", help="tokenizer name or path (default: the stats default)")
     add_backend_option(p)
-    p.add_argument("--max-tokens", type=int, help="max sequence length drawn on the charts")
+    p.add_argument(
+        "--max-tokens", type=positive_tokens, help="max sequence length drawn on the charts"
+    )
     p.add_argument("--png", metavar="DIR", help="also write each chart as DIR/<chart>.png")
     p.add_argument("--format", help="skip detection and read as this format")
     p.add_argument("--examples", type=int, default=3, help="records shown in the token view")
@@ -53,6 +57,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--max-tokens must be a positive number of tokens")
     if args.examples < 0:
         raise UsageError("--examples must be 0 or more")
+    # Refused before the work, not after it: the dataset itself, a folder, a pipe.
+    from sftprep.io.write import check_target
+
+    check_target(args.output, "-o", [args.path])
+    if args.png:
+        from sftprep.report.png import check_png_folder
+
+        check_png_folder(Path(args.png))
     data = build_report_data(
         args.path,
         tokenizer=args.tokenizer,

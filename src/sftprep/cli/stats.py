@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,8 +19,10 @@ from sftprep.cli.common import (
     add_engine_options,
     add_map_option,
     key_map_from,
+    positive_tokens,
     runner_from,
 )
+from sftprep.io.write import json_text
 
 HIST_BINS = 12
 BAR_WIDTH = 32
@@ -40,7 +40,7 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument(
         "--max-tokens",
-        type=int,
+        type=positive_tokens,
         metavar="N",
         help="context limit (default: the tokenizer's model_max_length when it has one)",
     )
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--max-tokens must be a positive number of tokens")
     if not Path(args.path).exists() and "/" not in args.path:
         raise UsageError(f"{args.path}: no such file")
-    sink = _PerRecordWriter(args.per_record) if args.per_record else None
+    sink = _PerRecordWriter(args.per_record, args.path) if args.per_record else None
     try:
         stats = count_tokens_multi(
             args.path,
@@ -94,21 +94,20 @@ def run(args: argparse.Namespace) -> int:
     if len(stats) == 2:
         document["compare"] = stats[0].compare(stats[1])
     if args.json:
-        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json_text(document, indent=2) + "\n")
     else:
         print_stats(document, stats[0].total.histogram(HIST_BINS), per_record=args.per_record)
     return 0
 
 
 class _PerRecordWriter:
-    """One JSON line per record, written to a temporary file and moved into place at the end."""
+    """One JSON line per record, in a staged file that replaces ``path`` at the end."""
 
-    def __init__(self, path: str) -> None:
-        self.path = Path(path)
-        directory = self.path.parent if str(self.path.parent) else Path(".")
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
-        self.tmp = tmp
-        self.fh: IO[str] = os.fdopen(fd, "w", encoding="utf-8")
+    def __init__(self, path: str, source: str) -> None:
+        from sftprep.io.write import Staged
+
+        self.staged = Staged(path, flag="--per-record", inputs=[source])
+        self.fh: IO[str] = self.staged.file
 
     def write(self, counts: list[Any]) -> None:
         first = counts[0].to_dict()
@@ -123,12 +122,10 @@ class _PerRecordWriter:
         self.fh.write(json.dumps(first, ensure_ascii=False) + "\n")
 
     def commit(self) -> None:
-        self.fh.close()
-        os.replace(self.tmp, self.path)
+        self.staged.commit()
 
     def abort(self) -> None:
-        self.fh.close()
-        Path(self.tmp).unlink(missing_ok=True)
+        self.staged.abort()
 
 
 # --- terminal output ------------------------------------------------------------------------
