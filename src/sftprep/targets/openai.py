@@ -109,7 +109,14 @@ def token_count(conversation: Conversation) -> tuple[int, str]:
             tokenizer = get_tokenizer(encoding)
         except UsageError:  # o200k_base needs a download once; cl100k_base is bundled
             continue
-        return tokenizer.count_conversation(conversation).total, encoding
+        try:
+            return tokenizer.count_conversation(conversation).total, encoding
+        except BaseException as exc:  # a Rust panic is a BaseException
+            from sftprep.tokens.base import tokenizer_failure
+
+            if tokenizer_failure(exc) is None:
+                raise
+            break  # the byte bound stands in for a count the tokenizer could not make
     return upper, "upper bound"
 
 
