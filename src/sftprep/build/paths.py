@@ -42,8 +42,8 @@ def check_writable(path: str | Path, flag: str) -> None:
     """``path`` can be created or replaced: a regular file or none, in a writable directory."""
     from sftprep.io.write import check_target
 
-    check_target(path, flag)
     check_directory(Path(path).parent, f"{flag} {path}")
+    check_target(path, flag)
 
 
 def check_directory(directory: str | Path, what: str) -> None:

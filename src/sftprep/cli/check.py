@@ -12,7 +12,6 @@ from sftprep.cli.common import (
     add_engine_options,
     add_map_option,
     key_map_from,
-    positive_tokens,
     runner_from,
 )
 from sftprep.findings import Report, Severity
@@ -43,7 +42,7 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--tokenizer", help="run the token rules with this tokenizer (cl100k_base, ...)")
-    p.add_argument("--max-tokens", type=positive_tokens, help="context limit for the token rules")
+    p.add_argument("--max-tokens", type=int, help="context limit for the token rules")
     add_backend_option(p)
     p.add_argument(
         "--target",
@@ -75,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
         from sftprep.errors import UsageError
 
         raise UsageError("give at least one dataset path (or --config FILE.yaml)")
+    if args.max_tokens is not None and args.max_tokens < 1:
+        from sftprep.errors import UsageError
+
+        raise UsageError("--max-tokens must be a positive number of tokens")
     report = check(
         args.paths,
         format=args.format,

@@ -71,17 +71,6 @@ def _positive(text: str) -> int:
     return value
 
 
-def positive_tokens(text: str) -> int:
-    """``--max-tokens``: a whole number of tokens, 1 or more (argparse ``type``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number of tokens, got {text!r}")
-    return value
-
-
 def add_quiet_option(parser: Any, help: str = "no progress bar") -> None:
     """``--quiet``: every command takes it, so scripts can pass it to any of them."""
     parser.add_argument("--quiet", action="store_true", help=help)

@@ -11,7 +11,6 @@ from sftprep.cli.common import (
     add_engine_options,
     add_map_option,
     key_map_from,
-    positive_tokens,
     runner_from,
 )
 from sftprep.io.write import json_text
@@ -41,9 +40,7 @@ def add_parser(subparsers: Any) -> None:
         action="store_true",
         help="repair mojibake with ftfy (encoding fixes only)",
     )
-    p.add_argument(
-        "--max-tokens", type=positive_tokens, metavar="N", help="drop records longer than N"
-    )
+    p.add_argument("--max-tokens", type=int, metavar="N", help="drop records longer than N")
     p.add_argument("--tokenizer", metavar="T", help="tokenizer for --max-tokens")
     add_backend_option(p)
     p.add_argument("--format", metavar="FROM", help="input format (default: detected)")

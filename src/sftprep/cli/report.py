@@ -12,7 +12,6 @@ from sftprep.cli.common import (
     add_engine_options,
     add_map_option,
     key_map_from,
-    positive_tokens,
     runner_from,
 )
 from sftprep.report.build import TrainingPlan
@@ -29,9 +28,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("-o", "--output", default="report.html", help="HTML file to write")
     p.add_argument("--tokenizer", help="tokenizer name or path (default: the stats default)")
     add_backend_option(p)
-    p.add_argument(
-        "--max-tokens", type=positive_tokens, help="max sequence length drawn on the charts"
-    )
+    p.add_argument("--max-tokens", type=int, help="max sequence length drawn on the charts")
     p.add_argument("--png", metavar="DIR", help="also write each chart as DIR/<chart>.png")
     p.add_argument("--format", help="skip detection and read as this format")
     p.add_argument("--examples", type=int, default=3, help="records shown in the token view")

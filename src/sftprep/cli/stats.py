@@ -19,7 +19,6 @@ from sftprep.cli.common import (
     add_engine_options,
     add_map_option,
     key_map_from,
-    positive_tokens,
     runner_from,
 )
 from sftprep.io.write import json_text
@@ -40,7 +39,7 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument(
         "--max-tokens",
-        type=positive_tokens,
+        type=int,
         metavar="N",
         help="context limit (default: the tokenizer's model_max_length when it has one)",
     )

@@ -47,6 +47,8 @@ def open_binary(path: Path) -> IO[bytes]:
         raise UsageError(f"{path}: cannot read ({os_reason(exc)})") from exc
     try:
         st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise UsageError(f"{path}: cannot read (a directory)")
         if not stat.S_ISREG(st.st_mode):
             raise UsageError(
                 f"{path}: not a regular file (a pipe, a device or a socket); give a file"
