@@ -81,11 +81,11 @@ def run(args: argparse.Namespace) -> int:
             table.add_row(rule, str(count))
         console.print(table)
     if summary.removed_keys:
-        keys = ", ".join(f"{k} ({n})" for k, n in summary.removed_keys.most_common())
+        keys = ", ".join(f"{_shown(k)} ({n})" for k, n in summary.removed_keys.most_common())
         why = f"{summary.target} does not accept" if summary.target else "not SFT targets"
         console.print(f"removed keys ({why}): {keys}")
     if summary.untrained_text:
-        keys = ", ".join(f"`{k}` ({n})" for k, n in summary.untrained_text.most_common())
+        keys = ", ".join(f"`{_shown(k)}` ({n})" for k, n in summary.untrained_text.most_common())
         console.print(
             f"[yellow]kept as extra keys, holding text that is not trained:[/] {keys}; "
             "map them into the conversation (--map) or drop them"
@@ -93,3 +93,12 @@ def run(args: argparse.Namespace) -> int:
     for path in summary.companion_files:
         console.print(f"wrote [cyan]{path}[/]")
     return 0
+
+
+def _shown(key: str) -> str:
+    """A key from the data, for the terminal: one line, no rich markup."""
+    from rich.markup import escape
+
+    from sftprep.io.text import one_line
+
+    return escape(one_line(key))

@@ -129,7 +129,10 @@ def _quiet_broken_pipe() -> int:
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> int:
-    print(f"sftprep: error: {message}", file=sys.stderr)
+    from sftprep.io.text import one_line
+
+    # Messages quote the data (keys, paths): one line, whatever the data holds.
+    print(f"sftprep: error: {one_line(message)}", file=sys.stderr)
     return code
 
 

@@ -226,3 +226,12 @@ class _Raw:
 
     def __init__(self, text: str) -> None:
         self.text = text
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """``text`` safe to print on one terminal line: control characters (newlines, ANSI
+    escape sequences from the data) and lone surrogates shown as escapes."""
+    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], printable(text))
