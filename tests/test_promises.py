@@ -808,3 +808,22 @@ def test_data_quoted_in_output_stays_on_one_line(
     assert code == 0, err
     assert "removed keys" in out and "\\udc80k\\x1b[31m (10)" in " ".join(out.split())
     out.encode("utf-8")
+
+
+def test_an_unreachable_hub_tokenizer_is_one_line_at_once(tmp_path: Path) -> None:
+    data = _jsonl(tmp_path / "in.jsonl", QA[:2])
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO / "src"),
+        "HF_HOME": str(tmp_path / "hf-home"),
+        "HF_ENDPOINT": "http://127.0.0.1:9",  # nothing listens: unreachable at once
+    }
+    env.pop("HF_HUB_OFFLINE", None)
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "sftprep", "stats", str(data), "--tokenizer", "org/no-model"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "cannot load tokenizer 'org/no-model'" in _one_line(result.stderr)
+    assert time.monotonic() - started < 60

@@ -460,9 +460,17 @@ def _load(spec: str) -> Any:
         and not (path / "tokenizer_config.json").exists()
     ):
         raise UsageError(f"{spec}: not a tokenizer directory (no tokenizer.json)")
+    options: dict[str, Any] = {}
+    if not path.is_dir():
+        from sftprep.io.hf import hub_reachable
+
+        # Offline: the local cache only, at once, instead of a minute of retries (each
+        # printed as a line with the URL) before the same error.
+        if not hub_reachable():
+            options["local_files_only"] = True
     try:
         # Never the folder's own Python code (auto_map): no prompt, no execution.
-        tokenizer = AutoTokenizer.from_pretrained(spec, trust_remote_code=False)
+        tokenizer = AutoTokenizer.from_pretrained(spec, trust_remote_code=False, **options)
     except BaseException as exc:  # a Rust panic is a BaseException
         if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
             raise
