@@ -404,18 +404,28 @@ def test_a_tokenizer_panic_is_a_finding_or_one_line(
     assert "Traceback" not in err + out and "unexpected error" not in err
 
 
-def test_a_million_spaces_are_counted_or_reported(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # The text that made tiktoken panic (a Rust regex backtracking limit).
+def test_a_million_spaces_are_counted_or_reported(tmp_path: Path) -> None:
+    # The text that made tiktoken panic (its regex overflows); Rust prints the panic on
+    # the process's stderr itself, so this runs the CLI as a process.
+    from sftprep.tokens.fast import import_quicktok
+
     rows = [{"question": " " * 1_000_000 + "what?", "cot_answer": "that"}, QA[0]]
     data = _jsonl(tmp_path / "in.jsonl", rows)
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "RUST_BACKTRACE": "1"}
     for backend in ("reference", "auto"):
-        code, out, err = _run(capsys, "stats", str(data), "--json", "--quiet",
-                              "--tokenizer-backend", backend)  # fmt: skip
-        assert code == 0 and err == "", err
-        doc = json.loads(out)
-        assert doc["records"] + sum(doc["skipped"].values()) == 2
+        for argv in (["stats", "--json"], ["check", "--tokenizer", "cl100k_base"]):
+            result = subprocess.run(
+                [sys.executable, "-m", "sftprep", argv[0], str(data), *argv[1:], "--quiet",
+                 "--tokenizer-backend", backend],
+                capture_output=True, text=True, env=env, timeout=300, check=False,
+            )  # fmt: skip
+            assert result.returncode in (0, 1), result.stderr
+            assert "panicked" not in result.stderr and "Traceback" not in result.stderr
+            if argv[0] == "stats":
+                doc = json.loads(result.stdout)
+                assert doc["records"] + sum(doc["skipped"].values()) == 2
+                fast = backend == "auto" and import_quicktok() is not None
+                assert doc["records"] == (2 if fast else 1)  # quicktok counts it
 
 
 def _tokenizer_dir(tmp_path: Path, **config: Any) -> Path:
