@@ -837,3 +837,17 @@ def test_an_unreachable_hub_tokenizer_is_one_line_at_once(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "cannot load tokenizer 'org/no-model'" in _one_line(result.stderr)
     assert time.monotonic() - started < 60
+
+
+def test_check_and_convert_agree_on_llama_factory_typed_parts(
+    real_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = real_data_dir / "llamafactory__reason_tool_use_demo_50.jsonl"
+    code, out, _ = _run(capsys, "check", str(source), "--target", "openai", "--json")
+    flagged = {f["record"] for f in json.loads(out)["findings"] if f["rule"] == "target-openai"}
+    rejects = tmp_path / "r.jsonl"
+    code, out, err = _run(capsys, "convert", str(source), "-o", str(tmp_path / "o.jsonl"),
+                          "--target", "openai", "--rejects", str(rejects), "--json")  # fmt: skip
+    assert code == 0, err
+    rejected = {json.loads(line)["index"] for line in rejects.read_text().splitlines()}
+    assert rejected == flagged == set(range(50))  # was 22 flagged, 50 rejected
