@@ -851,3 +851,25 @@ def test_check_and_convert_agree_on_llama_factory_typed_parts(
     assert code == 0, err
     rejected = {json.loads(line)["index"] for line in rejects.read_text().splitlines()}
     assert rejected == flagged == set(range(50))  # was 22 flagged, 50 rejected
+
+
+def test_no_escape_sequence_from_the_data_reaches_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    evil = "\x1b[2J\x1b[31mred\x1b]0;title\x07"
+    rows = [{"instruction": evil, "output": "\x1b[5mblink", f"{evil}key": "v"}, *[
+        {"instruction": f"q{i}", "output": f"a{i}"} for i in range(12)]]  # fmt: skip
+    data = _jsonl(tmp_path / "in.jsonl", rows)
+    for argv in (
+        ["check", str(data)],
+        ["check", str(data), "--show-all"],
+        ["stats", str(data)],
+        ["estimate", str(data)],
+        ["fix", str(data), "-o", str(tmp_path / "f.jsonl"), "--rejects", str(tmp_path / "r.jsonl")],
+        ["convert", str(data), "-o", str(tmp_path / "c.jsonl"), "--to", "messages"],
+        ["convert", str(data), "-o", str(tmp_path / "o.jsonl"), "--target", "openai"],
+        ["split", str(data), "-o", str(tmp_path / "s"), "--val-fraction", "0.3", "--seed", "1"],
+    ):
+        code, out, err = _run(capsys, *argv, "--quiet")
+        assert code in (0, 1), (argv, err)
+        assert "\x1b" not in out + err and "\x07" not in out + err, argv
