@@ -267,7 +267,7 @@ class Report:
 
     def to_json(self, *, indent: int | None = None) -> str:
         if indent is not None:
-            return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+            return _json(self.to_dict(), indent=indent)
         out = io.StringIO()
         self.write_json(out)
         return out.getvalue()
@@ -275,10 +275,10 @@ class Report:
     def write_json(self, out: IO[str]) -> None:
         """Write ``to_json()``'s document one finding at a time (memory stays flat)."""
         files = [f.to_dict() for f in self.files]
-        head = json.dumps({"files": files, "summary": self.summary}, ensure_ascii=False)
+        head = _json({"files": files, "summary": self.summary})
         out.write(head[:-1] + ', "findings": [')
         for i, finding in enumerate(self.findings):
-            out.write((", " if i else "") + json.dumps(finding.to_dict(), ensure_ascii=False))
+            out.write((", " if i else "") + _json(finding.to_dict()))
         out.write("]}")
 
     def _repr_html_(self) -> str:
@@ -299,3 +299,12 @@ class Report:
             f"<th>message</th></tr>{rows}</table>"
         )
         return head + table
+
+
+def _json(value: Any, *, indent: int | None = None) -> str:
+    """JSON text that any UTF-8 stream takes: a lone surrogate from the data (a legal
+    ``\\ud800`` escape in JSON, not encodable as UTF-8) stays escaped."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent, default=str)
+    if text.isascii() or not any("\ud800" <= c <= "\udfff" for c in text):
+        return text
+    return json.dumps(value, indent=indent, default=str)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -96,3 +99,58 @@ def test_atomic_open_binary_and_unknown_extension(tmp_path: Path) -> None:
     assert target.read_bytes() == b"\x00\x01"
     with pytest.raises(UsageError, match="cannot write"):
         write.write_records(tmp_path / "o.xlsx", ROWS)
+
+
+# --- issue 12: one writer for every output ---------------------------------------------------
+
+
+def test_outputs_rename_together_or_not_at_all(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text("old a\n")
+    b.write_text("old b\n")
+    with pytest.raises(RuntimeError), write.Outputs() as outputs:
+        write.write_records(a, ROWS, outputs=outputs)
+        assert a.read_text() == "old a\n"  # staged, not yet in place
+        write.write_records(b, ROWS, outputs=outputs)
+        raise RuntimeError("a failure after both are written, before the commit")
+    assert a.read_text() == "old a\n" and b.read_text() == "old b\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl", "b.jsonl"]
+    with write.Outputs() as outputs:
+        write.write_records(a, ROWS, outputs=outputs)
+        write.write_records(b, ROWS[:1], outputs=outputs, flag="--rejects")
+        outputs.commit()
+    assert len(a.read_text().splitlines()) == len(ROWS) and len(b.read_text().splitlines()) == 1
+
+
+def test_a_file_that_was_read_is_never_a_target(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    write.write_records(source, ROWS)
+    _values(source)  # read: remembered by (device, inode)
+    alias = tmp_path / "alias.jsonl"
+    os.link(source, alias)
+    with pytest.raises(UsageError, match="is an input file"):
+        write.write_records(alias, ROWS)
+    alias.unlink()
+    source.unlink()  # gone: its inode number may go to a new file, which is no input
+    fresh = tmp_path / "fresh.jsonl"
+    write.write_records(fresh, ROWS)
+    write.write_records(fresh, ROWS)
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077])
+def test_staged_files_get_the_umask_permissions(tmp_path: Path, mask: int) -> None:
+    previous = os.umask(mask)
+    try:
+        for ext in ("jsonl", "csv", "parquet"):
+            write.write_records(tmp_path / f"o.{ext}", ROWS)
+    finally:
+        os.umask(previous)
+    for path in tmp_path.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+def test_json_text_is_always_valid_utf8_json() -> None:
+    doc = {"k\ud800": [float("nan"), float("inf"), "é"], "n": 1.5}
+    text = write.json_text(doc)
+    text.encode("utf-8")
+    assert json.loads(text) == {"k\ud800": [None, None, "é"], "n": 1.5}

@@ -165,31 +165,30 @@ def convert(
     )
     job = Job(rules=frozenset(LOST_RECORD_RULES), transform=step)
 
-    from sftprep.io.write import write_records
+    from sftprep.io.write import Outputs, write_records
 
-    with Rejects() as spool, os_errors_as_usage(out):
+    # Every file is complete before any replaces an old one: a failure keeps them all.
+    with Rejects() as spool, Outputs() as outputs, os_errors_as_usage(out):
         merge = _Merge(summary, spool, profile)
-        write_records(out, merge.records(run(files, job, runner, label="converting")))
+        records = merge.records(run(files, job, runner, label="converting"))
+        write_records(out, records, inputs=input_paths(files), outputs=outputs)
         summary.rejected = spool.count
         summary.rejected_by_rule = dict(spool.by_rule)
         if spool.count:
-            write_rejects(spool, rejects_path, out)
+            spool.write(rejects_path, outputs)
             summary.rejects_path = str(rejects_path)
         if profile is not None:
             files_out = profile.companion_files(Path(out), to, summary.records_out)
             for companion, text in files_out.items():
-                write_text(companion, text)
+                write_text(companion, text, outputs)
                 summary.companion_files.append(str(companion))
+        outputs.commit()
     return summary
 
 
-def write_rejects(spool: Rejects, rejects: str | Path, out: str | Path) -> None:
-    """Write the rejects; if that fails, remove ``out`` so no half result is left behind."""
-    try:
-        spool.write(rejects)
-    except BaseException:
-        Path(out).unlink(missing_ok=True)
-        raise
+def input_paths(files: Iterable[Any]) -> list[str]:
+    """The local files of planned inputs: no output may replace one of them."""
+    return [f.path for f in files]
 
 
 @dataclass
@@ -452,13 +451,13 @@ def lost_content(before: Conversation, after: Conversation) -> str | None:
 def _normal_json(text: str) -> str:
     try:
         return json.dumps(json.loads(text), sort_keys=True)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
 
 
-def write_text(path: Path, text: str) -> None:
+def write_text(path: Path, text: str, outputs: Any = None) -> None:
     """Write a small text file atomically (companion YAML/JSON files)."""
     from sftprep.io.write import atomic_open
 
-    with atomic_open(path, "w") as fh:
+    with atomic_open(path, "w", flag=f"companion file {path.name}", outputs=outputs) as fh:
         fh.write(text)

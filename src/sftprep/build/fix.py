@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sftprep.build.convert import LOSSY, NOT_SFT_TARGET, check_paths, write_as, write_rejects
+from sftprep.build.convert import LOSSY, NOT_SFT_TARGET, check_paths, input_paths, write_as
 from sftprep.build.paths import os_errors_as_usage
 from sftprep.build.rejects import LOST_RECORD_RULES, RawLines, Rejects, errors, with_raw_lines
 from sftprep.build.repairs import REPAIRS
@@ -123,13 +123,16 @@ def fix(
     # The engine's own rules: the reader's lost records, and the dataset-level findings.
     job = Job(rules=frozenset({*LOST_RECORD_RULES, *DATASET_RULES}), transform=step)
 
-    from sftprep.io.write import write_records
+    from sftprep.io.write import Outputs, write_records
 
-    with Rejects() as spool, os_errors_as_usage(out):
+    # Both files are complete before either replaces an old one: a failure keeps both.
+    with Rejects() as spool, Outputs() as outputs, os_errors_as_usage(out):
         merging = _Merge(summary, spool, dedupe=dedupe, out_dir=str(Path(out).parent))
-        write_records(out, merging.records(run(files, job, runner, label="fixing")))
+        records = merging.records(run(files, job, runner, label="fixing"))
+        write_records(out, records, inputs=input_paths(files), outputs=outputs)
         summary.rejected = spool.count
-        write_rejects(spool, rejects, out)
+        spool.write(rejects, outputs)
+        outputs.commit()
     return summary
 
 

@@ -29,7 +29,7 @@ def check_outputs(
     for flag, path in outputs:
         if path is None:
             continue
-        resolved = Path(path).resolve()
+        resolved = _resolve(path, flag)
         if resolved in sources:
             raise UsageError(f"{flag} {path} is the input file; the input is never modified")
         if resolved in seen:
@@ -39,20 +39,23 @@ def check_outputs(
 
 
 def check_writable(path: str | Path, flag: str) -> None:
-    """``path`` can be created or replaced: not a directory, in a writable directory."""
-    target = Path(path)
-    if target.is_dir():
-        raise UsageError(f"{flag} {path} is a directory; give a file name")
-    check_directory(target.parent, f"{flag} {path}")
+    """``path`` can be created or replaced: a regular file or none, in a writable directory."""
+    from sftprep.io.write import check_target
+
+    check_directory(Path(path).parent, f"{flag} {path}")
+    check_target(path, flag)
 
 
 def check_directory(directory: str | Path, what: str) -> None:
     """``directory`` exists as a writable directory or can be created below one."""
     current = Path(directory).absolute()
-    while not current.exists():
-        if current.parent == current:
-            break
-        current = current.parent
+    try:
+        while not current.exists():
+            if current.parent == current:
+                break
+            current = current.parent
+    except OSError as exc:  # a loop of symbolic links, a name too long
+        raise UsageError(f"{what}: {exc.strerror or exc}") from None
     if not current.is_dir():
         raise UsageError(f"{what}: {current} is a file, not a directory")
     if not os.access(current, os.W_OK | os.X_OK):
@@ -75,4 +78,11 @@ def _resolved(inputs: str | Path | Sequence[str | Path] | None) -> set[Path]:
     if inputs is None:
         return set()
     items = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
-    return {Path(p).resolve() for p in items}
+    return {_resolve(p, "input") for p in items}
+
+
+def _resolve(path: str | Path, what: str) -> Path:
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop (< 3.13)
+        raise UsageError(f"{what} {path}: cannot follow its symbolic links ({exc})") from None

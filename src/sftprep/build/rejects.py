@@ -34,7 +34,10 @@ class Rejects:
 
     def __init__(self) -> None:
         # Closed by `close` (or the context manager): the spool outlives any one call.
-        self._spool: IO[str] = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
+        # surrogatepass: a lone surrogate in a record (legal JSON escape) comes back as read.
+        self._spool: IO[str] = tempfile.TemporaryFile(  # noqa: SIM115
+            mode="w+", encoding="utf-8", errors="surrogatepass"
+        )
         self.count = 0
         self.by_rule: Counter[str] = Counter()
 
@@ -53,7 +56,14 @@ class Rejects:
             "rules": list(dict.fromkeys(rules)),
             "reasons": list(reasons),
         }
-        self._spool.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+        try:
+            line = json.dumps(entry, ensure_ascii=False, default=str)
+        except RecursionError:  # nested close to a thousand levels: kept as its JSON text,
+            from sftprep.io.text import deep_dumps  # as a line that did not parse is
+
+            entry["record"] = deep_dumps(record, ensure_ascii=False)
+            line = json.dumps(entry, ensure_ascii=False, default=str)
+        self._spool.write(line + "\n")
         self.count += 1
         # A record counts once under its first rule, so the counts add up to `count`.
         self.by_rule[rules[0] if rules else "rejected"] += 1
@@ -67,10 +77,11 @@ class Rejects:
         for line in self._spool:
             yield json.loads(line)
 
-    def write(self, path: str | Path) -> None:
+    def write(self, path: str | Path, outputs: Any = None) -> None:
+        """Write the rejects to ``path`` (renamed by ``outputs.commit()`` when given)."""
         from sftprep.io.write import write_records
 
-        write_records(path, self.records())
+        write_records(path, self.records(), flag="--rejects", outputs=outputs)
 
     def close(self) -> None:
         self._spool.close()

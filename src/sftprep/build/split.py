@@ -78,6 +78,7 @@ class SplitSummary:
     counts: dict[str, int] = field(default_factory=dict)
     strata: dict[str, dict[str, int]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)  # files of an earlier split, removed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -89,6 +90,7 @@ class SplitSummary:
             "counts": self.counts,
             "strata": self.strata,
             "files": self.files,
+            "removed": self.removed,
         }
 
 
@@ -141,28 +143,53 @@ def split(
     if stratify is not None:
         summary.strata = _strata_counts(groups, names)
 
-    from sftprep.io.write import write_records
+    from sftprep.io.write import write_file_set
 
+    # One set: all files complete before any replaces an old one; a test.jsonl of an
+    # earlier split that this one lacks is removed (and named), never left beside it.
+    files = [
+        (out / f"{name}{suffix}", _records_for(source_path, assignment, index, out))
+        for index, name in enumerate(names)
+    ]
+    about = {"source": str(source_path), "seed": seed, "splits": list(names)}
     with os_errors_as_usage(out):
-        out.mkdir(parents=True, exist_ok=True)
-        for index, name in enumerate(names):
-            target = out / f"{name}{suffix}"
-            write_records(target, _records_for(source_path, assignment, index, out))
-            summary.files[name] = str(target)
+        _, summary.removed = write_file_set(
+            out, files, family=SPLIT_FILE, about=about, inputs=[str(source_path)]
+        )
+    summary.files = {name: str(path) for name, (path, _) in zip(names, files, strict=True)}
     return summary
+
+
+# The files a split writes, in any extension: an earlier split's that the new one lacks go.
+SPLIT_FILE = re.compile(r"(?:train|validation|test)\.(?:jsonl|json|csv|tsv|parquet)")
 
 
 def _check_destination(source: Path, out: Path, files: list[Path]) -> None:
     """``out`` is (or can become) a directory, and no split file would replace the input."""
+    source_path = _resolved(source, str(source))
+    _resolved(out, f"-o {out}")  # a name too long, a loop: one line before any work
     if out.exists() and not out.is_dir():
         raise UsageError(f"-o {out} is a file; give a directory for the split files")
     check_directory(out, f"-o {out}")
     for file in files:
-        if file.resolve() == source.resolve():
+        if _resolved(file, f"-o {out}") == source_path:
             raise UsageError(
                 f"-o {out} would replace the input {source} with the {file.stem} split; "
                 "choose another directory (the input is never modified)"
             )
+
+
+def _resolved(path: Path, what: str) -> Path:
+    """``path`` resolved; a name too long or a loop of symbolic links is one line."""
+    from sftprep.io.text import os_reason
+
+    try:
+        resolved = path.resolve()
+        path.exists()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop (< 3.13)
+        reason = os_reason(exc) if isinstance(exc, OSError) else "a loop of symbolic links"
+        raise UsageError(f"{what}: {reason}") from None
+    return resolved
 
 
 def _keep_train(groups: list[_Group]) -> None:

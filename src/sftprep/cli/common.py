@@ -71,6 +71,11 @@ def _positive(text: str) -> int:
     return value
 
 
+def add_quiet_option(parser: Any, help: str = "no progress bar") -> None:
+    """``--quiet``: every command takes it, so scripts can pass it to any of them."""
+    parser.add_argument("--quiet", action="store_true", help=help)
+
+
 def add_map_option(parser: Any) -> None:
     """Add ``--map NAME=KEY`` (repeatable): read a column under another name."""
     parser.add_argument(

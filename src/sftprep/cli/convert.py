@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from sftprep.cli.common import add_engine_options, add_map_option, key_map_from, runner_from
+from sftprep.io.write import json_text
 from sftprep.targets import list_targets
 
 
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         runner=runner_from(args, progress=not args.quiet and not args.json),
     )
     if args.json:
-        sys.stdout.write(json.dumps(summary.to_dict(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(summary.to_dict()) + "\n")
         return 0
     from rich.console import Console
     from rich.table import Table
@@ -88,11 +88,11 @@ def run(args: argparse.Namespace) -> int:
             table.add_row(rule, str(count))
         console.print(table)
     if summary.removed_keys:
-        keys = ", ".join(f"{k} ({n})" for k, n in summary.removed_keys.most_common())
+        keys = ", ".join(f"{_shown(k)} ({n})" for k, n in summary.removed_keys.most_common())
         why = f"{summary.target} does not accept" if summary.target else "not SFT targets"
         console.print(f"removed keys ({why}): {keys}")
     if summary.untrained_text:
-        keys = ", ".join(f"`{k}` ({n})" for k, n in summary.untrained_text.most_common())
+        keys = ", ".join(f"`{_shown(k)}` ({n})" for k, n in summary.untrained_text.most_common())
         console.print(
             f"[yellow]kept as extra keys, holding text that is not trained:[/] {keys}; "
             "map them into the conversation (--map) or drop them"
@@ -100,3 +100,12 @@ def run(args: argparse.Namespace) -> int:
     for path in summary.companion_files:
         console.print(f"wrote [cyan]{path}[/]")
     return 0
+
+
+def _shown(key: str) -> str:
+    """A key from the data, for the terminal: one line, no rich markup."""
+    from rich.markup import escape
+
+    from sftprep.io.text import one_line
+
+    return escape(one_line(key))

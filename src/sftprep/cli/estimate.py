@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from sftprep.cli.common import (
     media_options_from,
     runner_from,
 )
+from sftprep.io.write import json_text
 
 Counts = tuple[list[int], list[int]]
 
@@ -376,7 +376,7 @@ def _with_backend(tokenizer: str, backend: str) -> tuple[str, str]:
 
 def _print(result: Any, *, as_json: bool) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json_text(result.to_dict(), indent=2) + "\n")
         return
     from sftprep.estimate import render
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -14,6 +13,7 @@ from sftprep.cli.common import (
     key_map_from,
     runner_from,
 )
+from sftprep.io.write import json_text
 
 
 def add_parser(subparsers: Any) -> None:
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         runner=runner_from(args, progress=not args.quiet and not args.json),
     )
     if args.json:
-        sys.stdout.write(json.dumps(summary.to_dict(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(summary.to_dict()) + "\n")
         return 0
     from rich.console import Console
     from rich.table import Table

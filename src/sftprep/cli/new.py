@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from sftprep.build.tasks import list_tasks
+from sftprep.cli.common import add_quiet_option
+from sftprep.io.write import json_text
 
 
 def add_parser(subparsers: Any) -> None:
@@ -33,6 +34,7 @@ def add_parser(subparsers: Any) -> None:
         help="output file; .jsonl, .json, .csv or .parquet",
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_quiet_option(p, "no summary line")
     p.set_defaults(run=run)
 
 
@@ -41,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
 
     summary = new_dataset(args.task, args.output, format=args.format, n=args.n)
     if args.json:
-        sys.stdout.write(json.dumps(summary.to_dict()) + "\n")
+        sys.stdout.write(json_text(summary.to_dict()) + "\n")
+        return 0
+    if args.quiet:
         return 0
     from rich.console import Console
 

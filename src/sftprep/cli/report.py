@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from sftprep.cli.common import (
@@ -70,6 +71,14 @@ def run(args: argparse.Namespace) -> int:
         project = load(args)
     elif not args.path:
         raise UsageError("give a dataset path (or --aidaptiv-env env_config.yaml)")
+    # Refused before the work, not after it: the dataset itself, a folder, a pipe.
+    from sftprep.io.write import check_target
+
+    check_target(args.output, "-o", [args.path] if args.path else [])
+    if args.png:
+        from sftprep.report.png import check_png_folder
+
+        check_png_folder(Path(args.png))
     data = build_report_data(
         args.path,
         project=project,

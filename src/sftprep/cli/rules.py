@@ -10,6 +10,8 @@ import json
 import sys
 from typing import Any
 
+from sftprep.cli.common import add_quiet_option
+
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("rules", help="list the validation rules or explain one")
@@ -17,6 +19,7 @@ def add_parser(subparsers: Any) -> None:
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print JSON")
     out.add_argument("--markdown", action="store_true", help="print the docs/rules.md page")
+    add_quiet_option(p, "accepted for symmetry with the other commands (rules prints no progress)")
     p.set_defaults(run=run)
 
 

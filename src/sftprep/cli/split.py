@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from sftprep.cli.common import add_engine_options, add_map_option, key_map_from, runner_from
+from sftprep.io.write import json_text
 
 
 def add_parser(subparsers: Any) -> None:
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         runner=runner_from(args, progress=not args.quiet and not args.json),
     )
     if args.json:
-        sys.stdout.write(json.dumps(summary.to_dict(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(summary.to_dict()) + "\n")
         return 0
     from rich.console import Console
     from rich.table import Table
@@ -71,6 +71,12 @@ def run(args: argparse.Namespace) -> int:
         share = f"{count / summary.records:.1%}" if summary.records else "-"
         table.add_row(name, str(count), share, summary.files.get(name, ""))
     Console().print(table)
+    if summary.removed:
+        Console().print(
+            f"removed {', '.join(summary.removed)}: written by an earlier split of this folder, "
+            "not part of this one",
+            highlight=False,
+        )
     if summary.strata:
         strata = Table(title="records per stratum", expand=False)
         strata.add_column("value")

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,6 +24,7 @@ from sftprep.cli.common import (
     media_options_from,
     runner_from,
 )
+from sftprep.io.write import json_text
 
 HIST_BINS = 12
 BAR_WIDTH = 32
@@ -81,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give a dataset path (or --config FILE.yaml, or --aidaptiv-env)")
     if args.path is not None and not Path(args.path).exists() and "/" not in args.path:
         raise UsageError(f"{args.path}: no such file")
-    sink = _PerRecordWriter(args.per_record) if args.per_record else None
+    sink = _PerRecordWriter(args.per_record, args.path) if args.per_record else None
     try:
         stats = count_tokens_multi(
             args.path,
@@ -106,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     if len(stats) == 2:
         document["compare"] = stats[0].compare(stats[1])
     if args.json:
-        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json_text(document, indent=2) + "\n")
     else:
         print_stats(document, stats[0].total.histogram(HIST_BINS), per_record=args.per_record)
     return 0
@@ -154,14 +153,13 @@ def _run_project(args: argparse.Namespace, specs: list[str]) -> int:
 
 
 class _PerRecordWriter:
-    """One JSON line per record, written to a temporary file and moved into place at the end."""
+    """One JSON line per record, in a staged file that replaces ``path`` at the end."""
 
-    def __init__(self, path: str) -> None:
-        self.path = Path(path)
-        directory = self.path.parent if str(self.path.parent) else Path(".")
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
-        self.tmp = tmp
-        self.fh: IO[str] = os.fdopen(fd, "w", encoding="utf-8")
+    def __init__(self, path: str, source: str) -> None:
+        from sftprep.io.write import Staged
+
+        self.staged = Staged(path, flag="--per-record", inputs=[source])
+        self.fh: IO[str] = self.staged.file
 
     def write(self, counts: list[Any]) -> None:
         first = counts[0].to_dict()
@@ -176,12 +174,10 @@ class _PerRecordWriter:
         self.fh.write(json.dumps(first, ensure_ascii=False) + "\n")
 
     def commit(self) -> None:
-        self.fh.close()
-        os.replace(self.tmp, self.path)
+        self.staged.commit()
 
     def abort(self) -> None:
-        self.fh.close()
-        Path(self.tmp).unlink(missing_ok=True)
+        self.staged.abort()
 
 
 # --- terminal output ------------------------------------------------------------------------

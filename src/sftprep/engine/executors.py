@@ -80,6 +80,8 @@ class SerialExecutor:
 def _init_worker() -> None:
     # Ctrl-C goes to the whole process group: the parent alone decides what happens.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The parent's SIGTERM handler unwinds the parent's writes; a worker just stops.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # A worker's errors travel to the parent with its results; what it could still print
     # itself is the traceback of a pipe closed under it when the parent stops the pool
     # (a sibling died, Ctrl-C), which would break the promise of a one-line error.

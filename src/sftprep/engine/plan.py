@@ -67,6 +67,7 @@ def expand(paths: Iterable[PathLike]) -> list[str]:
     """The files ``paths`` name: files as given, the dataset files of a directory (sorted,
     recursively; a saved Hugging Face dataset folder is one input), glob patterns."""
     from sftprep.io import is_saved_dataset
+    from sftprep.io.write import unfinished_set
 
     out: list[str] = []
     for given in paths:
@@ -84,6 +85,10 @@ def expand(paths: Iterable[PathLike]) -> list[str]:
             out.extend(matches)
         else:
             out.append(text)
+    for folder in dict.fromkeys(Path(p).parent for p in out):
+        why = unfinished_set(folder)
+        if why is not None:
+            raise UsageError(why)
     return out
 
 

@@ -144,8 +144,12 @@ def load_prices(path: str | Path, base: Mapping[str, Price] | None = None) -> di
 
 def _read_rows(path: Path) -> Any:
     """The parsed price file; every failure is a one-line `UsageError`."""
+    from sftprep.io.text import read_small_text
+
+    if not path.exists():
+        raise UsageError(f"{path}: no such price file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_small_text(path)  # a regular file only: a pipe never blocks
     except FileNotFoundError:
         raise UsageError(f"{path}: no such price file") from None
     except (OSError, UnicodeDecodeError) as exc:

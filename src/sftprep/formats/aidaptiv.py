@@ -282,11 +282,15 @@ def _check_path(
 
 def load_config(path: str | Path) -> tuple[list[ConfigEntry], list[Finding]]:
     """Parse and validate the config; invalid entries are left out (with findings)."""
+    from sftprep.io.text import open_binary
+
     p = Path(path)
     if not p.is_file():
         raise UsageError(f"{p}: no such config file")
     try:
-        documents = list(yaml.compose_all(p.read_text(encoding="utf-8-sig")))
+        with open_binary(p) as fh:  # a regular file only: a pipe never blocks
+            data = fh.read()
+        documents = list(yaml.compose_all(data.decode("utf-8-sig")))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -9,6 +9,7 @@ for the engine and ``read_shard`` reads one.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from sftprep.errors import UsageError
 from sftprep.io import readers as _readers  # noqa: F401  (registers the readers)
 from sftprep.io.base import READERS, FileReader, Item, Plan, RawRecord, Shard
+from sftprep.io.text import os_reason
 
 __all__ = ["READERS", "FileReader", "Item", "Plan", "RawRecord", "Shard", "read", "reader_for"]
 
@@ -38,6 +40,12 @@ def reader_for(path: str | Path) -> FileReader:
     if not p.exists():
         if _looks_like_hub_id(str(path)):
             return READERS["<hf-hub>"]
+        try:
+            os.stat(p)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:  # a loop of symbolic links, a name too long
+            raise UsageError(f"{p}: cannot read ({os_reason(exc)})") from None
         raise UsageError(f"{p}: no such file")
     if not p.is_file():
         raise UsageError(f"{p}: not a regular file (a pipe or a device); give a dataset file")

@@ -154,10 +154,8 @@ class CsvReader(FileReader):
 
 def _open_text(path: Path) -> IO[str]:
     ensure_text_file(path)
-    try:
-        return path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    raw = open_binary(path)
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
 def _has_bom(path: Path) -> bool:

@@ -112,7 +112,7 @@ def read_hub_dataset(path: Path) -> Iterator[Item]:
             f"{path}: no such file (Hub ids need: pip install 'sftprep[datasets]')"
         ) from exc
     name = str(path)
-    if not _hub_reachable():
+    if not hub_reachable():
         raise UsageError(
             f"{name}: no such file, and the Hugging Face Hub cannot be reached (offline?)"
         )
@@ -132,7 +132,7 @@ def read_hub_dataset(path: Path) -> Iterator[Item]:
         yield RawRecord(row, Location(name, None, i))
 
 
-def _hub_reachable(timeout: float = 3.0) -> bool:
+def hub_reachable(timeout: float = 3.0) -> bool:
     """A quick TCP connect to the Hub, so being offline fails at once, not after retries."""
     import os
     import socket

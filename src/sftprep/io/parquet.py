@@ -55,6 +55,9 @@ def _open(path: Path) -> Any:
     import_pyarrow()
     import pyarrow.parquet as pq
 
+    from sftprep.io.text import regular_file
+
+    regular_file(path)
     try:
         return pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for a damaged file

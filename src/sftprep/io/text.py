@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
+import stat
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,11 +36,66 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
 
 
 def open_binary(path: Path) -> IO[bytes]:
-    """Open ``path`` for reading bytes; an OS error (permissions, ...) is a `UsageError`."""
+    """Open ``path`` for reading bytes; an OS error (permissions, ...) is a `UsageError`.
+
+    Only a regular file is read: a pipe or a device would block forever or never end.
+    Opened without blocking, so even a pipe with no writer is refused at once.
+    """
     try:
-        return path.open("rb")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+        raise UsageError(f"{path}: cannot read ({os_reason(exc)})") from exc
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise UsageError(f"{path}: cannot read (a directory)")
+        if not stat.S_ISREG(st.st_mode):
+            raise UsageError(
+                f"{path}: not a regular file (a pipe, a device or a socket); give a file"
+            )
+        os.set_blocking(fd, True)
+        from sftprep.io.write import note_input
+
+        note_input(st, path)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_small_text(path: Path) -> str:
+    """The UTF-8 text of a small side file (a price table, a config): a regular file only,
+    so a pipe never blocks the command; `UsageError` when it cannot be read."""
+    with open_binary(path) as fh:
+        data = fh.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def regular_file(path: Path) -> None:
+    """Refuse ``path`` unless it is a regular file (for readers that open by name)."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({os_reason(exc)})") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise UsageError(f"{path}: not a regular file (a pipe, a device or a socket); give a file")
+    from sftprep.io.write import note_input
+
+    note_input(st, path)
+
+
+def os_reason(exc: OSError) -> str:
+    """What an `OSError` means, in a few words (a symbolic link loop, permission denied)."""
+    import errno
+
+    if exc.errno == errno.ELOOP:
+        return "a loop of symbolic links"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "the name is too long for the file system"
+    return str(exc.strerror or exc).lower()
 
 
 def ensure_text_file(path: Path) -> None:
@@ -85,9 +143,21 @@ def parse_json(data: bytes | str) -> Any:
     except ValueError:
         pass  # orjson refuses lone surrogates and deep nesting: ask json for the verdict
     try:
-        return json.loads(data)
+        return json.loads(data, parse_constant=_not_json, parse_float=_finite)
     except RecursionError as exc:
         raise ValueError("nesting too deep to parse") from exc
+
+
+def _not_json(name: str) -> Any:
+    # Python's json reads NaN and Infinity; JSON has neither, and no output may carry them.
+    raise ValueError(f"{name} is not a JSON value (JSON has no NaN or Infinity)")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:24]} is too large for a float (it would be Infinity)")
+    return value
 
 
 def describe_error(exc: Exception) -> str:
@@ -105,3 +175,63 @@ def printable(text: str) -> str:
     if text.isascii():
         return text
     return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def deep_dumps(value: Any, *, sort_keys: bool = False, ensure_ascii: bool = True) -> str:
+    """JSON text of ``value`` however deep it nests (no recursion: json's encoder stops
+    near a thousand levels, which a parsed record can come close to). Compact; NaN and
+    infinities as null; other types by ``str``."""
+    out: list[str] = []
+    # The stack holds values to write, or ready text (closing brackets, separators).
+    stack: list[Any] = [value]
+    encoder = json.encoder
+    encode = encoder.encode_basestring_ascii if ensure_ascii else encoder.encode_basestring
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Raw):
+            out.append(item.text)
+        elif isinstance(item, dict):
+            keys = sorted(item, key=str) if sort_keys else list(item)
+            parts: list[Any] = [_Raw("}")]
+            for i, key in enumerate(reversed(keys)):
+                parts.append(item[key])
+                parts.append(_Raw(encode(str(key)) + ":"))
+                if i < len(keys) - 1:
+                    parts.append(_Raw(","))
+            out.append("{")
+            stack.extend(parts)
+        elif isinstance(item, (list, tuple)):
+            parts = [_Raw("]")]
+            for i, element in enumerate(reversed(item)):
+                parts.append(element)
+                if i < len(item) - 1:
+                    parts.append(_Raw(","))
+            out.append("[")
+            stack.extend(parts)
+        elif isinstance(item, str):
+            out.append(encode(item))
+        elif item is None or isinstance(item, bool):
+            out.append(json.dumps(item))
+        elif isinstance(item, int):
+            out.append(str(int(item)))
+        elif isinstance(item, float):
+            out.append(repr(item) if math.isfinite(item) else "null")
+        else:
+            out.append(encode(str(item)))
+    return "".join(out)
+
+
+class _Raw:
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """``text`` safe to print on one terminal line: control characters (newlines, ANSI
+    escape sequences from the data) and lone surrogates shown as escapes."""
+    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], printable(text))

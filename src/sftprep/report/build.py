@@ -321,7 +321,14 @@ def token_examples(
     for conversation in itertools.islice(load(path, format=format), 50):
         if len(out) >= count:
             break
-        ids, mask = tokenizer.render(conversation)
+        try:
+            ids, mask = tokenizer.render(conversation)
+        except BaseException as exc:  # a Rust panic is a BaseException
+            from sftprep.tokens.base import tokenizer_failure
+
+            if tokenizer_failure(exc) is None:
+                raise
+            continue
         if not ids:
             continue
         label = f"record {conversation.location.record} ({conversation.location})"

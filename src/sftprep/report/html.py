@@ -183,22 +183,15 @@ def render_html(data: ReportData) -> str:
 
 
 def write_html(data: ReportData, path: str | Path) -> Path:
-    """Write the report atomically (temp file + rename) and return its path."""
-    import os
-    import tempfile
+    """Write the report atomically (temp file + rename) and return its path.
+
+    The dataset itself (``data.path``) is never replaced, even through a link.
+    """
+    from sftprep.io.text import printable
+    from sftprep.io.write import atomic_open
 
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    from sftprep.io.text import printable
-
     text = printable(render_html(data))  # dataset text may hold lone surrogates
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(out, "w", flag="-o", inputs=[data.path]) as fh:
+        fh.write(text)
     return out

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from sftprep.errors import UsageError
+from sftprep.io.text import os_reason
+from sftprep.io.write import Outputs, atomic_open
 from sftprep.report.charts import Bars, Boxes, Chart, Line, Marker, Points, RefLine, fmt_number
 
 
@@ -28,7 +30,9 @@ def _pyplot() -> Any:
     return plt
 
 
-def write_png(chart: Chart, path: str | Path, *, dpi: int = 120) -> Path:
+def write_png(
+    chart: Chart, path: str | Path, outputs: Outputs | None = None, *, dpi: int = 120
+) -> Path:
     """Render ``chart`` to ``path`` (a .png file) and return the path."""
     plt = _pyplot()
     from matplotlib.ticker import FuncFormatter, PercentFormatter
@@ -59,17 +63,36 @@ def write_png(chart: Chart, path: str | Path, *, dpi: int = 120) -> Path:
             fig.text(0.01, 0.01, chart.note, fontsize=7, color="#666666")
         fig.tight_layout(rect=(0, 0.04 if chart.note else 0, 1, 1))
         out = Path(path)
-        fig.savefig(out, format="png")
+        with atomic_open(out, "wb", flag="--png", outputs=outputs) as fh:
+            fig.savefig(fh, format="png")
     finally:
         plt.close(fig)
     return out
 
 
 def write_pngs(charts: Iterable[Chart], directory: str | Path) -> list[Path]:
-    """One ``<chart.name>.png`` per chart in ``directory`` (created if missing)."""
+    """One ``<chart.name>.png`` per chart in ``directory`` (created if missing); all
+    replace their old files together, once every one is drawn."""
     folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
-    return [write_png(chart, folder / f"{chart.name}.png") for chart in charts]
+    check_png_folder(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--png {folder}: cannot create the folder ({os_reason(exc)})") from None
+    with Outputs() as outputs:
+        paths = [write_png(chart, folder / f"{chart.name}.png", outputs) for chart in charts]
+        outputs.commit()
+    return paths
+
+
+def check_png_folder(folder: Path) -> None:
+    """``--png DIR`` names a folder (or none yet), not a file."""
+    try:
+        is_other = folder.exists() and not folder.is_dir()
+    except OSError as exc:
+        raise UsageError(f"--png {folder}: {os_reason(exc)}") from None
+    if is_other:
+        raise UsageError(f"--png {folder} is a file; give a folder for the PNG charts")
 
 
 def _draw(ax: Any, layer: object) -> None:

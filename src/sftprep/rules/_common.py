@@ -152,7 +152,7 @@ def declared_tools(ctx: RecordContext) -> list[Any] | None:
         if isinstance(value, str):
             try:
                 value = json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
         if isinstance(value, list):
             tools.extend(value)

@@ -52,9 +52,14 @@ def excerpt(text: str | None, limit: int = MAX_EXCERPT) -> str:
 
 def canonical_json(value: Any) -> str:
     """Key order and whitespace independent JSON text of a record."""
-    return json.dumps(
-        value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=repr
-    )
+    try:
+        return json.dumps(
+            value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=repr
+        )
+    except RecursionError:  # a record nested close to a thousand levels
+        from sftprep.io.text import deep_dumps
+
+        return deep_dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 def digest(text: str) -> bytes:
@@ -122,13 +127,16 @@ class RecordContext:
         raised), computed once per record for every rule and count that needs it."""
         found = self._renderings.get(id(tokenizer))
         if found is None:
-            from sftprep.tokens.base import RenderError
+            from sftprep.tokens.base import tokenizer_failure
 
             assert self.conversation is not None
             try:
                 found = tokenizer.render_turns(self.conversation)
-            except RenderError as exc:
-                found = exc
+            except BaseException as exc:  # a Rust panic is a BaseException
+                failure = tokenizer_failure(exc)
+                if failure is None:
+                    raise
+                found = failure
             self._renderings[id(tokenizer)] = found
         return found
 

@@ -110,6 +110,8 @@ def _arguments_problem(arguments: str) -> str | None:
         value = json.loads(arguments)
     except (TypeError, ValueError) as exc:
         return f"are not valid JSON ({exc})"
+    except RecursionError:
+        return "nest too deeply to parse (thousands of levels)"
     if isinstance(value, dict):
         return None
     if isinstance(value, str):

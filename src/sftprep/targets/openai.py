@@ -46,6 +46,7 @@ class OpenAITarget(Target):
     ) -> Iterator[Finding]:
         yield from super().check_record(record, format, location)
         yield from chat.message_keys(self, record, location, MESSAGE_KEYS)
+        yield from _content_parts(self, record, location)
 
     def check_conversation(
         self, conversation: Conversation, location: Location
@@ -114,6 +115,46 @@ def _legacy_shapes(
             )
 
 
+# Content part types OpenAI's chat format reads for training (text; images for vision).
+PART_TYPES = frozenset({"text", "image_url"})
+
+
+def _content_parts(
+    target: Target, record: Mapping[str, Any], location: Location
+) -> Iterator[Finding]:
+    """Content given as parts OpenAI does not read: LLaMA-Factory's typed parts
+    (``{"type": "reasoning"|"tool_call", "value": ...}``) or text under another key.
+    `convert --target openai` has to rewrite (or reject) each of these, so `check`
+    says so too."""
+    messages = record.get("messages")
+    if not isinstance(messages, list):
+        return
+    for index, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if not isinstance(content, list):
+            continue
+        odd = sorted({_part_kind(part) for part in content} - {""})
+        if odd:
+            yield target.finding(
+                location,
+                f"message {index} has content parts OpenAI does not read ({', '.join(odd)}); "
+                'it reads a string or {"type": "text", "text": ...} parts',
+                field=f"messages[{index}].content",
+            )
+
+
+def _part_kind(part: Any) -> str:
+    """What is wrong with one content part for OpenAI ("" when nothing)."""
+    if not isinstance(part, Mapping):
+        return f"a bare {type(part).__name__}"
+    kind = part.get("type")
+    if kind not in PART_TYPES:
+        return f"type {kind!r}"
+    if kind == "text" and not isinstance(part.get("text"), str):
+        return "text without a `text` key"
+    return ""
+
+
 def _content_not_empty(
     target: Target, conversation: Conversation, location: Location
 ) -> Iterator[Finding]:
@@ -152,7 +193,14 @@ def token_count(conversation: Conversation) -> tuple[int, str]:
             tokenizer = get_tokenizer(encoding)
         except UsageError:  # o200k_base needs a download once; cl100k_base is bundled
             continue
-        return tokenizer.count_conversation(conversation).total, encoding
+        try:
+            return tokenizer.count_conversation(conversation).total, encoding
+        except BaseException as exc:  # a Rust panic is a BaseException
+            from sftprep.tokens.base import tokenizer_failure
+
+            if tokenizer_failure(exc) is None:
+                raise
+            break  # the byte bound stands in for a count the tokenizer could not make
     return upper, "upper bound"
 
 

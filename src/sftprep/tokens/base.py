@@ -128,6 +128,25 @@ class RenderError(Exception):
     """A conversation the chat template cannot render: a dataset problem, reported per record."""
 
 
+# What a tokenizer library raises when one record defeats it: Rust panics surface as
+# pyo3's PanicException, which derives from BaseException (not Exception), so
+# ``except Exception`` lets them through to the user as a traceback.
+_LIBRARY_FAILURES = (ValueError, RuntimeError, OverflowError, RecursionError, MemoryError)
+
+
+def tokenizer_failure(exc: BaseException) -> RenderError | None:
+    """``exc`` raised by a tokenizer on one record, as a `RenderError` for that record;
+    None for what must go on unwinding (Ctrl-C, SIGTERM, exit, our own bugs)."""
+    if isinstance(exc, RenderError):
+        return exc
+    panic = type(exc).__name__ == "PanicException"
+    if not panic and not isinstance(exc, _LIBRARY_FAILURES):
+        return None
+    detail = (str(exc).splitlines() or [""])[0][:200]
+    what = "the tokenizer library crashed" if panic else "the tokenizer failed"
+    return RenderError(f"{what} on this record ({type(exc).__name__}: {detail})")
+
+
 def conversation_of(turns: Sequence[PlainTurn]) -> Conversation:
     """Text-only turns as a `Conversation`, for backends that count conversations only."""
     messages = tuple(

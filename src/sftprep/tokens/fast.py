@@ -25,7 +25,7 @@ from types import ModuleType
 from typing import Any
 
 from sftprep.errors import UsageError
-from sftprep.tokens.base import Tokenizer
+from sftprep.tokens.base import Tokenizer, tokenizer_failure
 
 # Reference kind -> the module whose ``build(reference, quicktok)`` returns the fast twin,
 # or a string saying why there is none.
@@ -55,12 +55,18 @@ def accelerate(reference: Tokenizer, *, strict: bool = False) -> Tokenizer:
 
 
 def _checked_twin(reference: Tokenizer) -> Tokenizer | str:
-    built = build_twin(reference)
-    if isinstance(built, str):
-        return built
     from sftprep.tokens.selfcheck import check_against
 
-    problem = check_against(built, reference)
+    try:
+        built = build_twin(reference)
+        if isinstance(built, str):
+            return built
+        problem = check_against(built, reference)
+    except BaseException as exc:  # a C++ exception or a Rust panic (a BaseException)
+        failure = tokenizer_failure(exc)
+        if failure is None:
+            raise
+        return f"quicktok failed while it was built or checked ({failure})"
     if problem is not None:
         return f"quicktok differs from {_library(reference)} on the self-check ({problem})"
     return built
@@ -71,7 +77,14 @@ def rebuild_fast(reference: Tokenizer) -> Tokenizer:
     already), so built again without the check; the reference if quicktok is missing."""
     verdict = _VERDICTS.get(id(reference))
     if verdict is None:
-        verdict = _VERDICTS[id(reference)] = build_twin(reference)
+        try:
+            verdict = build_twin(reference)
+        except BaseException as exc:  # a C++ exception or a Rust panic (a BaseException)
+            failure = tokenizer_failure(exc)
+            if failure is None:
+                raise
+            verdict = str(failure)
+        _VERDICTS[id(reference)] = verdict
     return reference if isinstance(verdict, str) else verdict
 
 

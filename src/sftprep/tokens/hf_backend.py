@@ -41,7 +41,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +179,12 @@ class HFTokenizer:
             return self._render_plain(conversation)
         if not conversation.messages:
             raise RenderError("the conversation has no messages")
+        # A template is code from the tokenizer folder: a loop of range(100000) must cost
+        # one record a finding, not the run its time.
+        with time_limit(TEMPLATE_SECONDS):
+            return self._render_turns(conversation)
+
+    def _render_turns(self, conversation: Conversation) -> Rendering:
         tools = list(conversation.tools) or None
         messages = template_messages(conversation.messages, arguments="object")
         try:
@@ -195,7 +204,9 @@ class HFTokenizer:
             )
         except Exception as exc:  # jinja2 errors, TypeError, raise_exception(...) in templates
             raise RenderError(f"the chat template failed: {_one_line(exc)}") from exc
-        return str(text)
+        text = str(text)
+        _check_size(text, messages, tools)
+        return text
 
     def _render_chat(
         self, messages: list[dict[str, Any]], tools: Any, source: Sequence[Message]
@@ -284,6 +295,11 @@ class HFTokenizer:
         except Exception as exc:
             raise RenderError(f"the chat template failed: {_one_line(exc)}") from exc
         ids = list(out["input_ids"])
+        if len(ids) > TEMPLATE_SLACK and len(ids) > _size_limit(messages, tools):
+            raise RenderError(
+                f"the chat template rendered {len(ids):,} tokens from a much shorter record; "
+                "stopped (a template that repeats or loops)"
+            )
         mask = [bool(m) for m in out["assistant_masks"]]
         runs: list[tuple[int, int]] = []
         for t, on in enumerate(mask):
@@ -358,7 +374,7 @@ def template_messages(
 def _arguments(text: str) -> Any:
     try:
         value = json.loads(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return text
     return value if isinstance(value, dict) else text
 
@@ -444,9 +460,20 @@ def _load(spec: str) -> Any:
         and not (path / "tokenizer_config.json").exists()
     ):
         raise UsageError(f"{spec}: not a tokenizer directory (no tokenizer.json)")
+    options: dict[str, Any] = {}
+    if not path.is_dir():
+        from sftprep.io.hf import hub_reachable
+
+        # Offline: the local cache only, at once, instead of a minute of retries (each
+        # printed as a line with the URL) before the same error.
+        if not hub_reachable():
+            options["local_files_only"] = True
     try:
-        tokenizer = AutoTokenizer.from_pretrained(spec)
-    except Exception as exc:
+        # Never the folder's own Python code (auto_map): no prompt, no execution.
+        tokenizer = AutoTokenizer.from_pretrained(spec, trust_remote_code=False, **options)
+    except BaseException as exc:  # a Rust panic is a BaseException
+        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+            raise
         if path.is_dir():
             raise UsageError(f"cannot load tokenizer from {spec}: {_one_line(exc)}") from None
         raise UsageError(
@@ -459,6 +486,62 @@ def _load(spec: str) -> Any:
             f"tokenizer {spec!r} has no fast (tokenizers) backend; it is not supported"
         )
     return tokenizer
+
+
+TEMPLATE_SECONDS = 10.0  # per record, all the template's renderings together
+TEMPLATE_GROWTH = 8  # a rendering may be this many times its messages' size, plus ...
+TEMPLATE_SLACK = 1_000_000  # ... this many characters of template text
+
+
+class _TemplateTimeout(BaseException):
+    """Raised by the alarm; a BaseException so no ``except Exception`` in a template
+    library swallows it."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Stop the block with `RenderError` after ``seconds`` (main thread only: where a
+    signal cannot be had, the block runs without a limit)."""
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+        or signal.getitimer(signal.ITIMER_REAL)[0] > 0  # someone else's timer: leave it
+    ):
+        yield
+        return
+
+    def alarm(signum: int, frame: Any) -> None:
+        raise _TemplateTimeout
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _TemplateTimeout:
+        raise RenderError(
+            f"the chat template ran past {seconds:g} s on this record and was stopped "
+            "(a template that loops or repeats)"
+        ) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _size_limit(messages: list[dict[str, Any]], tools: Any) -> int:
+    try:
+        size = len(json.dumps(messages, default=str)) + len(json.dumps(tools, default=str))
+    except (RecursionError, ValueError):
+        return 1 << 62
+    return TEMPLATE_GROWTH * size + TEMPLATE_SLACK
+
+
+def _check_size(text: str, messages: list[dict[str, Any]], tools: Any) -> None:
+    # Measured only past the slack: most renderings never pay for the bound.
+    if len(text) > TEMPLATE_SLACK and len(text) > _size_limit(messages, tools):
+        raise RenderError(
+            f"the chat template rendered {len(text):,} characters from a much shorter record; "
+            "stopped (a template that repeats or loops)"
+        )
 
 
 def register() -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from sftprep.model import Conversation, PlainTurn
 from sftprep.stats import StatsByKey
-from sftprep.tokens.base import Counts, RenderError, Rendering, Tokenizer
+from sftprep.tokens.base import Counts, RenderError, Rendering, Tokenizer, tokenizer_failure
 from sftprep.tokens.media import MediaTally
 
 MAX_ERRORS_KEPT = 20
@@ -75,11 +75,20 @@ class TokenTally:
         line: int,
     ) -> None:
         """Count one record read as text-only turns (`Format.plain_turns`)."""
+        every = []
+        for tokenizer, limit in zip(tokenizers, limits, strict=True):
+            try:
+                every.append(tokenizer.count_turns(turns, max_tokens=limit))
+            except BaseException as exc:  # a Rust panic is a BaseException
+                failure = tokenizer_failure(exc)
+                if failure is None:
+                    raise
+                self.error(record, line, "tokenizer-error", f"{tokenizer.name}: {failure}")
+                return
         self.record.append(record)
         self.line.append(line)
         self.turns.append(len(turns))
-        for tokenizer, limit, counted in zip(tokenizers, limits, self.counted, strict=True):
-            counts = tokenizer.count_turns(turns, max_tokens=limit)
+        for counts, limit, counted in zip(every, limits, self.counted, strict=True):
             counted.total.append(counts.total)
             counted.trainable.append(counts.trainable)
             if limit is not None and counts.total > limit and counts.kept is not None:
@@ -114,30 +123,31 @@ class TokenTally:
         if not conversation.messages:  # nothing to train on: counted by no tokenizer
             self.error(record, line, "no-messages", "the record has no messages to count")
             return False
-        results: list[tuple[Counts, tuple[int, int] | None]] = []
+        results: list[tuple[Counts, tuple[int, int] | None, dict[str, int]]] = []
         for tokenizer, limit in zip(tokenizers, limits, strict=True):
             try:
                 counts = count_one(tokenizer, conversation, limit, rendered)
-            except RenderError as exc:
-                self.error(record, line, "template-error", f"{tokenizer.name}: {exc}")
+                per_field = tokenizer.count_fields(conversation) if conversation.fields else {}
+            except BaseException as exc:  # a Rust panic is a BaseException
+                failure = tokenizer_failure(exc)
+                if failure is None:
+                    raise
+                self.error(record, line, "template-error", f"{tokenizer.name}: {failure}")
                 return False
             lost = None
             if limit is not None and counts.total > limit:
                 kept = counts.kept if counts.kept is not None else 0
                 lost = (counts.trainable - kept, kept)
-            results.append((counts, lost))
+            results.append((counts, lost, per_field))
         self.record.append(record)
         self.line.append(line)
         self.turns.append(len(conversation.messages))
-        for (counts, lost), counted, tokenizer in zip(
-            results, self.counted, tokenizers, strict=True
-        ):
+        for (counts, lost, per_field), counted in zip(results, self.counted, strict=True):
             counted.total.append(counts.total)
             counted.trainable.append(counts.trainable)
             if lost is not None:
                 counted.lost_tokens += lost[0]
                 counted.left_nothing += lost[1] == 0
-            per_field = tokenizer.count_fields(conversation) if conversation.fields else {}
             for key, n in per_field.items():
                 counted.fields.add(key, n)
             if counted.record_fields is not None:

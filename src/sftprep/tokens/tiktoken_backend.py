@@ -28,6 +28,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 from collections.abc import Callable, Sequence
 from hashlib import sha1
 from pathlib import Path
@@ -38,6 +39,7 @@ from sftprep.model import Conversation, Message, PlainTurn
 from sftprep.tokens.base import (
     AssistantTurn,
     Counts,
+    RenderError,
     Rendering,
     count_fields_with,
     is_trained,
@@ -128,9 +130,13 @@ class TiktokenTokenizer:
 
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text``, special-token text encoded as ordinary text."""
+        if len(text) >= LONG_RUN:
+            refuse_long_runs(text)
         return list(self.encoding.encode_ordinary(text))
 
     def count(self, text: str) -> int:
+        if len(text) >= LONG_RUN:
+            refuse_long_runs(text)
         try:
             return len(self._encode_ordinary(text))
         except UnicodeEncodeError:  # lone surrogates: tiktoken's own fallback
@@ -195,8 +201,13 @@ class TiktokenTokenizer:
         """`count_conversation` of text-only turns (`Format.plain_turns`), without building
         a `Conversation`: the hot loop of ``sftprep stats``."""
         encode_ordinary = self._encode_ordinary
+        count = self.count  # texts long enough to hold a run tiktoken cannot take
         try:
-            return self._count_turns(turns, max_tokens, lambda text: len(encode_ordinary(text)))
+            return self._count_turns(
+                turns,
+                max_tokens,
+                lambda text: len(encode_ordinary(text)) if len(text) < LONG_RUN else count(text),
+            )
         except UnicodeEncodeError:  # lone surrogates: counted the way `count` does
             return self._count_turns(turns, max_tokens, self.count)
 
@@ -268,6 +279,22 @@ class TiktokenTokenizer:
         if chat:
             put([start, *self.encode("assistant")[:1], sep])
         return Rendering(ids, mask, tuple(turns))
+
+
+# tiktoken's regex overflows its stack on a run of about a million spaces or tabs and the
+# Rust panic prints a backtrace on stderr before Python sees it: such text never reaches
+# it (quicktok, the fast backend, counts it).
+LONG_RUN = 500_000
+_LONG_RUN = re.compile(rf"\s{{{LONG_RUN}}}")
+
+
+def refuse_long_runs(text: str) -> None:
+    """Raise `RenderError` when ``text`` holds a whitespace run tiktoken cannot take."""
+    if _LONG_RUN.search(text):
+        raise RenderError(
+            f"the text holds a run of over {LONG_RUN:,} whitespace characters, which "
+            "tiktoken cannot tokenize (its regex overflows); --tokenizer-backend fast counts it"
+        )
 
 
 def _within(start: int, n: int, limit: int | None) -> int:
