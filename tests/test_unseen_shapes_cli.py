@@ -922,3 +922,17 @@ def test_a_yaml_given_as_the_dataset_says_which_option_takes_it(
     assert main(["check", str(config)]) == 2
     err = capsys.readouterr().err
     assert "a YAML file is a config, not a dataset" in err and "--aidaptiv-env" in err
+
+
+def test_a_repeated_key_is_reported(tmp_path: Path) -> None:
+    """JSON parsers keep the last value of a repeated key: the other text is lost."""
+    path = tmp_path / "d.jsonl"
+    path.write_text(
+        '{"instruction": "Say hi", "output": "Hi!", "output": "Hello there!"}\n'
+        '{"instruction": "Quote", "output": "He said \\"a\\": b", "input": "x"}\n',
+        encoding="utf-8",
+    )
+    found = check(path, select=["duplicate-key"]).findings
+    assert [(f.location.line, f.message) for f in found] == [
+        (1, "key `output` appears twice in one object: only its last value is read")
+    ]

@@ -16,10 +16,11 @@ reader does.
 from __future__ import annotations
 
 import gzip
+import json
 import zlib
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from sftprep.errors import UsageError
 from sftprep.io.base import FileReader, Item, Plan, RawRecord, Shard, register_reader
@@ -32,6 +33,7 @@ from sftprep.io.text import (
     parse_json,
 )
 from sftprep.model import Location
+from sftprep.rules.base import make_finding
 
 Lines = int  # how many lines a reading spanned (its generator's return value)
 
@@ -101,8 +103,51 @@ def _records(name: str, raw_lines: Iterator[bytes], *, first: bool) -> Generator
         except ValueError as exc:
             yield from _bad_line(stripped, loc, exc)
             continue
+        repeated = repeated_key(stripped, value)
+        if repeated is not None:
+            yield make_finding(
+                "duplicate-key",
+                f"key `{repeated}` appears twice in one object: only its last value is read",
+                loc,
+            )
         yield RawRecord(value, loc)
     return line_no
+
+
+def repeated_key(raw: bytes, value: Any) -> str | None:
+    """A key ``raw`` repeats within one object (the parser kept only the last value).
+
+    Cheap first: the unescaped ``":`` in the bytes are counted against the keys parsed;
+    only a line with more (a repeat, or ``":`` inside text) is parsed again keeping pairs.
+    """
+    written = raw.count(b'":') - raw.count(b'\\":')
+    if written <= _key_count(value):
+        return None
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in items]
+        if not found and len(set(keys)) < len(keys):
+            found.append(next(k for i, k in enumerate(keys) if k in keys[:i]))
+        return dict(items)
+
+    try:
+        json.loads(raw, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return None
+    return found[0] if found else None
+
+
+def _key_count(value: Any) -> int:
+    count, stack = 0, [value]
+    while stack:  # no recursion: hostile files nest deeply
+        item = stack.pop()
+        if isinstance(item, dict):
+            count += len(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
 
 
 @register_reader(".gz")

@@ -41,6 +41,34 @@ class JsonSyntax(Rule):
 
 
 @register_rule
+class DuplicateKey(Rule):
+    """A JSON object holds the same key twice.
+
+    **What it does**
+    Reports JSON Lines records in which an object (the record, a message, a tool
+    call...) repeats a key, naming the key.
+
+    **Why is this bad?**
+    JSON parsers keep one of the values, most the last, silently: the text of the other
+    is never trained, and another tool may keep the other one.
+
+    **Example**
+    ```json
+    {"instruction": "Say hi", "output": "Hi!", "output": "Hello there!"}
+    ```
+
+    **Fix**
+    Keep one value per key (rename the other if it is meant to be read).
+    """
+
+    id = "duplicate-key"
+    severity = Severity.WARNING
+    scope = "reader"
+    group = "structure"
+    hint = "keep one value per key; the parser keeps only the last"
+
+
+@register_rule
 class EmptyDataset(Rule):
     """The file holds no records at all.
 
