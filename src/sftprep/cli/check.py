@@ -49,9 +49,34 @@ def add_parser(subparsers: Any) -> None:
         help="also apply a platform's rules: openai, together, mistral, axolotl, "
         "llama-factory, trl, aidaptiv",
     )
+    p.add_argument(
+        "--against",
+        action="append",
+        metavar="FILE",
+        help="a validation split or a benchmark's test set to compare with (repeatable): "
+        "copies and near-copies of its records are `leakage`, shared 13-grams "
+        "`contamination`; the file itself is not checked",
+    )
+    p.add_argument(
+        "--near-threshold",
+        type=_fraction,
+        metavar="J",
+        help="Jaccard similarity from which records are near-duplicates (default 0.8)",
+    )
     add_engine_options(p)
     add_map_option(p)
     p.set_defaults(run=run)
+
+
+def _fraction(text: str) -> float:
+    """A number in (0, 1], for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}")
+    return value
 
 
 def _count(text: str) -> int:
@@ -81,9 +106,10 @@ def run(args: argparse.Namespace) -> int:
         config=args.config,
         select=args.select,
         ignore=args.ignore,
-        options=_token_options(args),
+        options=_options(args),
         target=args.target,
         runner=runner_from(args, progress=not args.quiet and not args.json),
+        against=args.against,
     )
     if args.json:
         report.write_json(sys.stdout)
@@ -93,6 +119,13 @@ def run(args: argparse.Namespace) -> int:
 
         print_check_report(report, max_findings=args.max_findings, show_all=args.show_all)
     return exit_code(report, args.fail_on)
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    options = _token_options(args)
+    if args.near_threshold is not None:
+        options["near_threshold"] = args.near_threshold
+    return options
 
 
 def _token_options(args: argparse.Namespace) -> dict[str, Any]:

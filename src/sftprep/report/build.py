@@ -93,6 +93,9 @@ def build_report_data(
         path, format=format, key_map=key_map, runner=runner, report=report, job=job
     ):
         report.findings.extend(merged.findings)
+        near = merged.file.shared.get("near-duplicate")
+        if merged.last and near is not None:
+            report.near_duplicates = list(getattr(near, "view", []))
         add_merged([stats], merged, collect)
         for location, ids, mask, total, trainable in merged.result.examples:
             if len(shown) < examples:

@@ -154,6 +154,8 @@ class ReportData:
     version: str = ""
     problems: list[str] = field(default_factory=list)  # said first: numbers that mislead
     plan: str = ""  # what the estimate assumed (hosted model, local model and GPU)
+    # the largest near-duplicate clusters: number, size, the first members' texts
+    near_duplicates: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def counted_by(self) -> str:
@@ -207,6 +209,7 @@ class ReportData:
             self.records = sum(f.records for f in report.files)
             self.valid_records = sum(f.valid_records for f in report.files)
         self.add_findings(report.findings, cap=cap)
+        self.near_duplicates = list(report.near_duplicates)
 
     @property
     def by_severity(self) -> dict[str, int]:

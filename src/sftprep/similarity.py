@@ -1,0 +1,468 @@
+"""Near-duplicates: MinHash sketches, LSH banding and clusters; 13-gram overlap.
+
+Text is read as words (lower case, punctuation dropped, numbers dropped so that a
+changed number changes nothing) and cut into word 3-gram shingles, hashed without
+building a string: rensa hashes the words, numpy mixes three word hashes into one.
+Each record gets a MinHash sketch of its prompt (user turns), of its answer
+(assistant turns) and of the whole record (the two together: the minimum of the two
+sketches, which is the MinHash of the union). Sketches are computed with ``rensa``
+(Rust MinHash, chosen by measurement: see docs/near-duplicates.md), 128
+permutations, a fixed seed, so every process and every run gives the same sketch.
+
+Only the low byte of each of the 128 minimum hashes is kept (b-bit minwise hashing,
+Li & König 2010): 128 bytes per sketch. Two sketches agree on a byte with
+probability ``J + (1 - J) / 256``, so the Jaccard similarity is estimated from the
+share of equal bytes, and the same bytes serve as LSH bands: 18 bands of 7 bytes
+(a pair at Jaccard 0.8 shares a band with probability 0.986, at 0.3 with 0.004).
+Pairs that share a band are verified against the threshold on the estimate; the
+verified pairs are joined into clusters (connected components, numbered by their
+first record). Sketches wait in a temporary file, not in memory: a check of 1 GB
+keeps about 40 bytes per record in memory.
+
+>>> words("Tom bought 12 apples, then 3 more!")
+[b'tom', b'bought', b'apples', b'then', b'more']
+>>> shingles([b"a", b"b", b"c", b"d"])
+[b'a b c', b'b c d']
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import os
+import re
+import tempfile
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+NUM_PERM = 128
+SEED = 1307  # fixed: every process, every run, every machine gives the same sketch
+BAND_ROWS = 7
+BANDS = NUM_PERM // BAND_ROWS  # 18 bands of 7 bytes (2 bytes unused)
+SHINGLE = 3  # words per shingle (the mixing in `shingle_hashes` takes three)
+MIN_SHINGLES = 5  # a text with fewer shingles is too short to call a near-copy
+DEFAULT_THRESHOLD = 0.8
+KINDS = ("record", "prompt", "answer")  # what a sketch covers; "record" first: it is reported
+NGRAM = 13  # contamination: n-gram length of GPT-3's overlap study (Brown et al. 2020, app. C)
+NGRAM_MIN = 8  # a reference text shorter than 13 words counts whole when at least this long
+INSTALL_HINT = "pip install 'sftprep[near]'"
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+_HAS_CJK = re.compile(f"[{_CJK}]")
+_PLAIN_WORD = re.compile(rf"[{_CJK}]|[^\W\d_{_CJK}]+|\d+")
+_DIGITS = b"0123456789"
+# The UTF-8 of U+3000-U+9FFF and U+AC00-U+D7AF (kana, CJK ideographs, Hangul syllables).
+_CJK_UTF8 = re.compile(
+    rb"[\xe3-\xe9][\x80-\xbf]{2}|\xea[\xb0-\xbf][\x80-\xbf]|[\xeb\xec][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9e][\x80-\xbf]"
+)
+# ASCII punctuation and control characters become spaces; digits are deleted.
+_SEPARATORS = bytes(
+    32 if (b < 128 and not chr(b).isalnum()) or b in (127,) else b for b in range(256)
+)
+
+
+def words(text: str) -> list[bytes]:
+    """The words of ``text`` as near-duplicate detection reads them: lower case, ASCII
+    punctuation dropped, numbers dropped (a changed number changes nothing), a CJK
+    character a word of its own. Bytes, split in C: this runs on every record."""
+    data = text.encode("utf-8", "surrogatepass").lower().translate(_SEPARATORS, _DIGITS)
+    # Text written without spaces (Chinese, Japanese): each CJK character is a word.
+    # Spaced text keeps a CJK word whole (cheaper, and as precise there).
+    if data.count(b" ") * 16 < len(data) and _HAS_CJK.search(text):
+        data = _CJK_UTF8.sub(rb" \g<0> ", data)
+    return data.split()
+
+
+def plain_words(text: str) -> list[str]:
+    """The words of ``text`` for n-gram overlap: case-folded, numbers kept."""
+    return _PLAIN_WORD.findall(text.casefold())
+
+
+def shingles(tokens: Sequence[bytes]) -> list[bytes]:
+    """Word 3-grams of ``tokens`` (none when shorter): what a sketch is a sketch of
+    (`Parts` computes their hashes directly, this is the readable form)."""
+    return list(map(b" ".join, zip(tokens, tokens[1:], tokens[2:], strict=False)))
+
+
+def available() -> str | None:
+    """None when the sketch library and numpy import, else the reason they do not."""
+    try:
+        import numpy  # noqa: F401
+        import rensa  # noqa: F401
+    except ImportError as exc:
+        return f"{exc.name or 'rensa'} is not installed ({INSTALL_HINT})"
+    return None
+
+
+_MIX = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)  # odd 64-bit constants
+
+
+def shingle_hashes(word_lists: Sequence[Sequence[bytes]]) -> tuple[np.ndarray, np.ndarray]:
+    """The 64-bit hashes of the word 3-grams of every list, flat, and the row offsets.
+
+    Words are hashed by rensa; a 3-gram's hash mixes its words' hashes (multiply by odd
+    constants, add: wrapping uint64 arithmetic), so no shingle string is ever built.
+    """
+    import numpy as np
+
+    rensa = _rensa()
+    lengths = np.fromiter((len(w) for w in word_lists), dtype=np.int64, count=len(word_lists))
+    hashed = rensa.RMinHash.hash_token_sets(word_lists)
+    flat = np.fromiter(itertools.chain.from_iterable(hashed), dtype=np.uint64,
+                       count=int(lengths.sum()))  # fmt: skip
+    grams = np.maximum(lengths - (SHINGLE - 1), 0)
+    offsets = np.zeros(len(word_lists) + 1, dtype=np.uint64)
+    np.cumsum(grams, out=offsets[1:])
+    if not len(flat):
+        return flat, offsets
+    starts = np.zeros(len(word_lists), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    # positions of every 3-gram's first word in ``flat``
+    first = np.repeat(starts, grams) + (np.arange(int(grams.sum())) - np.repeat(
+        offsets[:-1].astype(np.int64), grams))  # fmt: skip
+    mixed = flat[first] * np.uint64(_MIX[0])
+    mixed += flat[first + 1] * np.uint64(_MIX[1])
+    mixed += flat[first + 2] * np.uint64(_MIX[2])
+    return mixed, offsets
+
+
+@functools.cache
+def _rensa() -> Any:
+    """rensa, its thread pool made with one thread.
+
+    rensa computes batches on a rayon thread pool. A process that forks after the pool
+    started (the engine's worker processes, a test that checks twice) gets children
+    whose pool threads do not exist, and the first batch there waits forever. The
+    engine already runs one process per core, so rensa gets one thread: its pool is
+    created under ``RAYON_NUM_THREADS=1``, set only for that first call.
+    """
+    import numpy as np
+    import rensa
+
+    old = os.environ.get("RAYON_NUM_THREADS")
+    os.environ["RAYON_NUM_THREADS"] = "1"
+    try:
+        # a batch big enough to go parallel, so that the pool is made now
+        rows = np.arange(1025, dtype=np.uint64)
+        rensa.RMinHash.digest_matrix_from_flat_token_hashes(rows[:-1], rows, 8, SEED)
+    finally:
+        if old is None:
+            del os.environ["RAYON_NUM_THREADS"]
+        else:
+            os.environ["RAYON_NUM_THREADS"] = old
+    return rensa
+
+
+def sketch_rows(word_lists: Sequence[Sequence[bytes]]) -> tuple[np.ndarray, np.ndarray]:
+    """The 32-bit MinHash rows of the 3-grams of each word list (uint32, a row of
+    0xFFFFFFFF for a list without 3-grams, which a minimum with another row ignores),
+    and the number of 3-grams of each."""
+    import numpy as np
+
+    rensa = _rensa()
+    if not word_lists:
+        return np.zeros((0, NUM_PERM), dtype=np.uint32), np.zeros(0, dtype=np.int64)
+    hashes, offsets = shingle_hashes(word_lists)
+    matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, NUM_PERM, SEED)
+    return np.array(matrix.to_rows(), dtype=np.uint32), np.diff(offsets).astype(np.int64)
+
+
+@dataclass
+class Parts:
+    """A batch of records read for sketching: the words of their prompts and answers."""
+
+    prompts: list[list[bytes]] = field(default_factory=list)
+    answers: list[list[bytes]] = field(default_factory=list)
+
+    def add(self, prompt: str, answer: str) -> None:
+        self.prompts.append(words(prompt))
+        self.answers.append(words(answer))
+
+    def __len__(self) -> int:
+        return len(self.prompts)
+
+    def sketch(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(sketches, has)``: uint8 (n, kinds, NUM_PERM) and bool (n, kinds)."""
+        import numpy as np
+
+        n = len(self.prompts)
+        rows, grams = sketch_rows([*self.prompts, *self.answers])
+        prompt, answer = rows[:n], rows[n:]
+        full = np.stack([np.minimum(prompt, answer), prompt, answer], axis=1)
+        p, a = grams[:n], grams[n:]
+        has = np.stack([p + a >= MIN_SHINGLES, p >= MIN_SHINGLES, a >= MIN_SHINGLES], axis=1)
+        return (full & 0xFF).astype(np.uint8), has
+
+
+def estimate(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Estimated Jaccard similarity of b-bit sketch rows ``a`` and ``b`` (same shape)."""
+    import numpy as np
+
+    equal = (a == b).mean(axis=-1)
+    return np.clip((equal - 1 / 256) / (1 - 1 / 256), 0.0, 1.0)
+
+
+class SketchStore:
+    """Sketches of every record in order, in a temporary file, and what memory keeps:
+    per record an 8-byte digest, its length in characters and which kinds it has."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="sftprep-sketches-")  # noqa: SIM115
+        self.digests = array("Q")
+        self.sizes = array("I")
+        self.has = array("B")  # bit k: the record has a sketch of KINDS[k]
+        self.count = 0
+
+    def add(self, sketches: np.ndarray, has: np.ndarray, digests: Sequence[int],
+            sizes: Sequence[int]) -> None:  # fmt: skip
+        """Append a batch (``sketches`` uint8 (n, kinds, NUM_PERM), ``has`` bool (n, kinds))."""
+        import numpy as np
+
+        self._file.seek(0, 2)
+        self._file.write(np.ascontiguousarray(sketches, dtype=np.uint8).tobytes())
+        bits = (has.astype(np.uint8) << np.arange(len(KINDS), dtype=np.uint8)).sum(axis=1)
+        self.has.frombytes(bits.astype(np.uint8).tobytes())
+        self.digests.extend(digests)
+        clipped = np.minimum(np.asarray(sizes, dtype=np.int64), 0xFFFFFFFF)
+        self.sizes.frombytes(clipped.astype(np.uint32).tobytes())
+        self.count += len(digests)
+
+    def matrix(self, kind: int) -> np.ndarray:
+        """The uint8 (count, NUM_PERM) sketches of one kind, read back from the file."""
+        import numpy as np
+
+        out = np.empty((self.count, NUM_PERM), dtype=np.uint8)
+        row = len(KINDS) * NUM_PERM
+        self._file.seek(0)
+        step = 1 << 14
+        for start in range(0, self.count, step):
+            n = min(step, self.count - start)
+            chunk = np.frombuffer(self._file.read(n * row), dtype=np.uint8)
+            out[start : start + n] = chunk.reshape(n, len(KINDS), NUM_PERM)[:, kind]
+        return out
+
+    def has_kind(self, kind: int) -> np.ndarray:
+        import numpy as np
+
+        return (np.frombuffer(self.has, dtype=np.uint8) >> kind & 1).astype(bool)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+@dataclass
+class Clusters:
+    """Connected components of near-duplicate pairs.
+
+    ``label[i]`` is the first record of record ``i``'s cluster (``i`` itself when alone);
+    ``part[i]`` is the kind (index into `KINDS`) that joined record ``i`` to an earlier
+    record, and ``score[i]`` that pair's estimated Jaccard similarity.
+    """
+
+    label: np.ndarray
+    part: np.ndarray
+    score: np.ndarray
+
+    def groups(self) -> dict[int, list[int]]:
+        """Every cluster of two or more records: first record -> its members, in order."""
+        import numpy as np
+
+        n = len(self.label)
+        counts = np.bincount(self.label, minlength=n)
+        members = np.nonzero(counts[self.label] > 1)[0]
+        out: dict[int, list[int]] = {}
+        for i in members.tolist():
+            out.setdefault(int(self.label[i]), []).append(i)
+        return out
+
+
+def cluster(store: SketchStore, threshold: float = DEFAULT_THRESHOLD,
+            kinds: Iterable[int] = range(len(KINDS))) -> Clusters:  # fmt: skip
+    """The clusters of ``store``'s records whose sketches of a kind reach ``threshold``."""
+    import numpy as np
+
+    n = store.count
+    firsts: list[np.ndarray] = []
+    seconds: list[np.ndarray] = []
+    parts: list[np.ndarray] = []
+    scores: list[np.ndarray] = []
+    for kind in kinds:
+        a, b, s = _verified_pairs(store.matrix(kind), store.has_kind(kind), threshold)
+        firsts.append(a)
+        seconds.append(b)
+        parts.append(np.full(len(a), kind, dtype=np.int8))
+        scores.append(s)
+    a = np.concatenate(firsts) if firsts else np.zeros(0, dtype=np.int64)
+    b = np.concatenate(seconds) if seconds else np.zeros(0, dtype=np.int64)
+    label = _components(n, a, b)
+    part = np.full(n, -1, dtype=np.int8)
+    score = np.zeros(n, dtype=np.float32)
+    if len(a):
+        kind_of = np.concatenate(parts)
+        score_of = np.concatenate(scores)
+        # Each record names the pair that links it to an earlier record: the lowest kind
+        # (the whole record before the prompt before the answer), then the best score.
+        order = np.lexsort((-score_of, kind_of, b))
+        b_sorted = b[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = b_sorted[1:] != b_sorted[:-1]
+        chosen = order[first]
+        part[b[chosen]] = kind_of[chosen]
+        score[b[chosen]] = score_of[chosen]
+    return Clusters(label, part, score)
+
+
+def _verified_pairs(sk: np.ndarray, has: np.ndarray, threshold: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Pairs (earlier, later) sharing an LSH band whose estimated similarity reaches
+    ``threshold``, each pair once, with its estimate."""
+    import numpy as np
+
+    rows = np.nonzero(has)[0]
+    if len(rows) < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.float32)
+    every = len(rows) == len(sk)
+    padded = np.zeros((len(rows), 8), dtype=np.uint8)  # one band's bytes, as uint64 keys
+    candidates: list[np.ndarray] = []
+    for band in range(BANDS):
+        columns = slice(band * BAND_ROWS, (band + 1) * BAND_ROWS)
+        padded[:, :BAND_ROWS] = sk[:, columns] if every else sk[rows, columns]
+        keys = padded.view(np.uint64).ravel()
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        same = sorted_keys[1:] == sorted_keys[:-1]
+        if not same.any():
+            continue
+        # Within a run of equal keys, each member is paired with the run's first member
+        # and with the one before it: linear in the run, enough to connect the cluster.
+        start = np.r_[True, ~same]
+        head = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
+        later = np.nonzero(~start)[0]
+        for earlier in (head[later], later - 1):
+            x, y = order[earlier], order[later]
+            lo, hi = np.minimum(x, y), np.maximum(x, y)
+            candidates.append(lo * len(rows) + hi)
+    if not candidates:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.float32)
+    pairs = np.unique(np.concatenate(candidates))
+    lo, hi = pairs // len(rows), pairs % len(rows)
+    scores = np.concatenate(
+        [estimate(sk[rows[lo[i : i + 65536]]], sk[rows[hi[i : i + 65536]]])
+         for i in range(0, len(pairs), 65536)]
+    )  # fmt: skip
+    keep = scores >= threshold
+    return rows[lo[keep]], rows[hi[keep]], scores[keep].astype(np.float32)
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected components of the edges ``a``-``b``: each node's smallest member."""
+    import numpy as np
+
+    label = np.arange(n, dtype=np.int64)
+    if not len(a):
+        return label
+    while True:
+        low = np.minimum(label[a], label[b])
+        before = label.copy()
+        np.minimum.at(label, a, low)
+        np.minimum.at(label, b, low)
+        while True:  # pointer jumping: every node straight to its current root
+            jumped = label[label]
+            if np.array_equal(jumped, label):
+                break
+            label = jumped
+        if np.array_equal(label, before):
+            return label
+
+
+def ngram_keys(tokens: Sequence[str], n: int = NGRAM) -> set[bytes]:
+    """8-byte hashes of every ``n``-gram of ``tokens`` (empty when shorter)."""
+    return {
+        hashlib.blake2b(" ".join(tokens[i : i + n]).encode("utf-8", "surrogatepass"),
+                        digest_size=8).digest()
+        for i in range(len(tokens) - n + 1)
+    }  # fmt: skip
+
+
+@dataclass
+class NgramIndex:
+    """The 13-grams of reference texts (a benchmark's test set), for contamination.
+
+    A reference text shorter than 13 words (but of at least 8) is indexed whole, at its
+    own length. ``where[i]`` names reference text ``i`` (path, line, record).
+    """
+
+    grams: dict[bytes, int] = field(default_factory=dict)
+    short: dict[int, dict[bytes, int]] = field(default_factory=dict)
+    where: list[tuple[str, int | None, int | None]] = field(default_factory=list)
+    short_refs: set[int] = field(default_factory=set)
+
+    def add(self, text: str, where: tuple[str, int | None, int | None]) -> None:
+        tokens = plain_words(text)
+        ref = len(self.where)
+        self.where.append(where)
+        if len(tokens) >= NGRAM:
+            for key in ngram_keys(tokens):
+                self.grams.setdefault(key, ref)
+        elif len(tokens) >= NGRAM_MIN:
+            self.short_refs.add(ref)
+            for key in ngram_keys(tokens, len(tokens)):
+                self.short.setdefault(len(tokens), {}).setdefault(key, ref)
+
+    def matches(self, text: str) -> dict[int, int]:
+        """Reference text -> number of its n-grams found in ``text``."""
+        tokens = plain_words(text)
+        found: dict[int, int] = {}
+        if self.grams:
+            for key in ngram_keys(tokens):
+                ref = self.grams.get(key)
+                if ref is not None:
+                    found[ref] = found.get(ref, 0) + 1
+        for n, table in self.short.items():
+            for key in ngram_keys(tokens, n):
+                ref = table.get(key)
+                if ref is not None:
+                    found[ref] = found.get(ref, 0) + 1
+        return found
+
+    def __len__(self) -> int:
+        return len(self.where)
+
+
+def describe(where: tuple[str, int | None, int | None], here_path: str) -> str:
+    """``record 3 (line 4)``, with ``of FILE`` when in another file, as `duplicate` says it."""
+    path, line, record = where
+    text = f"record {record}" if line is None else f"record {record} (line {line})"
+    return text if path == here_path else f"{text} of {path}"
+
+
+def digest8(digest: bytes) -> int:
+    """The first 8 bytes of a record digest as an integer."""
+    return int.from_bytes(digest[:8], "little")
+
+
+def word_diff(base: str, text: str, limit: int = 300) -> list[tuple[str, bool]]:
+    """``text`` (its first ``limit`` characters) as runs of words, each marked True when
+    it is not in ``base`` (in order): what the side-by-side cluster views highlight.
+
+    >>> word_diff("Anna has 3 apples", "Ben has 3 pears")
+    [('Ben', True), ('has 3', False), ('pears', True)]
+    """
+    import difflib
+
+    a, b = base[:limit].split(), text[:limit].split()
+    runs: list[tuple[str, bool]] = []
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for op, _, _, j1, j2 in matcher.get_opcodes():
+        if j2 > j1:
+            runs.append((" ".join(b[j1:j2]), op != "equal"))
+    return runs
