@@ -1,10 +1,10 @@
 """Rejected records are first-class: kept unchanged, with where they came from and why.
 
 Each reject is ``{"record": <raw>, "path", "line", "index", "rules": [...],
-"reasons": [...]}``. A record that could not even be parsed (``json-syntax``) is
-kept as its raw line of text. Rejects are spooled to a temporary file while the
-output streams, then written through the same atomic writers as the output, so
-memory stays flat however many records are rejected.
+"reasons": [...]}`` (and ``"cluster"`` for a near-duplicate). A record that could
+not even be parsed (``json-syntax``) is kept as its raw line of text. Rejects are
+spooled to a temporary file while the output streams, then written through the same
+atomic writers as the output, so memory stays flat however many records are rejected.
 
 >>> rejects = Rejects()
 >>> rejects.add({"question": ""}, Location("qa.jsonl", 3, 2), ["empty-text"], ["empty"])
@@ -44,8 +44,10 @@ class Rejects:
         location: Location,
         rules: Sequence[str],
         reasons: Sequence[str],
+        *,
+        cluster: int | None = None,
     ) -> None:
-        entry = {
+        entry: dict[str, Any] = {
             "record": record,
             "path": location.path,
             "line": location.line,
@@ -53,6 +55,8 @@ class Rejects:
             "rules": list(dict.fromkeys(rules)),
             "reasons": list(reasons),
         }
+        if cluster is not None:  # a near-duplicate: the cluster it was dropped from
+            entry["cluster"] = cluster
         self._spool.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         self.count += 1
         # A record counts once under its first rule, so the counts add up to `count`.

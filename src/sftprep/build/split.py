@@ -2,7 +2,10 @@
 
 Records whose first user message normalises to the same text (lower case, runs of
 whitespace and punctuation collapsed) form one *group*, and a group always lands in
-one split, so a prompt seen in training never reappears in validation. Groups are
+one split, so a prompt seen in training never reappears in validation. With
+``group="near-duplicates"`` (the default) the clusters of the `near-duplicate` rule
+join groups too: a near-copy (a changed name or number, a re-worded answer) lands
+in the split of the record it copies. Groups are
 ordered by a hash of the seed and the group key (independent of file order) and
 dealt into test, then validation, until each reaches its share of records; the rest
 is train. With ``stratify`` the dealing happens per value of that top-level field.
@@ -33,8 +36,10 @@ from sftprep.findings import Finding
 from sftprep.formats.aliases import KeyMap
 from sftprep.model import Conversation
 from sftprep.pipeline import Sample
+from sftprep.similarity import available
 
 SPLITS = ("train", "validation", "test")
+GROUPINGS = ("near-duplicates", "prompts")
 _TRAIN, _VALIDATION, _TEST = 0, 1, 2
 _NON_WORD = re.compile(r"[\W_]+")
 
@@ -69,6 +74,8 @@ class SplitSummary:
     records: int = 0
     groups: int = 0
     largest_group: int = 0
+    grouping: str = "prompts"
+    near_duplicates: int = 0  # records joined to another's group as near-copies
     counts: dict[str, int] = field(default_factory=dict)
     strata: dict[str, dict[str, int]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
@@ -80,6 +87,8 @@ class SplitSummary:
             "records": self.records,
             "groups": self.groups,
             "largest_group": self.largest_group,
+            "grouping": self.grouping,
+            "near_duplicates": self.near_duplicates,
             "counts": self.counts,
             "strata": self.strata,
             "files": self.files,
@@ -106,14 +115,18 @@ def split(
     key_map: KeyMap | None = None,
     ext: str | None = None,
     runner: Runner | None = None,
+    group: str = "near-duplicates",
 ) -> SplitSummary:
     """Split ``path`` into ``out_dir``/train, validation (and test when ``test_fraction``).
 
     Files keep the input's extension unless ``ext`` is given. Raises `UsageError` for
     bad fractions or when a record cannot be parsed (run `sftprep fix` first: every
-    record must land in exactly one split).
+    record must land in exactly one split). ``group`` is ``near-duplicates`` (prompt
+    groups joined by near-duplicate clusters) or ``prompts``.
     """
     _check_fractions(val_fraction, test_fraction)
+    if group not in GROUPINGS:
+        raise UsageError(f"unknown --group {group!r}; known: {', '.join(GROUPINGS)}")
     source_path = Path(path)
     suffix = "." + (ext or source_path.suffix.lstrip(".")).lower()
     if suffix == ".":
@@ -122,14 +135,21 @@ def split(
     names = SPLITS if test_fraction > 0 else SPLITS[:2]
     out = Path(out_dir)
     _check_destination(source_path, out, [out / f"{name}{suffix}" for name in names])
-    record_group, groups = _group_records(
-        source_path, format=format, key_map=key_map, seed=seed, stratify=stratify, runner=runner
-    )
+    missing = available() if group == "near-duplicates" else None
+    near = group == "near-duplicates" and missing is None
+    record_group, groups, joined = _group_records(
+        source_path, format=format, key_map=key_map, seed=seed, stratify=stratify, runner=runner,
+        near=near,
+    )  # fmt: skip
     _deal(groups, val_fraction, test_fraction)
     _keep_train(groups)
 
     assignment = bytes(groups[g].split for g in record_group)
     summary = SplitSummary(str(source_path), seed, records=len(assignment), groups=len(groups))
+    summary.grouping = "prompts and near-duplicates" if near else "prompts"
+    if missing is not None:
+        summary.grouping += f" (near-duplicates skipped: {missing})"
+    summary.near_duplicates = joined
     summary.largest_group = max((g.size for g in groups), default=0)
     summary.counts = {name: assignment.count(i) for i, name in enumerate(names)}
     if stratify is not None:
@@ -200,11 +220,15 @@ def _group_records(
     seed: int,
     stratify: str | None,
     runner: Runner | None,
-) -> tuple[array[int], list[_Group]]:
-    """First pass (on the engine): the group index of every record, and the groups."""
+    near: bool = False,
+) -> tuple[array[int], list[_Group], int]:
+    """First pass (on the engine): the group index of every record, the groups, and the
+    number of records whose group near-duplicates joined to another's."""
     runner = runner or Runner()
     files = plan_inputs(path, format=format, key_map=key_map, shard_bytes=runner.shard_bytes)
-    job = Job(rules=frozenset({"json-syntax", "invalid-utf8"}), transform=GroupKey(stratify))
+    rules = {"json-syntax", "invalid-utf8"} | ({NEAR} if near else set())
+    job = Job(rules=frozenset(rules), transform=GroupKey(stratify))
+    near_rule: Any = None
     record_group: array[int] = array("q")
     index_of: dict[bytes, int] = {}
     groups: list[_Group] = []
@@ -212,7 +236,10 @@ def _group_records(
     seed_bytes = str(seed).encode()
     stratified = 0  # records that have the --stratify field
     for merged in run(files, job, runner, label="grouping"):
-        broken.extend(f for f in merged.findings if f.location.record is not None)
+        near_rule = merged.file.shared.get(NEAR, near_rule)
+        broken.extend(
+            f for f in merged.findings if f.location.record is not None and f.rule != NEAR
+        )
         for digest, stratum in merged.result.outputs or ():
             index = index_of.get(digest)
             if index is None:
@@ -235,7 +262,55 @@ def _group_records(
             f"--stratify {stratify}: no record has a top-level `{stratify}` field "
             "(give the name of a field the records carry, e.g. category)"
         )
-    return record_group, groups
+    clusters = getattr(near_rule, "clusters", None)
+    if near_rule is not None:
+        near_rule.close()
+    if clusters is None:  # fewer than two records
+        return record_group, groups, 0
+    return _join_near(record_group, groups, clusters.label.tolist())
+
+
+NEAR = "near-duplicate"
+
+
+def _join_near(
+    record_group: array[int], groups: list[_Group], label: list[int]
+) -> tuple[array[int], list[_Group], int]:
+    """Join the groups of records in one near-duplicate cluster (``label[i]``: the first
+    record of record ``i``'s cluster) into one group, so a cluster never straddles
+    splits; also the number of records that are near-copies of an earlier one. The
+    joined group keeps the first group's stratum and the smallest order."""
+    parent = list(range(len(groups)))
+
+    def root(g: int) -> int:
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    joined = unions = 0
+    for record, first in enumerate(label):
+        if first == record:
+            continue
+        joined += 1
+        a, b = root(record_group[first]), root(record_group[record])
+        if a != b:
+            unions += 1
+            parent[max(a, b)] = min(a, b)
+    if not unions:
+        return record_group, groups, joined
+    index: dict[int, int] = {}
+    merged: list[_Group] = []
+    for g, group in enumerate(groups):
+        r = root(g)
+        if r not in index:
+            index[r] = len(merged)
+            merged.append(_Group(groups[r].order, groups[r].stratum))
+        target = merged[index[r]]
+        target.order = min(target.order, group.order)
+        target.size += group.size
+    remap = [index[root(g)] for g in range(len(groups))]
+    return array("q", (remap[g] for g in record_group)), merged, joined
 
 
 def _stratum(sample: Sample, stratify: str | None) -> str:
