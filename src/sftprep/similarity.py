@@ -1,8 +1,8 @@
 """Near-duplicates: MinHash sketches, LSH banding and clusters; 13-gram overlap.
 
 Text is read as words (lower case, punctuation dropped, numbers dropped so that a
-changed number changes nothing) and cut into word 3-gram shingles, hashed without
-building a string: rensa hashes the words, numpy mixes three word hashes into one.
+changed number changes nothing) and cut into word 3-gram shingles, hashed in numpy
+over the bytes of a whole batch (no object per word or shingle).
 Each record gets a MinHash sketch of its prompt (user turns), of its answer
 (assistant turns) and of the whole record (the two together: the minimum of the two
 sketches, which is the MinHash of the union). Sketches are computed with ``rensa``
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import itertools
 import os
 import re
 import tempfile
@@ -68,16 +67,21 @@ _SEPARATORS = bytes(
 )
 
 
-def words(text: str) -> list[bytes]:
-    """The words of ``text`` as near-duplicate detection reads them: lower case, ASCII
-    punctuation dropped, numbers dropped (a changed number changes nothing), a CJK
-    character a word of its own. Bytes, split in C: this runs on every record."""
+def normalise(text: str) -> bytes:
+    """``text`` as near-duplicate detection reads it: UTF-8, lower case (ASCII), ASCII
+    punctuation and control characters as spaces, digits deleted (a changed number
+    changes nothing); in text written without spaces (Chinese, Japanese) a space around
+    each CJK character. Words are then the runs of non-space bytes (`words`)."""
     data = text.encode("utf-8", "surrogatepass").lower().translate(_SEPARATORS, _DIGITS)
-    # Text written without spaces (Chinese, Japanese): each CJK character is a word.
     # Spaced text keeps a CJK word whole (cheaper, and as precise there).
     if data.count(b" ") * 16 < len(data) and _HAS_CJK.search(text):
         data = _CJK_UTF8.sub(rb" \g<0> ", data)
-    return data.split()
+    return data
+
+
+def words(text: str) -> list[bytes]:
+    """The words of ``text`` (the readable form of what `word_hashes` hashes)."""
+    return normalise(text).split()
 
 
 def plain_words(text: str) -> list[str]:
@@ -101,36 +105,88 @@ def available() -> str | None:
     return None
 
 
-_MIX = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)  # odd 64-bit constants
+_M = (
+    0x9E3779B97F4A7C15,
+    0xC2B2AE3D27D4EB4F,
+    0x165667B19E3779F9,
+    0xFF51AFD7ED558CCD,
+    0xC4CEB9FE1A85EC53,
+)  # odd 64-bit constants
 
 
-def shingle_hashes(word_lists: Sequence[Sequence[bytes]]) -> tuple[np.ndarray, np.ndarray]:
-    """The 64-bit hashes of the word 3-grams of every list, flat, and the row offsets.
+def _fmix(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finaliser, in place (uint64 arithmetic wraps)."""
+    import numpy as np
 
-    Words are hashed by rensa; a 3-gram's hash mixes its words' hashes (multiply by odd
-    constants, add: wrapping uint64 arithmetic), so no shingle string is ever built.
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(_M[3])
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(_M[4])
+    h ^= h >> np.uint64(33)
+    return h
+
+
+def word_hashes(texts: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """A 64-bit hash of every word of every `normalise`d text, flat, and the number of
+    words of each text, computed in numpy over the joined bytes (no object per word).
+
+    A word's hash mixes its first 8 bytes, its last 8 bytes and its length: two words
+    collide only when they agree on all three (equal words longer than 16 bytes that
+    differ only inside their middle bytes), which changes a similarity negligibly.
     """
     import numpy as np
 
-    rensa = _rensa()
-    lengths = np.fromiter((len(w) for w in word_lists), dtype=np.int64, count=len(word_lists))
-    hashed = rensa.RMinHash.hash_token_sets(word_lists)
-    flat = np.fromiter(itertools.chain.from_iterable(hashed), dtype=np.uint64,
-                       count=int(lengths.sum()))  # fmt: skip
-    grams = np.maximum(lengths - (SHINGLE - 1), 0)
-    offsets = np.zeros(len(word_lists) + 1, dtype=np.uint64)
+    joined = b" ".join(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    text_start = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(lengths + 1, out=text_start[1:])
+    buf = np.frombuffer(joined, dtype=np.uint8)
+    change = np.diff((buf != 32).view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(change == 1)
+    ends = np.flatnonzero(change == -1)
+    counts = np.diff(np.searchsorted(starts, text_start))
+    if not len(starts):
+        return np.zeros(0, dtype=np.uint64), counts
+    padded = np.concatenate([np.zeros(8, dtype=np.uint8), buf, np.zeros(8, dtype=np.uint8)])
+    windows = np.lib.stride_tricks.as_strided(padded, (len(buf) + 9, 8), (1, 1), writeable=False)
+    head = windows[starts + 8].view(np.uint64).ravel()  # the 8 bytes from the word's start
+    tail = windows[ends].view(np.uint64).ravel()  # the 8 bytes up to its end
+    size = ends - starts
+    kept = np.minimum(size, 8).astype(np.uint64) * np.uint64(8)  # bits of the word in each
+    ones = np.uint64(0xFFFFFFFFFFFFFFFF)
+    low = np.where(kept == 64, ones, (np.uint64(1) << (kept & np.uint64(63))) - np.uint64(1))
+    head &= low  # little-endian: the first bytes are the low bits
+    tail &= ~np.where(kept == 64, np.uint64(0), ones >> kept.clip(max=63))  # the high bits
+    h = head * np.uint64(_M[0])
+    h ^= tail * np.uint64(_M[1])
+    h += size.astype(np.uint64) * np.uint64(_M[2])
+    return _fmix(h), counts
+
+
+def shingle_hashes(texts: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """The 64-bit hashes of the word 3-grams of every `normalise`d text, flat, and the
+    row offsets (a text of fewer than three words has none). A 3-gram's hash mixes its
+    words' hashes, in order: no shingle string is ever built."""
+    import numpy as np
+
+    flat, counts = word_hashes(texts)
+    grams = np.maximum(counts - (SHINGLE - 1), 0)
+    offsets = np.zeros(len(texts) + 1, dtype=np.uint64)
     np.cumsum(grams, out=offsets[1:])
-    if not len(flat):
-        return flat, offsets
-    starts = np.zeros(len(word_lists), dtype=np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    # positions of every 3-gram's first word in ``flat``
-    first = np.repeat(starts, grams) + (np.arange(int(grams.sum())) - np.repeat(
-        offsets[:-1].astype(np.int64), grams))  # fmt: skip
-    mixed = flat[first] * np.uint64(_MIX[0])
-    mixed += flat[first + 1] * np.uint64(_MIX[1])
-    mixed += flat[first + 2] * np.uint64(_MIX[2])
-    return mixed, offsets
+    total = int(grams.sum())
+    if not total:
+        return np.zeros(0, dtype=np.uint64), offsets
+    # every run of three consecutive words, then only those inside one text
+    mixed = flat[:-2] * np.uint64(_M[0])
+    mixed += flat[1:-1] * np.uint64(_M[1])
+    mixed += flat[2:] * np.uint64(_M[2])
+    inside = np.ones(len(mixed), dtype=bool)
+    ends = np.cumsum(counts)  # one past each text's last word
+    for back in (1, 2):  # runs starting at a text's last two words cross into the next
+        at = ends - back
+        inside[at[(at >= 0) & (at < len(mixed))]] = False
+    mixed = mixed[inside]
+    return _fmix(mixed), offsets
 
 
 @functools.cache
@@ -160,30 +216,30 @@ def _rensa() -> Any:
     return rensa
 
 
-def sketch_rows(word_lists: Sequence[Sequence[bytes]]) -> tuple[np.ndarray, np.ndarray]:
-    """The 32-bit MinHash rows of the 3-grams of each word list (uint32, a row of
-    0xFFFFFFFF for a list without 3-grams, which a minimum with another row ignores),
-    and the number of 3-grams of each."""
+def sketch_rows(texts: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """The 32-bit MinHash rows of the 3-grams of each `normalise`d text (uint32, a row
+    of 0xFFFFFFFF for a text without 3-grams, which a minimum with another row
+    ignores), and the number of 3-grams of each."""
     import numpy as np
 
     rensa = _rensa()
-    if not word_lists:
+    if not texts:
         return np.zeros((0, NUM_PERM), dtype=np.uint32), np.zeros(0, dtype=np.int64)
-    hashes, offsets = shingle_hashes(word_lists)
+    hashes, offsets = shingle_hashes(texts)
     matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, NUM_PERM, SEED)
     return np.array(matrix.to_rows(), dtype=np.uint32), np.diff(offsets).astype(np.int64)
 
 
 @dataclass
 class Parts:
-    """A batch of records read for sketching: the words of their prompts and answers."""
+    """A batch of records read for sketching: their prompts and answers, `normalise`d."""
 
-    prompts: list[list[bytes]] = field(default_factory=list)
-    answers: list[list[bytes]] = field(default_factory=list)
+    prompts: list[bytes] = field(default_factory=list)
+    answers: list[bytes] = field(default_factory=list)
 
     def add(self, prompt: str, answer: str) -> None:
-        self.prompts.append(words(prompt))
-        self.answers.append(words(answer))
+        self.prompts.append(normalise(prompt))
+        self.answers.append(normalise(answer))
 
     def __len__(self) -> int:
         return len(self.prompts)
