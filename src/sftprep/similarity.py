@@ -74,7 +74,7 @@ def normalise(text: str) -> bytes:
     each CJK character. Words are then the runs of non-space bytes (`words`)."""
     data = text.encode("utf-8", "surrogatepass").lower().translate(_SEPARATORS, _DIGITS)
     # Spaced text keeps a CJK word whole (cheaper, and as precise there).
-    if data.count(b" ") * 16 < len(data) and _HAS_CJK.search(text):
+    if not text.isascii() and _HAS_CJK.search(text) and data.count(b" ") * 16 < len(data):
         data = _CJK_UTF8.sub(rb" \g<0> ", data)
     return data
 
@@ -114,6 +114,17 @@ _M = (
 )  # odd 64-bit constants
 
 
+@functools.cache
+def _masks() -> tuple[np.ndarray, np.ndarray]:
+    """Masks keeping the k first (low) and the k last (high) bytes of a little-endian
+    uint64, for k = 0..8."""
+    import numpy as np
+
+    low = [(1 << (8 * k)) - 1 for k in range(9)]
+    high = [((1 << 64) - 1) ^ ((1 << (64 - 8 * k)) - 1) for k in range(9)]
+    return np.array(low, dtype=np.uint64), np.array(high, dtype=np.uint64)
+
+
 def _fmix(h: np.ndarray) -> np.ndarray:
     """MurmurHash3's 64-bit finaliser, in place (uint64 arithmetic wraps)."""
     import numpy as np
@@ -142,8 +153,8 @@ def word_hashes(texts: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
     np.cumsum(lengths + 1, out=text_start[1:])
     buf = np.frombuffer(joined, dtype=np.uint8)
     change = np.diff((buf != 32).view(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts = np.flatnonzero(change == 1)
-    ends = np.flatnonzero(change == -1)
+    edges = np.flatnonzero(change != 0)  # a word's start, then its end, alternately
+    starts, ends = edges[0::2], edges[1::2]
     counts = np.diff(np.searchsorted(starts, text_start))
     if not len(starts):
         return np.zeros(0, dtype=np.uint64), counts
@@ -152,11 +163,10 @@ def word_hashes(texts: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
     head = windows[starts + 8].view(np.uint64).ravel()  # the 8 bytes from the word's start
     tail = windows[ends].view(np.uint64).ravel()  # the 8 bytes up to its end
     size = ends - starts
-    kept = np.minimum(size, 8).astype(np.uint64) * np.uint64(8)  # bits of the word in each
-    ones = np.uint64(0xFFFFFFFFFFFFFFFF)
-    low = np.where(kept == 64, ones, (np.uint64(1) << (kept & np.uint64(63))) - np.uint64(1))
-    head &= low  # little-endian: the first bytes are the low bits
-    tail &= ~np.where(kept == 64, np.uint64(0), ones >> kept.clip(max=63))  # the high bits
+    kept = np.minimum(size, 8)  # bytes of the word in each
+    low, high = _masks()
+    head &= low[kept]  # little-endian: the word's first bytes are the low bits
+    tail &= high[kept]  # and its last bytes the high bits
     h = head * np.uint64(_M[0])
     h ^= tail * np.uint64(_M[1])
     h += size.astype(np.uint64) * np.uint64(_M[2])
