@@ -63,10 +63,10 @@ def test_labelled_pairs_precision_and_recall_at_the_default_threshold(
     precision, recall, by_how = scores(cluster_labels(path), pairs)
     # The figures of docs/near-duplicates.md (2,400 pairs: 1,200 near-copies, 1,200
     # unrelated records of the same template).
-    assert (round(precision, 4), round(recall, 4)) == (0.9957, 0.9642)
+    assert (round(precision, 4), round(recall, 4)) == (0.9957, 0.9575)
     assert precision >= 0.95 and recall >= 0.95
     assert by_how["renumber"] == (134, 134) and by_how["reorder"] == (202, 202)
-    assert by_how["append-note"] == (234, 234) and by_how["rename"] == (185, 198)
+    assert by_how["append-note"] == (234, 234) and by_how["rename"] == (183, 198)
 
 
 def test_every_runner_gives_the_same_clusters(labelled: tuple[Path, list[Any]]) -> None:
@@ -83,7 +83,7 @@ def test_findings_name_the_cluster_its_first_record_and_the_part(tmp_path: Path)
     assert got == [
         ("duplicate", 2, 3, "exact duplicate of record 0 (line 1)"),
         ("near-duplicate", 3, 4,
-         "near-duplicate of record 0 (line 1) (whole record ≈0.95); cluster 1: 3 records"),
+         "near-duplicate of record 0 (line 1) (whole record ≈0.92); cluster 1: 3 records"),
     ]  # fmt: skip
     assert report.findings[1].severity.value == "warning"
     (cluster,) = report.near_duplicates
@@ -106,7 +106,7 @@ def test_a_shared_prompt_is_reported_as_the_prompt(tmp_path: Path) -> None:
 def test_threshold_option(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "d.jsonl", [ANNA, ANNA_7])
     (default,) = check(path, select=["near-duplicate"]).findings
-    assert "(whole record ≈0.95)" in default.message
+    assert "(whole record ≈0.92)" in default.message
     # numbers are not read: the prompts are the same, the records no longer similar enough
     strict = check(path, select=["near-duplicate"], options={"near_threshold": 0.95})
     assert "(prompt ≈1.00)" in strict.findings[0].message
@@ -128,8 +128,8 @@ def test_leakage_exact_and_near_across_files(tmp_path: Path) -> None:
     got = [(f.location.path, f.location.record, f.message) for f in report.findings]
     v = str(val)
     assert got == [
-        (str(train), 0, f"near-copy (whole record ≈0.95) of record 2 (line 3) of {v}"),
-        (str(train), 1, f"near-copy (whole record ≈0.87) of record 0 (line 1) of {v}"),
+        (str(train), 0, f"near-copy (whole record ≈0.92) of record 2 (line 3) of {v}"),
+        (str(train), 1, f"near-copy (whole record ≈0.89) of record 0 (line 1) of {v}"),
         (str(train), 3, f"exact copy of record 1 (line 2) of {v}"),
     ]
     assert {f.severity.value for f in report.findings} == {"error"}
@@ -184,7 +184,7 @@ def test_cli_against_is_repeatable_and_fails_on_leakage(
     doc = json.loads(capsys.readouterr().out)
     assert code == 1
     assert [(f["record"], f["message"].split(" of ")[0]) for f in doc["findings"]] == [
-        (0, "near-copy (whole record ≈0.95)"),
+        (0, "near-copy (whole record ≈0.92)"),
         (1, "exact copy"),
     ]
 

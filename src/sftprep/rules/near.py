@@ -111,7 +111,7 @@ class _Sketching(Rule):
             answer = sim_text(ctx.record)
         self._parts.add(prompt, answer)
         reference = ctx.location.path in ctx.options.get("against", ())
-        view = f"{prompt}\n{answer}".strip()[:VIEW_CHARS]
+        view = f"{prompt[:VIEW_CHARS]}\n{answer[:VIEW_CHARS]}".strip()[:VIEW_CHARS]
         size = len(prompt) + len(answer)
         self._pending.append((ctx.location, sim.digest8(ctx.digest), size, reference, view))
         if len(self._pending) >= BATCH:
