@@ -322,16 +322,10 @@ class SketchStore:
 
 @dataclass
 class Clusters:
-    """Connected components of near-duplicate pairs.
-
-    ``label[i]`` is the first record of record ``i``'s cluster (``i`` itself when alone);
-    ``part[i]`` is the kind (index into `KINDS`) that joined record ``i`` to an earlier
-    record, and ``score[i]`` that pair's estimated Jaccard similarity.
-    """
+    """Connected components of near-duplicate pairs: ``label[i]`` is the first record of
+    record ``i``'s cluster (``i`` itself when alone)."""
 
     label: np.ndarray
-    part: np.ndarray
-    score: np.ndarray
 
     def groups(self) -> dict[int, list[int]]:
         """Every cluster of two or more records: first record -> its members, in order."""
@@ -348,94 +342,73 @@ class Clusters:
 
 def cluster(store: SketchStore, threshold: float = DEFAULT_THRESHOLD,
             kinds: Iterable[int] = range(len(KINDS))) -> Clusters:  # fmt: skip
-    """The clusters of ``store``'s records whose sketches of a kind reach ``threshold``."""
+    """The clusters of ``store``'s records whose sketches of a kind reach ``threshold``.
+
+    Band by band, kind by kind: the records sharing a band are candidates, a candidate
+    pair already in one cluster is skipped, the others are verified and joined. So a
+    large cluster (thousands of copies of one template) costs one pass over its members
+    per band, not a pair for every two of them.
+    """
     import numpy as np
 
-    n = store.count
-    firsts: list[np.ndarray] = []
-    seconds: list[np.ndarray] = []
-    parts: list[np.ndarray] = []
-    scores: list[np.ndarray] = []
+    label = np.arange(store.count, dtype=np.int64)
     for kind in kinds:
-        a, b, s = _verified_pairs(store.matrix(kind), store.has_kind(kind), threshold)
-        firsts.append(a)
-        seconds.append(b)
-        parts.append(np.full(len(a), kind, dtype=np.int8))
-        scores.append(s)
-    a = np.concatenate(firsts) if firsts else np.zeros(0, dtype=np.int64)
-    b = np.concatenate(seconds) if seconds else np.zeros(0, dtype=np.int64)
-    label = _components(n, a, b)
-    part = np.full(n, -1, dtype=np.int8)
-    score = np.zeros(n, dtype=np.float32)
-    if len(a):
-        kind_of = np.concatenate(parts)
-        score_of = np.concatenate(scores)
-        # Each record names the pair that links it to an earlier record: the lowest kind
-        # (the whole record before the prompt before the answer), then the best score.
-        order = np.lexsort((-score_of, kind_of, b))
-        b_sorted = b[order]
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = b_sorted[1:] != b_sorted[:-1]
-        chosen = order[first]
-        part[b[chosen]] = kind_of[chosen]
-        score[b[chosen]] = score_of[chosen]
-    return Clusters(label, part, score)
-
-
-def _verified_pairs(sk: np.ndarray, has: np.ndarray, threshold: float
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """Pairs (earlier, later) sharing an LSH band whose estimated similarity reaches
-    ``threshold``, each pair once, with its estimate."""
-    import numpy as np
-
-    rows = np.nonzero(has)[0]
-    if len(rows) < 2:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0, dtype=np.float32)
-    every = len(rows) == len(sk)
-    padded = np.zeros((len(rows), 8), dtype=np.uint8)  # one band's bytes, as uint64 keys
-    candidates: list[np.ndarray] = []
-    for band in range(BANDS):
-        columns = slice(band * BAND_ROWS, (band + 1) * BAND_ROWS)
-        padded[:, :BAND_ROWS] = sk[:, columns] if every else sk[rows, columns]
-        keys = padded.view(np.uint64).ravel()
-        order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
-        same = sorted_keys[1:] == sorted_keys[:-1]
-        if not same.any():
+        sk, has = store.matrix(kind), store.has_kind(kind)
+        rows = np.nonzero(has)[0]
+        if len(rows) < 2:
             continue
-        # Within a run of equal keys, each member is paired with the run's first member
-        # and with the one before it: linear in the run, enough to connect the cluster.
-        start = np.r_[True, ~same]
-        head = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
-        later = np.nonzero(~start)[0]
-        for earlier in (head[later], later - 1):
-            x, y = order[earlier], order[later]
-            lo, hi = np.minimum(x, y), np.maximum(x, y)
-            candidates.append(lo * len(rows) + hi)
-    if not candidates:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0, dtype=np.float32)
-    pairs = np.unique(np.concatenate(candidates))
-    lo, hi = pairs // len(rows), pairs % len(rows)
-    scores = np.concatenate(
-        [estimate(sk[rows[lo[i : i + 65536]]], sk[rows[hi[i : i + 65536]]])
-         for i in range(0, len(pairs), 65536)]
-    )  # fmt: skip
-    keep = scores >= threshold
-    return rows[lo[keep]], rows[hi[keep]], scores[keep].astype(np.float32)
+        every = len(rows) == len(sk)
+        padded = np.zeros((len(rows), 8), dtype=np.uint8)  # one band's bytes, as uint64 keys
+        for band in range(BANDS):
+            columns = slice(band * BAND_ROWS, (band + 1) * BAND_ROWS)
+            padded[:, :BAND_ROWS] = sk[:, columns] if every else sk[rows, columns]
+            a, b = _band_pairs(padded.view(np.uint64).ravel(), rows)
+            apart = label[a] != label[b]
+            a, b = a[apart], b[apart]
+            if not len(a):
+                continue
+            keep = np.concatenate([
+                estimate(sk[a[i : i + 65536]], sk[b[i : i + 65536]]) >= threshold
+                for i in range(0, len(a), 65536)
+            ])  # fmt: skip
+            if keep.any():
+                label = _components(label, a[keep], b[keep])
+        del sk
+    return Clusters(label)
 
 
-def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Connected components of the edges ``a``-``b``: each node's smallest member."""
+def _band_pairs(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs (record numbers) among ``rows`` sharing a band key: in each run of
+    equal keys, every member with the run's first member and with the one before it
+    (linear in the run, enough to connect it)."""
     import numpy as np
 
-    label = np.arange(n, dtype=np.int64)
-    if not len(a):
-        return label
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    same = sorted_keys[1:] == sorted_keys[:-1]
+    if not same.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    start = np.r_[True, ~same]
+    head = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
+    later = np.nonzero(~start)[0]
+    first = np.concatenate([head[later], later - 1])
+    second = np.concatenate([later, later])
+    x, y = rows[order[first]], rows[order[second]]
+    return np.minimum(x, y), np.maximum(x, y)
+
+
+def _components(label: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``label`` (each node's root: the smallest member of its component) with the edges
+    ``a``-``b`` added."""
+    import numpy as np
+
+    label = label.copy()
     while True:
         low = np.minimum(label[a], label[b])
         before = label.copy()
+        np.minimum.at(label, label[a], low)  # the roots take the smaller root
+        np.minimum.at(label, label[b], low)
         np.minimum.at(label, a, low)
         np.minimum.at(label, b, low)
         while True:  # pointer jumping: every node straight to its current root
