@@ -54,22 +54,21 @@ def _best(fn: object, rounds: int = 3) -> float:
 
 def libraries(path: Path, records: int) -> None:
     import datasketch
-    import rensa
 
     texts = _texts(path, records)
+    rensa = sim._rensa()  # its pool made with one thread, as the engine's workers use it
     start = time.perf_counter()
-    word_lists = [sim.words(t) for t in texts]
+    normalised = [sim.normalise(t) for t in texts]
     reading = time.perf_counter() - start
     start = time.perf_counter()
-    sets = [sim.shingles(w) for w in word_lists]
+    sets = [sim.shingles(n.split()) for n in normalised]
     shingling = time.perf_counter() - start
     n = sim.NUM_PERM
     encoded = sets
 
     def sftprep_path() -> None:
-        hashes, offsets = sim.shingle_hashes(word_lists)
-        matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, n, sim.SEED)
-        matrix.to_rows()
+        for i in range(0, len(normalised), 1024):  # batches of 512 records, as the rule does
+            sim.sketch_rows(normalised[i : i + 1024])
 
     def rensa_batch() -> None:
         rensa.RMinHash.digest_matrix_from_token_sets(sets, n, sim.SEED).to_rows()
@@ -96,11 +95,11 @@ def libraries(path: Path, records: int) -> None:
 
     shingles = sum(len(s) for s in sets)
     print(f"{records} records, {len(sets)} token sets, {shingles} shingles")
-    print(f"words of {len(texts)} texts (sim.words): {reading:.2f} s")
+    print(f"normalising {len(texts)} texts (sim.normalise): {reading:.2f} s")
     print(f"3-gram shingles as bytes (Python joins, for the libraries' own hashing): "
           f"{shingling:.2f} s")  # fmt: skip
     contenders = [
-        ("sftprep: word hashes (rensa) mixed into 3-grams (numpy) + rensa matrix", sftprep_path),
+        ("sftprep: 3-gram hashes in numpy + rensa matrix (sim.sketch_rows)", sftprep_path),
         ("rensa RMinHash.digest_matrix_from_token_sets (batch)", rensa_batch),
         ("rensa RMinHash, one object per set", rensa_objects),
         ("rensa CMinHash, one object per set", rensa_cminhash),
