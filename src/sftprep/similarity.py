@@ -1,8 +1,9 @@
 """Near-duplicates: MinHash sketches, LSH banding and clusters; 13-gram overlap.
 
 Text is read as words (lower case, punctuation dropped, numbers dropped so that a
-changed number changes nothing) and cut into word 3-gram shingles, hashed in numpy
-over the bytes of a whole batch (no object per word or shingle).
+changed number changes nothing, words of one or two letters left out) and cut into
+word 3-gram shingles, hashed in numpy over the bytes of a whole batch (no object per
+word or shingle).
 Each record gets a MinHash sketch of its prompt (user turns), of its answer
 (assistant turns) and of the whole record (the two together: the minimum of the two
 sketches, which is the MinHash of the union). Sketches are computed with ``rensa``
@@ -19,8 +20,8 @@ verified pairs are joined into clusters (connected components, numbered by their
 first record). Sketches wait in a temporary file, not in memory: a check of 1 GB
 keeps about 40 bytes per record in memory.
 
->>> words("Tom bought 12 apples, then 3 more!")
-[b'tom', b'bought', b'apples', b'then', b'more']
+>>> words("Tom bought 12 apples, then 3 more of them!")
+[b'tom', b'bought', b'apples', b'then', b'more', b'them']
 >>> shingles([b"a", b"b", b"c", b"d"])
 [b'a b c', b'b c d']
 """
@@ -44,6 +45,7 @@ NUM_PERM = 128
 SEED = 1307  # fixed: every process, every run, every machine gives the same sketch
 BAND_ROWS = 7
 BANDS = NUM_PERM // BAND_ROWS  # 18 bands of 7 bytes (2 bytes unused)
+MIN_WORD_BYTES = 3  # shorter words are not read (a CJK character is 3 bytes)
 SHINGLE = 3  # words per shingle (the mixing in `shingle_hashes` takes three)
 MIN_SHINGLES = 5  # a text with fewer shingles is too short to call a near-copy
 DEFAULT_THRESHOLD = 0.8
@@ -81,8 +83,9 @@ def normalise(text: str) -> bytes:
 
 
 def words(text: str) -> list[bytes]:
-    """The words of ``text`` (the readable form of what `word_hashes` hashes)."""
-    return normalise(text).split()
+    """The words of ``text`` that are read (the readable form of what `word_hashes`
+    hashes): runs of non-space bytes of at least `MIN_WORD_BYTES`."""
+    return [w for w in normalise(text).split() if len(w) >= MIN_WORD_BYTES]
 
 
 def plain_words(text: str) -> list[str]:
@@ -153,6 +156,10 @@ def word_hashes(texts: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
     change = np.diff((buf != 32).view(np.int8), prepend=np.int8(0), append=np.int8(0))
     edges = np.flatnonzero(change != 0)  # a word's start, then its end, alternately
     starts, ends = edges[0::2], edges[1::2]
+    # Words of one or two bytes ("a", "of", "is") carry little and are a third of the
+    # words of English text: left out, they cost nothing to hash.
+    long_enough = (ends - starts) >= MIN_WORD_BYTES
+    starts, ends = starts[long_enough], ends[long_enough]
     counts = np.diff(np.searchsorted(starts, text_start))
     if not len(starts):
         return np.zeros(0, dtype=np.uint64), counts

@@ -63,7 +63,7 @@ def test_labelled_pairs_precision_and_recall_at_the_default_threshold(
     precision, recall, by_how = scores(cluster_labels(path), pairs)
     # The figures of docs/near-duplicates.md (2,400 pairs: 1,200 near-copies, 1,200
     # unrelated records of the same template).
-    assert (round(precision, 4), round(recall, 4)) == (0.9957, 0.9575)
+    assert (round(precision, 4), round(recall, 4)) == (0.9957, 0.9567)
     assert precision >= 0.95 and recall >= 0.95
     assert by_how["renumber"] == (134, 134) and by_how["reorder"] == (202, 202)
     assert by_how["append-note"] == (234, 234) and by_how["rename"] == (183, 198)
@@ -129,7 +129,7 @@ def test_leakage_exact_and_near_across_files(tmp_path: Path) -> None:
     v = str(val)
     assert got == [
         (str(train), 0, f"near-copy (whole record ≈0.92) of record 2 (line 3) of {v}"),
-        (str(train), 1, f"near-copy (whole record ≈0.89) of record 0 (line 1) of {v}"),
+        (str(train), 1, f"near-copy (whole record ≈1.00) of record 0 (line 1) of {v}"),
         (str(train), 3, f"exact copy of record 1 (line 2) of {v}"),
     ]
     assert {f.severity.value for f in report.findings} == {"error"}
@@ -203,17 +203,19 @@ def test_missing_library_is_one_note(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_words_and_shingles() -> None:
-    assert sim.words("Anna bought 12 apples, at 3.50!") == [b"anna", b"bought", b"apples", b"at"]
+    assert sim.words("Anna bought 12 apples, at 3.50!") == [b"anna", b"bought", b"apples"]
     assert sim.words("東京に") == [w.encode() for w in "東京に"]
-    assert sim.words("a 東京 b") == [b"a", "東京".encode(), b"b"]  # spaced text: words whole
+    assert sim.words("abc 東京 xyz") == [b"abc", "東京".encode(), b"xyz"]  # spaced: words whole
     assert sim.shingles([b"a", b"b"]) == [] and sim.shingles([b"a", b"b", b"c"]) == [b"a b c"]
     assert sim.plain_words("Sold 48 clips") == ["sold", "48", "clips"]
     # a 3-gram hash depends on its words and their order only
-    hashes, offsets = sim.shingle_hashes([b"x a b c", b"a  b c", b"a b", b"c b a"])
+    hashes, offsets = sim.shingle_hashes(
+        [b"xxx aaa bbb ccc", b"aaa  bbb ccc", b"aaa bbb", b"ccc bbb aaa"]
+    )
     assert offsets.tolist() == [0, 2, 3, 3, 4]
     assert hashes[1] == hashes[2] and len(set(hashes[[0, 1, 3]].tolist())) == 3
     # a word's hash reads its first and last 8 bytes and its length
-    hashed, counts = sim.word_hashes([b"internationalization internationalisation abc abc"])
+    hashed, counts = sim.word_hashes([b"internationalization internationalisation abc abc a"])
     assert counts.tolist() == [4] and hashed[0] != hashed[1] and hashed[2] == hashed[3]
 
 
