@@ -10,13 +10,17 @@ aiDAPTIV+ config) is read on the engine: every core by default, or Ray.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sftprep.engine import Job, Merged, Runner, plan_inputs, run
+from sftprep.engine import Job, Merged, Runner, expand, plan_inputs, run
+from sftprep.errors import UsageError
 from sftprep.findings import Finding, Report
 from sftprep.formats.aliases import KeyMap
+from sftprep.model import Location
+from sftprep.pipeline import Sample
 from sftprep.rules.base import select_rules
 
 PathLike = str | Path
@@ -35,19 +39,108 @@ def check(
     progress: bool = False,
     workers: int | None = None,
     runner: Runner | None = None,
+    against: Sequence[PathLike] | None = None,
 ) -> Report:
     """Check one or more dataset files (or the entries of an aiDAPTIV+ config).
 
-    ``options`` reaches every rule (e.g. ``{"tokenizer": ..., "max_tokens": 4096}``);
-    ``target`` adds a platform profile's rule (``openai``, ``together``, ...).
+    ``options`` reaches every rule (e.g. ``{"tokenizer": ..., "max_tokens": 4096}``,
+    ``{"near_threshold": 0.9}``); ``target`` adds a platform profile's rule
+    (``openai``, ``together``, ...). ``against`` names reference files (a validation
+    split, a benchmark's test set): they are read, not checked, and the `leakage` and
+    `contamination` rules report the checked records they hold copies or 13-grams of.
     """
     report = Report()
     runner = runner or Runner(workers=workers, progress=progress)
-    for merged in check_run(paths, format=format, key_map=key_map, config=config, select=select,
-                            ignore=ignore, options=options, target=target, runner=runner,
-                            report=report):  # fmt: skip
-        report.findings.extend(merged.findings)
+    opts = dict(options or {})
+    references = _references(paths, config, against)
+    index_path: Any = None
+    try:
+        if references:
+            index_path = _reference_index(references, format, key_map, runner)
+            opts.update(against=tuple(references), against_index=index_path)
+            given = [paths] if isinstance(paths, (str, Path)) else list(paths or [])
+            paths = [*expand(given), *references]
+        last: Merged | None = None
+        for merged in check_run(paths, format=format, key_map=key_map, config=config,
+                                select=select, ignore=ignore, options=opts, target=target,
+                                runner=runner, report=report):  # fmt: skip
+            last = merged
+            report.findings.extend(_checked(merged.findings, references))
+        if references:
+            report.files = [f for f in report.files if f.path not in references]
+        if last is not None:
+            rule = last.file.shared.get("near-duplicate")
+            report.near_duplicates = list(getattr(rule, "view", []))
+            for shared in last.file.shared.values():
+                close = getattr(shared, "close", None)
+                if close is not None:
+                    close()
+    finally:
+        if isinstance(index_path, str):
+            os.unlink(index_path)
     return report
+
+
+def _references(
+    paths: PathLike | Iterable[PathLike] | None,
+    config: PathLike | None,
+    against: Sequence[PathLike] | None,
+) -> list[str]:
+    """The ``--against`` files, expanded; none may be a checked file."""
+    if not against:
+        return []
+    if config is not None:
+        raise UsageError("--against needs dataset paths, not --config")
+    references = expand(against)
+    given = [paths] if isinstance(paths, (str, Path)) else list(paths or [])
+    checked = {os.path.realpath(p) for p in expand(given)}
+    for ref in references:
+        if os.path.realpath(ref) in checked:
+            raise UsageError(f"--against {ref} is also a checked file; give it once")
+    return list(dict.fromkeys(references))
+
+
+def _checked(findings: list[Finding], references: list[str]) -> Iterator[Finding]:
+    """The findings about checked files (the ``--against`` files are only read)."""
+    if not references:
+        return iter(findings)
+    refs = set(references)
+    return (f for f in findings if f.location.path not in refs)
+
+
+class ReferenceText:
+    """The per-record step that reads an ``--against`` file: where, and its text."""
+
+    def apply(self, sample: Sample, findings: list[Finding], ctx: Any) -> Any:
+        from sftprep.rules.base import canonical_json
+        from sftprep.rules.near import texts
+
+        prompt, answer = texts(sample.conversation)
+        text = f"{prompt}\n{answer}" if sample.conversation else canonical_json(sample.raw)
+        loc = sample.location
+        return (loc.path, loc.line, loc.record), text
+
+
+def _reference_index(
+    references: list[str], format: str | None, key_map: KeyMap | None, runner: Runner
+) -> Any:
+    """Read the ``--against`` files once (this process) into the 13-gram index that
+    `contamination` reads in every worker: the path of its temporary file (the index
+    itself on Ray)."""
+    from sftprep.rules.near import build_index, write_index
+
+    files = plan_inputs(references, format=format, key_map=key_map)
+    job = Job(transform=ReferenceText())
+
+    def texts() -> Iterator[Any]:
+        for merged in run(files, job, Runner(workers=1)):
+            for (path, line, record), text in merged.result.outputs or ():
+                loc = merged.shift(Location(path, line, record))
+                yield (loc.path, loc.line, loc.record), text
+
+    index = build_index(texts())
+    # On Ray the index travels with the job (a node may not see this machine's /tmp).
+    return index if runner.engine == "ray" else write_index(index)
 
 
 def check_job(

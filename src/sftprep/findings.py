@@ -230,6 +230,8 @@ class Report:
 
     files: list[FileSummary] = field(default_factory=list)
     findings: FindingStore = field(default_factory=FindingStore)
+    # the largest near-duplicate clusters (number, size, first members' texts), when any
+    near_duplicates: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not isinstance(self.findings, FindingStore):
@@ -259,11 +261,14 @@ class Report:
         return [f for f in self.findings if f.rule == rule]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "files": [f.to_dict() for f in self.files],
             "summary": self.summary,
             "findings": [f.to_dict() for f in self.findings],
         }
+        if self.near_duplicates:
+            out["near_duplicate_clusters"] = self.near_duplicates
+        return out
 
     def to_json(self, *, indent: int | None = None) -> str:
         if indent is not None:
@@ -279,7 +284,10 @@ class Report:
         out.write(head[:-1] + ', "findings": [')
         for i, finding in enumerate(self.findings):
             out.write((", " if i else "") + _json(finding.to_dict()))
-        out.write("]}")
+        out.write("]")
+        if self.near_duplicates:
+            out.write(f', "near_duplicate_clusters": {_json(self.near_duplicates)}')
+        out.write("}")
 
     def _repr_html_(self) -> str:
         """A compact HTML table for Jupyter."""

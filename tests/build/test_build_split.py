@@ -148,9 +148,8 @@ def test_bad_fractions_are_usage_errors(tmp_path: Path, val: float, test: float)
 
 
 def test_cli_split_prints_json_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(
-        ["split", str(MLX), "-o", str(tmp_path), "--val-fraction", "0.1", "--seed", "4", "--json"]
-    )
+    args = ["split", str(MLX), "-o", str(tmp_path), "--val-fraction", "0.1", "--seed", "4"]
+    code = main([*args, "--json", "--group", "prompts"])
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     # 271 distinct prompts, fewer once case and punctuation variants are grouped.

@@ -1,7 +1,9 @@
 """`fix`: safe, explained repairs; whatever stays broken goes to the rejects file unchanged.
 
 For each record: map role spellings, repair mojibake, trim whitespace (the selected
-repairs, each counted), drop exact duplicates of an earlier repaired record, run the
+repairs, each counted), drop exact duplicates of an earlier repaired record (with
+``dedupe="near"`` also every member of a near-duplicate cluster but one: the first,
+or with ``keep="longest"`` the longest; the rejects carry the cluster number), run the
 same rules as `check` on the repaired record and drop it when any error remains,
 and drop it when it is longer than ``max_tokens``. A dropped record is written to
 the rejects file exactly as it was read, with its file, line, rule ids and reasons;
@@ -36,8 +38,12 @@ from sftprep.formats.media import rebase_record
 from sftprep.model import Location
 from sftprep.pipeline import Sample
 from sftprep.rules.base import RecordContext, Rule, list_rules, record_digest
+from sftprep.similarity import available
 
 DUPLICATE = "duplicate"
+NEAR_DUPLICATE = "near-duplicate"
+DEDUPE = ("exact", "near")
+KEEP = ("first", "longest")
 TOO_LONG = "too-long"  # the token rule that measures length; fix drops on it
 
 
@@ -80,7 +86,8 @@ def fix(
     out: str | Path,
     *,
     rejects: str | Path,
-    dedupe: bool = False,
+    dedupe: bool | str = False,
+    keep: str = "first",
     strip: bool = False,
     repair_encoding: bool = False,
     max_tokens: int | None = None,
@@ -93,7 +100,9 @@ def fix(
     """Repair ``path`` into ``out``; dropped records go to ``rejects``.
 
     With none of ``dedupe``/``strip``/``repair_encoding`` selected, all of them run.
-    Role names are always normalised. ``max_tokens`` needs ``tokenizer`` (a spec for
+    Role names are always normalised. ``dedupe`` is True or ``"exact"`` (exact copies),
+    or ``"near"`` (exact copies and near-duplicate clusters: ``keep`` ``"first"`` or
+    ``"longest"`` record of each). ``max_tokens`` needs ``tokenizer`` (a spec for
     `sftprep.tokens.get_tokenizer`, e.g. ``o200k_base`` or a tokenizer directory).
     Records are repaired and checked on the engine (every core, or Ray); duplicates and
     the order of the output are settled here, in file order.
@@ -102,6 +111,13 @@ def fix(
         raise UsageError("--max-tokens needs --tokenizer (e.g. o200k_base or a tokenizer dir)")
     if max_tokens is not None and max_tokens < 1:
         raise UsageError(f"--max-tokens must be a positive number of tokens, got {max_tokens}")
+    if dedupe not in (False, True, *DEDUPE):
+        raise UsageError(f"unknown --dedupe {dedupe!r}; known: {', '.join(DEDUPE)}")
+    if keep not in KEEP:
+        raise UsageError(f"unknown --keep {keep!r}; known: {', '.join(KEEP)}")
+    near = dedupe == "near"
+    if near and (missing := available()) is not None:
+        raise UsageError(f"--dedupe near: {missing}")
     if not (dedupe or strip or repair_encoding):
         dedupe = strip = repair_encoding = True
     check_paths(path, out, rejects)
@@ -125,15 +141,41 @@ def fix(
 
     from sftprep.io.write import Outputs, write_records
 
+    drops = _near_drops(files, runner, keep) if near else {}
     # Both files are complete before either replaces an old one: a failure keeps both.
     with Rejects() as spool, Outputs() as outputs, os_errors_as_usage(out):
-        merging = _Merge(summary, spool, dedupe=dedupe, out_dir=str(Path(out).parent))
+        out_dir = str(Path(out).parent)
+        merging = _Merge(summary, spool, dedupe=bool(dedupe), near=drops, out_dir=out_dir)
         records = merging.records(run(files, job, runner, label="fixing"))
         write_records(out, records, inputs=input_paths(files), outputs=outputs)
         summary.rejected = spool.count
         spool.write(rejects, outputs)
         outputs.commit()
     return summary
+
+
+def _near_drops(files: list[Any], runner: Runner, keep: str) -> dict[int, tuple[int, str]]:
+    """A first pass (the `near-duplicate` rule on the engine): record number in the
+    dataset -> (cluster number, where the kept record is) for every record of a
+    near-duplicate cluster but the one kept."""
+    from sftprep.similarity import describe
+
+    rule: Any = None
+    for merged in run(files, Job(rules=frozenset({NEAR_DUPLICATE})), runner, label="clustering"):
+        rule = merged.file.shared.get(NEAR_DUPLICATE, rule)
+    clusters = getattr(rule, "clusters", None)
+    if clusters is None:
+        return {}
+    drops: dict[int, tuple[int, str]] = {}
+    sizes = rule.sizes()
+    for number, (_, members) in enumerate(sorted(clusters.groups().items()), 1):
+        kept = max(members, key=lambda i: (sizes[i], -i)) if keep == "longest" else members[0]
+        where = rule.where(kept)
+        for member in members:
+            if member != kept:
+                drops[member] = (number, describe(where, rule.where(member)[0]))
+    rule.close()
+    return drops
 
 
 # Rules about the whole dataset that no per-record repair can settle: fix reports them.
@@ -220,13 +262,21 @@ class _Merge:
     """The parent's side of `fix`: outcomes in file order, duplicates, rejects, counts."""
 
     def __init__(
-        self, summary: FixSummary, spool: Rejects, *, dedupe: bool, out_dir: str = "."
+        self,
+        summary: FixSummary,
+        spool: Rejects,
+        *,
+        dedupe: bool,
+        near: dict[int, tuple[int, str]] | None = None,
+        out_dir: str = ".",
     ) -> None:
         self.out_dir = out_dir  # relative media paths are rewritten for this folder
         self.summary = summary
         self.spool = spool
         self.dedupe = dedupe
         self.seen: dict[bytes, Location] = {}
+        self.near = near or {}
+        self.index = 0  # the record's number in the dataset (as the near-duplicate pass saw it)
 
     def records(self, merged_shards: Iterable[Merged]) -> Iterator[Any]:
         for merged, lines in with_raw_lines(merged_shards):
@@ -246,11 +296,19 @@ class _Merge:
             summary.records_in += 1
             location = merged.shift(outcome.location)
             first = self.seen.setdefault(outcome.key, location) if self.dedupe else location
+            cluster = self.near.get(self.index)
+            self.index += 1
             if first is not location:
                 why = f"exact duplicate of {_where(first)}"
                 self.spool.add(outcome.raw, location, [DUPLICATE], [why])
                 summary.dropped[DUPLICATE] += 1
                 summary.dropped_by_rule[DUPLICATE] += 1
+            elif cluster is not None:
+                number, kept = cluster
+                why = f"near-duplicate of {kept} (kept), cluster {number}"
+                self.spool.add(outcome.raw, location, [NEAR_DUPLICATE], [why], cluster=number)
+                summary.dropped[NEAR_DUPLICATE] += 1
+                summary.dropped_by_rule[NEAR_DUPLICATE] += 1
             elif outcome.reason is None:
                 summary.records_out += 1
                 summary.repaired.update(outcome.changed)

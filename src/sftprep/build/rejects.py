@@ -1,10 +1,10 @@
 """Rejected records are first-class: kept unchanged, with where they came from and why.
 
 Each reject is ``{"record": <raw>, "path", "line", "index", "rules": [...],
-"reasons": [...]}``. A record that could not even be parsed (``json-syntax``) is
-kept as its raw line of text. Rejects are spooled to a temporary file while the
-output streams, then written through the same atomic writers as the output, so
-memory stays flat however many records are rejected.
+"reasons": [...]}`` (and ``"cluster"`` for a near-duplicate). A record that could
+not even be parsed (``json-syntax``) is kept as its raw line of text. Rejects are
+spooled to a temporary file while the output streams, then written through the same
+atomic writers as the output, so memory stays flat however many records are rejected.
 
 >>> rejects = Rejects()
 >>> rejects.add({"question": ""}, Location("qa.jsonl", 3, 2), ["empty-text"], ["empty"])
@@ -47,8 +47,10 @@ class Rejects:
         location: Location,
         rules: Sequence[str],
         reasons: Sequence[str],
+        *,
+        cluster: int | None = None,
     ) -> None:
-        entry = {
+        entry: dict[str, Any] = {
             "record": record,
             "path": location.path,
             "line": location.line,
@@ -56,6 +58,8 @@ class Rejects:
             "rules": list(dict.fromkeys(rules)),
             "reasons": list(reasons),
         }
+        if cluster is not None:  # a near-duplicate: the cluster it was dropped from
+            entry["cluster"] = cluster
         try:
             line = json.dumps(entry, ensure_ascii=False, default=str)
         except RecursionError:  # nested close to a thousand levels: kept as its JSON text,

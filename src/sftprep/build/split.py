@@ -2,7 +2,10 @@
 
 Records whose first user message normalises to the same text (lower case, runs of
 whitespace and punctuation collapsed) form one *group*, and a group always lands in
-one split, so a prompt seen in training never reappears in validation. Groups are
+one split, so a prompt seen in training never reappears in validation. With
+``group="near-duplicates"`` (the default) the clusters of the `near-duplicate` rule
+join groups too: a near-copy (a changed name or number, a re-worded answer) lands
+in the split of the record it copies. Groups are
 ordered by a hash of the seed and the group key (independent of file order) and
 dealt into test, then validation, until each reaches its share of records; the rest
 is train. With ``stratify`` the dealing happens per value of that top-level field.
@@ -39,8 +42,10 @@ from sftprep.formats.aliases import KeyMap
 from sftprep.formats.media import media_identities, rebase_record
 from sftprep.model import Conversation
 from sftprep.pipeline import Sample
+from sftprep.similarity import available
 
 SPLITS = ("train", "validation", "test")
+GROUPINGS = ("near-duplicates", "prompts")
 _TRAIN, _VALIDATION, _TEST = 0, 1, 2
 _NON_WORD = re.compile(r"[\W_]+")
 
@@ -75,6 +80,8 @@ class SplitSummary:
     records: int = 0
     groups: int = 0
     largest_group: int = 0
+    grouping: str = "prompts"
+    near_duplicates: int = 0  # records joined to another's group as near-copies
     counts: dict[str, int] = field(default_factory=dict)
     strata: dict[str, dict[str, int]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
@@ -87,6 +94,8 @@ class SplitSummary:
             "records": self.records,
             "groups": self.groups,
             "largest_group": self.largest_group,
+            "grouping": self.grouping,
+            "near_duplicates": self.near_duplicates,
             "counts": self.counts,
             "strata": self.strata,
             "files": self.files,
@@ -114,14 +123,18 @@ def split(
     key_map: KeyMap | None = None,
     ext: str | None = None,
     runner: Runner | None = None,
+    group: str = "near-duplicates",
 ) -> SplitSummary:
     """Split ``path`` into ``out_dir``/train, validation (and test when ``test_fraction``).
 
     Files keep the input's extension unless ``ext`` is given. Raises `UsageError` for
     bad fractions or when a record cannot be parsed (run `sftprep fix` first: every
-    record must land in exactly one split).
+    record must land in exactly one split). ``group`` is ``near-duplicates`` (prompt
+    groups joined by near-duplicate clusters) or ``prompts``.
     """
     _check_fractions(val_fraction, test_fraction)
+    if group not in GROUPINGS:
+        raise UsageError(f"unknown --group {group!r}; known: {', '.join(GROUPINGS)}")
     source_path = Path(path)
     suffix = "." + (ext or source_path.suffix.lstrip(".")).lower()
     if suffix == ".":
@@ -130,14 +143,21 @@ def split(
     names = SPLITS if test_fraction > 0 else SPLITS[:2]
     out = Path(out_dir)
     _check_destination(source_path, out, [out / f"{name}{suffix}" for name in names])
-    record_group, groups = _group_records(
-        source_path, format=format, key_map=key_map, seed=seed, stratify=stratify, runner=runner
-    )
+    missing = available() if group == "near-duplicates" else None
+    near = group == "near-duplicates" and missing is None
+    record_group, groups, joined = _group_records(
+        source_path, format=format, key_map=key_map, seed=seed, stratify=stratify, runner=runner,
+        near=near,
+    )  # fmt: skip
     _deal(groups, val_fraction, test_fraction)
     _keep_train(groups)
 
     assignment = bytes(groups[g].split for g in record_group)
     summary = SplitSummary(str(source_path), seed, records=len(assignment), groups=len(groups))
+    summary.grouping = "prompts and near-duplicates" if near else "prompts"
+    if missing is not None:
+        summary.grouping += f" (near-duplicates skipped: {missing})"
+    summary.near_duplicates = joined
     summary.largest_group = max((g.size for g in groups), default=0)
     summary.counts = {name: assignment.count(i) for i, name in enumerate(names)}
     if stratify is not None:
@@ -245,11 +265,15 @@ def _group_records(
     seed: int,
     stratify: str | None,
     runner: Runner | None,
-) -> tuple[array[int], list[_Group]]:
-    """First pass (on the engine): the group index of every record, and the groups."""
+    near: bool = False,
+) -> tuple[array[int], list[_Group], int]:
+    """First pass (on the engine): the group index of every record, the groups, and the
+    number of records whose group near-duplicates joined to another's."""
     runner = runner or Runner()
     files = plan_inputs(path, format=format, key_map=key_map, shard_bytes=runner.shard_bytes)
-    job = Job(rules=frozenset({"json-syntax", "invalid-utf8"}), transform=GroupKey(stratify))
+    rules = {"json-syntax", "invalid-utf8"} | ({NEAR} if near else set())
+    job = Job(rules=frozenset(rules), transform=GroupKey(stratify))
+    near_rule: Any = None
     record_group: array[int] = array("q")
     index_of: dict[bytes, int] = {}
     groups = _Groups()
@@ -257,7 +281,10 @@ def _group_records(
     seed_bytes = str(seed).encode()
     stratified = 0  # records that have the --stratify field
     for merged in run(files, job, runner, label="grouping"):
-        broken.extend(f for f in merged.findings if f.location.record is not None)
+        near_rule = merged.file.shared.get(NEAR, near_rule)
+        broken.extend(
+            f for f in merged.findings if f.location.record is not None and f.rule != NEAR
+        )
         for digest, stratum, media in merged.result.outputs or ():
             index = index_of.get(digest)
             if index is None:
@@ -283,7 +310,19 @@ def _group_records(
             f"--stratify {stratify}: no record has a top-level `{stratify}` field "
             "(give the name of a field the records carry, e.g. category)"
         )
-    return groups.compact(record_group)
+    joined = 0
+    clusters = getattr(near_rule, "clusters", None)
+    if near_rule is not None:
+        near_rule.close()
+    if clusters is not None:  # a near-duplicate cluster never straddles splits
+        for record, first in enumerate(clusters.label.tolist()):
+            if first != record:
+                joined += 1
+                groups.union(record_group[first], record_group[record])
+    return (*groups.compact(record_group), joined)
+
+
+NEAR = "near-duplicate"
 
 
 class _Groups:

@@ -54,9 +54,34 @@ def add_parser(subparsers: Any) -> None:
     )
     add_project_options(p)
     add_media_options(p, deep=True)
+    p.add_argument(
+        "--against",
+        action="append",
+        metavar="FILE",
+        help="a validation split or a benchmark's test set to compare with (repeatable): "
+        "copies and near-copies of its records are `leakage`, shared 13-grams "
+        "`contamination`; the file itself is not checked",
+    )
+    p.add_argument(
+        "--near-threshold",
+        type=_fraction,
+        metavar="J",
+        help="Jaccard similarity from which records are near-duplicates (default 0.8)",
+    )
     add_engine_options(p)
     add_map_option(p)
     p.set_defaults(run=run)
+
+
+def _fraction(text: str) -> float:
+    """A number in (0, 1], for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}")
+    return value
 
 
 def _count(text: str) -> int:
@@ -92,9 +117,10 @@ def run(args: argparse.Namespace) -> int:
         config=args.config,
         select=args.select,
         ignore=args.ignore,
-        options={**_token_options(args), "media": media_options_from(args)},
+        options={**_options(args), "media": media_options_from(args)},
         target=args.target,
         runner=runner_from(args, progress=not args.quiet and not args.json),
+        against=args.against,
     )
     if args.json:
         report.write_json(sys.stdout)
@@ -142,6 +168,13 @@ def _token_spec(tokenizer: str, backend: str) -> str:
     from sftprep.tokens.base import with_choice
 
     return with_choice(tokenizer, backend) or tokenizer
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    options = _token_options(args)
+    if args.near_threshold is not None:
+        options["near_threshold"] = args.near_threshold
+    return options
 
 
 def _token_options(args: argparse.Namespace) -> dict[str, Any]:

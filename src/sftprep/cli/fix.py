@@ -33,7 +33,20 @@ def add_parser(subparsers: Any) -> None:
         metavar="REJECTS.jsonl",
         help="dropped records, unchanged, with file, line, rule ids and reasons",
     )
-    p.add_argument("--dedupe", action="store_true", help="drop exact duplicates")
+    p.add_argument(
+        "--dedupe",
+        nargs="?",
+        const="exact",
+        choices=("exact", "near"),
+        help="drop exact duplicates; `--dedupe near` also keeps one record per "
+        "near-duplicate cluster (rejects name the cluster; needs sftprep[near])",
+    )
+    p.add_argument(
+        "--keep",
+        choices=("first", "longest"),
+        default="first",
+        help="with --dedupe near: the record of each cluster that is kept (default first)",
+    )
     p.add_argument("--strip", action="store_true", help="trim leading/trailing whitespace")
     p.add_argument(
         "--repair-encoding",
@@ -61,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
         args.path,
         args.output,
         rejects=args.rejects,
-        dedupe=args.dedupe,
+        dedupe=args.dedupe or False,
+        keep=args.keep,
         strip=args.strip,
         repair_encoding=args.repair_encoding,
         max_tokens=args.max_tokens,
@@ -110,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
 _DROPS = {
     "unparseable": "not valid JSON/UTF-8: kept as raw text in the rejects",
     "duplicate": "exact duplicate (after repair) of an earlier record",
+    "near-duplicate": "near-copy of the record kept from its cluster",
     "invalid": "still has an error finding after repair (rule ids in the rejects)",
     "max-tokens": "longer than --max-tokens",
     "lossy-conversion": "--to format cannot carry the record",

@@ -28,6 +28,13 @@ def add_parser(subparsers: Any) -> None:
         metavar="FIELD",
         help="keep the share of each value of this top-level field in every split",
     )
+    p.add_argument(
+        "--group",
+        choices=("near-duplicates", "prompts"),
+        default="near-duplicates",
+        help="what stays on one side: records with the same prompt, and (the default) "
+        "near-duplicate clusters too (needs sftprep[near])",
+    )
     p.add_argument("--format", metavar="FROM", help="input format (default: detected)")
     p.add_argument("--ext", metavar="EXT", help="output extension (default: the input's)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -50,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         format=args.format,
         key_map=key_map_from(args),
         ext=args.ext,
+        group=args.group,
         runner=runner_from(args, progress=not args.quiet and not args.json),
     )
     if args.json:
@@ -60,7 +68,12 @@ def run(args: argparse.Namespace) -> int:
 
     table = Table(
         title=f"split {summary.path} (seed {summary.seed}): {summary.records} records in "
-        f"{summary.groups} prompt groups (largest {summary.largest_group})",
+        f"{summary.groups} groups of {summary.grouping} (largest {summary.largest_group}"
+        + (
+            f"; {summary.near_duplicates} near-copies kept with their cluster)"
+            if summary.near_duplicates
+            else ")"
+        ),
         expand=False,
     )
     table.add_column("split")

@@ -108,6 +108,9 @@ def build_report_data(
         job=job,
     ):  # fmt: skip
         report.findings.extend(merged.findings)
+        near = merged.file.shared.get("near-duplicate")
+        if merged.last and near is not None:
+            report.near_duplicates = list(getattr(near, "view", []))
         add_merged([stats], merged, collect)
         for location, ids, mask, total, trainable in merged.result.examples:
             if len(shown) < examples:

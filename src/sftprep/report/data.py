@@ -156,6 +156,8 @@ class ReportData:
     plan: str = ""  # what the estimate assumed (hosted model, local model and GPU)
     media: dict[str, Any] | None = None  # `TokenStats.media_dict()`: images apart from text
     thumbnails: list[dict[str, Any]] = field(default_factory=list)  # the largest images, inline
+    # the largest near-duplicate clusters: number, size, the first members' texts
+    near_duplicates: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def counted_by(self) -> str:
@@ -209,6 +211,7 @@ class ReportData:
             self.records = sum(f.records for f in report.files)
             self.valid_records = sum(f.valid_records for f in report.files)
         self.add_findings(report.findings, cap=cap)
+        self.near_duplicates = list(report.near_duplicates)
 
     @property
     def by_severity(self) -> dict[str, int]:

@@ -169,6 +169,21 @@ def render_body(data: ReportData) -> str:
             where=_where,
             where_short=_where_short,
             token_view=lambda ex: _markup(display.token_spans(ex)),
+            differences=_differences,
+        )
+    )
+
+
+def _differences(base: str, text: str) -> Any:
+    """``text`` as HTML with the words not in ``base`` marked (``<mark>``), escaped."""
+    import html
+
+    from sftprep.similarity import word_diff
+
+    return _markup(
+        " ".join(
+            f"<mark>{html.escape(run)}</mark>" if changed else html.escape(run)
+            for run, changed in word_diff(base, text)
         )
     )
 

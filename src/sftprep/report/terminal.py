@@ -174,6 +174,8 @@ def print_check_report(
         _print_all(report, console)
     else:
         _print_groups(report, max(0, max_findings), console)
+    if report.near_duplicates:
+        print_clusters(report.near_duplicates, console)
     console.print(
         f"[bold]{summary['errors']}[/] errors, [bold]{summary['warnings']}[/] warnings, "
         f"[bold]{summary['infos']}[/] infos in {summary['records']} records",
@@ -279,6 +281,38 @@ def _finding_line(f: Finding) -> str:
     style = SEVERITY_STYLE[f.severity.value]
     field = f"[cyan]{_text(f.field)}[/]: " if f.field else ""
     return f"{_text(where)}  [{style}]{_text(f.rule)}[/]  {field}{_text(f.message)}"
+
+
+def print_clusters(clusters: list[dict[str, object]], console: Console) -> None:
+    """The largest near-duplicate clusters, first members side by side; the words of each
+    member that differ from the cluster's first record are highlighted."""
+    for cluster in clusters:
+        members = cluster["members"]
+        assert isinstance(members, list)
+        table = Table(
+            title=f"near-duplicate cluster {cluster['cluster']}: {cluster['size']} records",
+            expand=False,
+            show_lines=False,
+        )
+        base = str(members[0]["text"])
+        for member in members:
+            table.add_column(_text(str(member["location"])), max_width=50, overflow="fold")
+        table.add_row(*(highlight_differences(base, str(m["text"])) for m in members))
+        console.print(table)
+
+
+def highlight_differences(base: str, text: str) -> str:
+    """``text`` as rich markup with the words not in ``base`` (in order) in bold reverse.
+
+    >>> highlight_differences("Anna has 3 apples", "Ben has 3 pears")
+    '[bold reverse]Ben[/] has 3 [bold reverse]pears[/]'
+    """
+    from sftprep.similarity import word_diff
+
+    return " ".join(
+        f"[bold reverse]{_text(run)}[/]" if changed else _text(run)
+        for run, changed in word_diff(base, text)
+    )
 
 
 def _text(text: str, limit: int | None = None) -> str:

@@ -1,7 +1,8 @@
 """Rules: each module registers a family of rules (see `sftprep.rules.base`).
 
 ``structure`` documents the ids readers and format adapters emit; ``content``,
-``conversation``, ``tools``, ``quality`` and ``dataset`` check records; ``tokens`` needs
+``conversation``, ``tools``, ``quality``, ``dataset`` and
+``near`` (near-duplicates, leakage, contamination) check records; ``tokens`` needs
 a tokenizer.
 """
 
@@ -14,6 +15,7 @@ from sftprep.rules import (  # noqa: F401
     escapes,
     leftovers,
     media,
+    near,
     quality,
     structure,
     tokens,
