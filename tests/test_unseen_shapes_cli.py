@@ -936,3 +936,13 @@ def test_a_repeated_key_is_reported(tmp_path: Path) -> None:
     assert [(f.location.line, f.message) for f in found] == [
         (1, "key `output` appears twice in one object: only its last value is read")
     ]
+
+
+def test_nothing_converted_registers_nothing(tmp_path: Path) -> None:
+    """Every record rejected for LLaMA-Factory: no dataset_info.json entry for an empty file."""
+    prompt = [{"role": "user", "content": "2+2?"}]
+    path = _write(tmp_path / "p.jsonl", [{"messages": prompt}] * 2)
+    out = tmp_path / "out" / "data.json"
+    out.parent.mkdir()
+    assert main(["convert", str(path), "-o", str(out), "--target", "llama-factory"]) in (0, 1)
+    assert not (out.parent / "dataset_info.json").exists()

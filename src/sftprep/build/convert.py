@@ -177,7 +177,7 @@ def convert(
         if spool.count:
             spool.write(rejects_path, outputs)
             summary.rejects_path = str(rejects_path)
-        if profile is not None:
+        if profile is not None and summary.records_out:  # no data: nothing to register
             files_out = profile.companion_files(Path(out), to, summary.records_out)
             for companion, text in files_out.items():
                 write_text(companion, text, outputs)
