@@ -379,3 +379,13 @@ def test_empty_text_leaves_absent_keys_to_missing_key() -> None:
     record = {"instruction": "Say hi", "output": None}
     (finding,) = run("empty-text", single(record, "instruction", "output", format="alpaca"))
     assert finding.message == "assistant text `output` is null or missing"
+
+
+def test_make_finding_refuses_an_unknown_rule_id() -> None:
+    """A misspelt id would be filtered out by --select/--ignore without a word."""
+    from sftprep.model import Location
+    from sftprep.rules.base import make_finding
+
+    with pytest.raises(KeyError, match="json-sintax"):
+        make_finding("json-sintax", "bad line", Location("f.jsonl", 1, 0))
+    assert make_finding("json-syntax", "bad line", Location("f.jsonl", 1, 0)).rule == "json-syntax"

@@ -235,16 +235,19 @@ def make_finding(
     severity: Severity | None = None,
     hint: str | None = None,
 ) -> Finding:
-    """Build a finding for a registered rule, taking severity and hint from it by default."""
+    """Build a finding for a registered rule, taking severity and hint from it by default.
+    An unknown id is a bug (a typo would be filtered out silently): it raises."""
     _load_builtin_rules()
     rule = RULES.get(rule_id)
+    if rule is None:
+        raise KeyError(f"make_finding: no rule is registered as {rule_id!r}")
     return Finding(
         rule=rule_id,
-        severity=severity or (rule.severity if rule else Severity.ERROR),
+        severity=severity or rule.severity,
         message=message,
         location=location,
         field=field,
-        hint=(rule.hint if rule else "") if hint is None else hint,
+        hint=rule.hint if hint is None else hint,
         excerpt=excerpt(excerpt_text),
     )
 
