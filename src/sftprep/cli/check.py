@@ -122,14 +122,7 @@ def run(args: argparse.Namespace) -> int:
         runner=runner_from(args, progress=not args.quiet and not args.json),
         against=args.against,
     )
-    if args.json:
-        report.write_json(sys.stdout)
-        sys.stdout.write("\n")
-    else:
-        from sftprep.report.terminal import print_check_report
-
-        print_check_report(report, max_findings=args.max_findings, show_all=args.show_all)
-    return exit_code(report, args.fail_on)
+    return _show(report, args)
 
 
 def _run_project(args: argparse.Namespace) -> int:

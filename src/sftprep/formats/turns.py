@@ -120,7 +120,7 @@ def _tool_result_messages(turn: Mapping[str, Any], field: str, notes: list[str])
                 tool_call_id=call_id if isinstance(call_id, str) else None,
                 field=where,
                 content_field=f"{where}.content",
-                extra={**extra, **{f"{where}.{k}": v for k, v in unread.items()}},
+                extra={**extra, **unread},  # unread parts: `content[j]` of this block
             )
         )
     if rest:

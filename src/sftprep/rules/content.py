@@ -189,10 +189,9 @@ class SpecialTokenLeak(Rule):
         if ctx.conversation is None or ctx.format == TEXT_FORMAT:
             return
         _, name, extra, other_shapes = self._tokenizer_tokens(ctx)
-        calls = _python_tag_calls(ctx.conversation)
         for field, text in iter_texts(ctx.conversation):
-            if field in calls:  # Llama 3.1's built-in tool call marker, where it belongs
-                text = text.lstrip()[len(PYTHON_TAG) :]
+            if PYTHON_TAG in text and field in _python_tag_calls(ctx.conversation):
+                text = text.lstrip()[len(PYTHON_TAG) :]  # Llama 3.1's tool call marker
             if not any(c in text for c in _TOKEN_CHARS) and other_shapes is None:
                 continue
             found = _special_tokens(text, name, extra, other_shapes)

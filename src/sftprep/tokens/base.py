@@ -186,6 +186,18 @@ def count_fields_with(count: Callable[[str], int], fields: Mapping[str, str]) ->
     return out
 
 
+def description(tokenizer: Any) -> dict[str, Any]:
+    """What `Tokenizer.describe` returns: name, kind, template, the backend that counts
+    and its library with the version (one shape for every backend)."""
+    return {
+        "name": tokenizer.name,
+        "kind": tokenizer.kind,
+        "template": tokenizer.template,
+        "backend": tokenizer.backend,
+        "library": tokenizer.library(),
+    }
+
+
 @cache
 def library_version(distribution: str) -> str:
     """``"tiktoken 0.12.0"``: the library that counts, as `describe` names it."""

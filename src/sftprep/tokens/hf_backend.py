@@ -57,6 +57,7 @@ from sftprep.tokens.base import (
     Rendering,
     conversation_of,
     count_fields_with,
+    description,
     is_trained,
     library_version,
     output_texts,
@@ -111,13 +112,7 @@ class HFTokenizer:
         return (rebuild_tokenizer, (f"hf:{self.spec}", self._template_arg, self.backend))
 
     def describe(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "template": self.template,
-            "backend": self.backend,
-            "library": self.library(),
-        }
+        return description(self)
 
     def library(self) -> str:
         """The library that counts, with its version (``tokenizers 0.21.0``)."""

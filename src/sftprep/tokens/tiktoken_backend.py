@@ -42,6 +42,7 @@ from sftprep.tokens.base import (
     RenderError,
     Rendering,
     count_fields_with,
+    description,
     is_trained,
     library_version,
     output_texts,
@@ -114,13 +115,7 @@ class TiktokenTokenizer:
         return (rebuild_tokenizer, (f"tiktoken:{self.name}", self._template_arg, self.backend))
 
     def describe(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "template": self.template,
-            "backend": self.backend,
-            "library": self.library(),
-        }
+        return description(self)
 
     def library(self) -> str:
         """The library that counts, with its version (``tiktoken 0.12.0``)."""
