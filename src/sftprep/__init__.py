@@ -28,10 +28,10 @@ _LAZY = {
     "count_tokens": "sftprep.count",
     # not `estimate`: importing the subpackage sftprep.estimate would shadow it
     "estimate_training": "sftprep.estimate",
-    "convert": "sftprep.build.convert",
-    "fix": "sftprep.build.fix",
-    "split": "sftprep.build.split",
-    "new_dataset": "sftprep.build.new",
+    "convert": "sftprep.transform.convert",
+    "fix": "sftprep.transform.fix",
+    "split": "sftprep.transform.split",
+    "new_dataset": "sftprep.transform.new",
 }
 
 

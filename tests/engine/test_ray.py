@@ -21,7 +21,7 @@ from sftprep.check import check
 from sftprep.count import count_tokens_multi
 from sftprep.engine import Runner, Task, plan_inputs
 from sftprep.engine.executors import _ray_run_shard
-from sftprep.report.build import build_report_data
+from sftprep.report.collect import build_report_data
 from sftprep.tokens.counting import RecordCount
 
 pytestmark = pytest.mark.ray

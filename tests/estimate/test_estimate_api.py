@@ -220,7 +220,7 @@ def test_to_dict_shape_and_inapplicable_sections() -> None:
 
 
 def test_report_call_with_max_tokens_keeps_working() -> None:
-    # sftprep.report.build calls estimate(lengths, max_tokens=...)
+    # sftprep.report.collect calls estimate(lengths, max_tokens=...)
     doc = estimate([10, 5000], max_tokens=1024).to_dict()
     assert doc["tokens"]["trained_tokens"] == (10 + 1024) * default_epochs(2)
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sftprep.build.convert import convert
+from sftprep.transform.convert import convert
 from sftprep.check import check
 from sftprep.cli.main import main
 from sftprep.formats import get_format

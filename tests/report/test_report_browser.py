@@ -45,7 +45,7 @@ pytestmark = [
 def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not DATASET.exists():
         pytest.skip(f"{DATASET} is missing")
-    from sftprep.report.build import build_report_data
+    from sftprep.report.collect import build_report_data
 
     out = tmp_path_factory.mktemp("report") / "report.html"
     build_report_data(DATASET, max_tokens=256).save(out)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sftprep.report.build import build_report_data
+from sftprep.report.collect import build_report_data
 from sftprep.report.html import render_html
 
 pytest.importorskip("PIL")

@@ -36,7 +36,7 @@ def _texts(svg: str) -> list[ET.Element]:
 
 def test_default_tokenizer_runs_the_token_rules(tmp_path: Path) -> None:
     """Without --tokenizer the report must count what `check --tokenizer cl100k_base` does."""
-    from sftprep.report.build import build_report_data
+    from sftprep.report.collect import build_report_data
 
     path = _write(tmp_path / "d.jsonl", [{"instruction": "q", "output": ""}])
     data = build_report_data(path, examples=0)

@@ -220,7 +220,7 @@ def test_words_and_shingles() -> None:
 
 
 def test_html_report_shows_the_largest_cluster_with_marked_differences(tmp_path: Path) -> None:
-    from sftprep.report.build import build_report_data
+    from sftprep.report.collect import build_report_data
     from sftprep.report.html import render_html
 
     path = write_jsonl(tmp_path / "d.jsonl", [ANNA, PARIS, ANNA_7])

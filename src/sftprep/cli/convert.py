@@ -49,7 +49,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sftprep.build.convert import convert
+    from sftprep.transform.convert import convert
     from sftprep.errors import UsageError
 
     if args.path is None and args.config is None:

@@ -66,8 +66,8 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sftprep.build.fix import fix
-    from sftprep.build.repairs import REPAIRS
+    from sftprep.transform.fix import fix
+    from sftprep.transform.repairs import REPAIRS
     from sftprep.tokens.base import with_choice
 
     summary = fix(

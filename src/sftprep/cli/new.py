@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from sftprep.build.tasks import list_tasks
+from sftprep.transform.tasks import list_tasks
 from sftprep.cli.common import add_quiet_option
 from sftprep.io.write import json_text
 
@@ -39,7 +39,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sftprep.build.new import new_dataset
+    from sftprep.transform.new import new_dataset
 
     summary = new_dataset(args.task, args.output, format=args.format, n=args.n)
     if args.json:

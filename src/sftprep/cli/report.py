@@ -17,7 +17,7 @@ from sftprep.cli.common import (
     media_options_from,
     runner_from,
 )
-from sftprep.report.build import TrainingPlan
+from sftprep.report.collect import TrainingPlan
 
 DEFAULT = TrainingPlan()
 
@@ -58,7 +58,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sftprep.errors import UsageError
-    from sftprep.report.build import TrainingPlan, build_report_data
+    from sftprep.report.collect import TrainingPlan, build_report_data
 
     if args.max_tokens is not None and args.max_tokens <= 0:
         raise UsageError("--max-tokens must be a positive number of tokens")

@@ -45,7 +45,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sftprep.build.split import split
+    from sftprep.transform.split import split
 
     summary = split(
         args.path,

@@ -11,7 +11,7 @@ data), `charts` (charts as data), `svg` / `png` (renderers), `html` (the page),
 Nothing here imports matplotlib unless PNGs are asked for.
 """
 
-from sftprep.report.build import build_report_data
+from sftprep.report.collect import build_report_data
 from sftprep.report.data import RecordLengths, ReportData, TokenExample
 
 __all__ = ["RecordLengths", "ReportData", "TokenExample", "build_report_data"]

@@ -131,7 +131,7 @@ class ReportData:
     """Everything the HTML report, the PNGs and the notebook display show.
 
     Build one by hand (tests, other front ends) or with
-    `sftprep.report.build.build_report_data`; `add_check` copies what a check
+    `sftprep.report.collect.build_report_data`; `add_check` copies what a check
     `Report` says, keeping at most ``max_rows`` findings per rule (counts stay exact).
     """
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sftprep.build.paths import check_outputs, os_errors_as_usage
-from sftprep.build.rejects import (
+from sftprep.transform.paths import check_outputs, os_errors_as_usage
+from sftprep.transform.rejects import (
     LOST_RECORD_RULES,
     RawLines,
     Rejects,

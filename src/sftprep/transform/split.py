@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sftprep.build.paths import check_directory, os_errors_as_usage
+from sftprep.transform.paths import check_directory, os_errors_as_usage
 from sftprep.engine import Job, Runner, plan_inputs, run
 from sftprep.errors import UsageError
 from sftprep.findings import Finding

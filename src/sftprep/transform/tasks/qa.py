@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sftprep.build.tasks import Task
+from sftprep.transform.tasks import Task
 
 
 def _qa(question: str, reasoning: str, answer: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sftprep.build.convert import content_events, convert, write_as
+from sftprep.transform.convert import content_events, convert, write_as
 from sftprep.check import check
 from sftprep.cli.main import main
 from sftprep.errors import LossyConversionError, UsageError

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from sftprep.build.convert import convert
-from sftprep.build.fix import fix
-from sftprep.build.split import split
+from sftprep.transform.convert import convert
+from sftprep.transform.fix import fix
+from sftprep.transform.split import split
 from sftprep.check import check
 from sftprep.count import count_tokens
 from sftprep.io import RawRecord, read

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sftprep.build.tasks import Task
+from sftprep.transform.tasks import Task
 
 ONE = "Summarize the following text in one sentence."
 TWO = "Summarize the following text in two sentences."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sftprep.build.tasks import Task
+from sftprep.transform.tasks import Task
 
 SENTIMENT = (
     "Classify the sentiment of this product review as positive, negative or neutral. "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sftprep.build.tasks import Task
+from sftprep.transform.tasks import Task
 
 
 def _pair(source: str, target: str, text: str, translation: str) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """Starter datasets for `sftprep new`: one module per task, each a `Task` of good records.
 
 Every record was written for this project (original text). A task's records are
-raw records in its ``native`` format; `sftprep.build.new` converts them to any
+raw records in its ``native`` format; `sftprep.transform.new` converts them to any
 other format through the format adapters, so a template is written once.
 
 >>> get_task("translation").native
@@ -49,7 +49,7 @@ _MODULES = {
 
 
 def _loader(module: str) -> Any:
-    return lambda: importlib.import_module(f"sftprep.build.tasks.{module}").TASK
+    return lambda: importlib.import_module(f"sftprep.transform.tasks.{module}").TASK
 
 
 for _name, _module in _MODULES.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sftprep.build.tasks import Task
+from sftprep.transform.tasks import Task
 
 SYSTEM = "You are a helpful assistant. Use the provided tools when they help answer the user."
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sftprep.build.convert import write_as
-from sftprep.build.paths import check_outputs, os_errors_as_usage
-from sftprep.build.tasks import Task, get_task
+from sftprep.transform.convert import write_as
+from sftprep.transform.paths import check_outputs, os_errors_as_usage
+from sftprep.transform.tasks import Task, get_task
 from sftprep.errors import LossyConversionError, UsageError
 from sftprep.formats.base import get_format, list_formats
 from sftprep.model import Conversation, Location, Message

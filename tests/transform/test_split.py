@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sftprep.build.split import normalise_prompt, split
+from sftprep.transform.split import normalise_prompt, split
 from sftprep.cli.main import main
 from sftprep.errors import UsageError
 

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sftprep.build.convert import LOSSY, NOT_SFT_TARGET, check_paths, input_paths, write_as
-from sftprep.build.paths import os_errors_as_usage
-from sftprep.build.rejects import LOST_RECORD_RULES, RawLines, Rejects, errors, with_raw_lines
-from sftprep.build.repairs import REPAIRS
+from sftprep.transform.convert import LOSSY, NOT_SFT_TARGET, check_paths, input_paths, write_as
+from sftprep.transform.paths import os_errors_as_usage
+from sftprep.transform.rejects import LOST_RECORD_RULES, RawLines, Rejects, errors, with_raw_lines
+from sftprep.transform.repairs import REPAIRS
 from sftprep.engine import Job, Merged, Runner, plan_inputs, run
 from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sftprep.build.new import formats_for, new_dataset, task_records
-from sftprep.build.split import normalise_prompt
-from sftprep.build.tasks import get_task, list_tasks
+from sftprep.transform.new import formats_for, new_dataset, task_records
+from sftprep.transform.split import normalise_prompt
+from sftprep.transform.tasks import get_task, list_tasks
 from sftprep.check import check
 from sftprep.cli.main import main
 from sftprep.errors import UsageError

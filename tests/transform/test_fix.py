@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sftprep.build.fix import fix
+from sftprep.transform.fix import fix
 from sftprep.check import check
 from sftprep.cli.main import main
 from sftprep.errors import UsageError

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from sftprep.build.fix import fix
-from sftprep.build.split import split
+from sftprep.transform.fix import fix
+from sftprep.transform.split import split
 from sftprep.errors import UsageError
 from sftprep.io import RawRecord, read
 

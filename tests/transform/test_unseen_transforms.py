@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from sftprep.build.convert import convert
-from sftprep.build.fix import fix
-from sftprep.build.new import new_dataset
-from sftprep.build.split import split
+from sftprep.transform.convert import convert
+from sftprep.transform.fix import fix
+from sftprep.transform.new import new_dataset
+from sftprep.transform.split import split
 from sftprep.check import check
 from sftprep.cli.main import main
 from sftprep.errors import UsageError
