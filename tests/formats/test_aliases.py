@@ -15,13 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sftprep.transform.convert import convert
 from sftprep.check import check
 from sftprep.cli.main import main
 from sftprep.formats import get_format
 from sftprep.formats.detect import detect
 from sftprep.model import Location
 from sftprep.pipeline import Sample, iter_samples, open_source
+from sftprep.transform.convert import convert
 
 LOC = Location("t.jsonl", 1, 0)
 INPUT_ONLY = {"input": "Translate to French: cat", "output": "chat"}

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from sftprep.transform.convert import content_events, convert, write_as
 from sftprep.check import check
 from sftprep.cli.main import main
 from sftprep.errors import LossyConversionError, UsageError
@@ -17,6 +16,7 @@ from sftprep.formats.aidaptiv import load_config
 from sftprep.formats.base import get_format
 from sftprep.model import Conversation, Location, Message
 from sftprep.pipeline import load
+from sftprep.transform.convert import content_events, convert, write_as
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
 

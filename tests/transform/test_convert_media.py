@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from sftprep.transform.convert import convert
-from sftprep.transform.fix import fix
-from sftprep.transform.split import split
 from sftprep.check import check
 from sftprep.count import count_tokens
 from sftprep.io import RawRecord, read
+from sftprep.transform.convert import convert
+from sftprep.transform.fix import fix
+from sftprep.transform.split import split
 
 
 def _records(path: Path) -> list[dict[str, Any]]:

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from sftprep.transform.fix import fix
 from sftprep.check import check
 from sftprep.cli.main import main
 from sftprep.errors import UsageError
+from sftprep.transform.fix import fix
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
 REAL_FILES = sorted(p for p in REAL.iterdir() if p.suffix in (".json", ".jsonl", ".csv"))

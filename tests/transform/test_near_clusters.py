@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from sftprep.transform.fix import fix
-from sftprep.transform.split import split
 from sftprep.errors import UsageError
 from sftprep.io import RawRecord, read
+from sftprep.transform.fix import fix
+from sftprep.transform.split import split
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rules"))
 from nearkit import cluster_labels, labelled_set

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from sftprep.transform.new import formats_for, new_dataset, task_records
-from sftprep.transform.split import normalise_prompt
-from sftprep.transform.tasks import get_task, list_tasks
 from sftprep.check import check
 from sftprep.cli.main import main
 from sftprep.errors import UsageError
+from sftprep.transform.new import formats_for, new_dataset, task_records
+from sftprep.transform.split import normalise_prompt
+from sftprep.transform.tasks import get_task, list_tasks
 
 TASKS = list_tasks()
 # (task, format, extension): the default format of each task plus the chat formats

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from sftprep.transform.split import normalise_prompt, split
 from sftprep.cli.main import main
 from sftprep.errors import UsageError
+from sftprep.transform.split import normalise_prompt, split
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
 MLX = REAL / "mlx-examples__wwdc25_train.jsonl"  # 1800 rows, 271 distinct prompts

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 import yaml
 
+from sftprep.check import check
+from sftprep.cli.main import main
+from sftprep.errors import UsageError
 from sftprep.transform.convert import convert
 from sftprep.transform.fix import fix
 from sftprep.transform.new import new_dataset
 from sftprep.transform.split import split
-from sftprep.check import check
-from sftprep.cli.main import main
-from sftprep.errors import UsageError
 
 
 def _jsonl(path: Path, rows: list[Any]) -> Path:

@@ -49,8 +49,8 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sftprep.transform.convert import convert
     from sftprep.errors import UsageError
+    from sftprep.transform.convert import convert
 
     if args.path is None and args.config is None:
         raise UsageError("give an input dataset (or --config FILE.yaml)")

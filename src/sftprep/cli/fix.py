@@ -66,9 +66,9 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sftprep.tokens.base import with_choice
     from sftprep.transform.fix import fix
     from sftprep.transform.repairs import REPAIRS
-    from sftprep.tokens.base import with_choice
 
     summary = fix(
         args.path,

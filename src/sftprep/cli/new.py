@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from sftprep.transform.tasks import list_tasks
 from sftprep.cli.common import add_quiet_option
 from sftprep.io.write import json_text
+from sftprep.transform.tasks import list_tasks
 
 
 def add_parser(subparsers: Any) -> None:

@@ -26,15 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sftprep.transform.paths import check_outputs, os_errors_as_usage
-from sftprep.transform.rejects import (
-    LOST_RECORD_RULES,
-    RawLines,
-    Rejects,
-    errors,
-    reason_of,
-    with_raw_lines,
-)
 from sftprep.engine import Job, Merged, Runner, plan_inputs, run
 from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
@@ -45,6 +36,15 @@ from sftprep.formats.turns import part_index
 from sftprep.model import Conversation, Location
 from sftprep.pipeline import Sample
 from sftprep.rules.base import RecordContext, canonical_json
+from sftprep.transform.paths import check_outputs, os_errors_as_usage
+from sftprep.transform.rejects import (
+    LOST_RECORD_RULES,
+    RawLines,
+    Rejects,
+    errors,
+    reason_of,
+    with_raw_lines,
+)
 
 LOSSY = "lossy-conversion"
 MIXED_FORMAT = "mixed-format"

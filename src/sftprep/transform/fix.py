@@ -25,10 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sftprep.transform.convert import LOSSY, NOT_SFT_TARGET, check_paths, input_paths, write_as
-from sftprep.transform.paths import os_errors_as_usage
-from sftprep.transform.rejects import LOST_RECORD_RULES, RawLines, Rejects, errors, with_raw_lines
-from sftprep.transform.repairs import REPAIRS
 from sftprep.engine import Job, Merged, Runner, plan_inputs, run
 from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
@@ -39,6 +35,10 @@ from sftprep.model import Location
 from sftprep.pipeline import Sample
 from sftprep.rules.base import RecordContext, Rule, list_rules, record_digest
 from sftprep.similarity import available
+from sftprep.transform.convert import LOSSY, NOT_SFT_TARGET, check_paths, input_paths, write_as
+from sftprep.transform.paths import os_errors_as_usage
+from sftprep.transform.rejects import LOST_RECORD_RULES, RawLines, Rejects, errors, with_raw_lines
+from sftprep.transform.repairs import REPAIRS
 
 DUPLICATE = "duplicate"
 NEAR_DUPLICATE = "near-duplicate"

@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sftprep.transform.convert import write_as
-from sftprep.transform.paths import check_outputs, os_errors_as_usage
-from sftprep.transform.tasks import Task, get_task
 from sftprep.errors import LossyConversionError, UsageError
 from sftprep.formats.base import get_format, list_formats
 from sftprep.model import Conversation, Location, Message
+from sftprep.transform.convert import write_as
+from sftprep.transform.paths import check_outputs, os_errors_as_usage
+from sftprep.transform.tasks import Task, get_task
 
 # Formats whose records are whole conversations: they carry the task's system prompt.
 CHAT_FORMATS = ("messages", "sharegpt")

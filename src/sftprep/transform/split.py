@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sftprep.transform.paths import check_directory, os_errors_as_usage
 from sftprep.engine import Job, Runner, plan_inputs, run
 from sftprep.errors import UsageError
 from sftprep.findings import Finding
@@ -43,6 +42,7 @@ from sftprep.formats.media import media_identities, rebase_record
 from sftprep.model import Conversation
 from sftprep.pipeline import Sample
 from sftprep.similarity import available
+from sftprep.transform.paths import check_directory, os_errors_as_usage
 
 SPLITS = ("train", "validation", "test")
 GROUPINGS = ("near-duplicates", "prompts")
