@@ -21,6 +21,7 @@ Duplicates raise; an unknown name's error lists the known ones.
 >>> colors = Registry[str]("color")
 >>> colors.register("red", lambda: "#f00")
 >>> colors.add("green", "#0f0")
+'#0f0'
 >>> colors.lazy("sep", "os:sep")
 >>> colors.get("red"), colors.get("green"), colors.get("sep")
 ('#f00', '#0f0', '/')
