@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 DEMO_STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest browser-deps clean
+.PHONY: demo test lint layers typecheck pytest browser-deps clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,13 +30,17 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
+# The layers of pyproject's [tool.importlinter] contract (docs/architecture.md).
+layers: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+
 typecheck: $(STAMP)
 	$(BIN)/mypy src/sftprep
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2
 
-test: browser-deps lint typecheck pytest
+test: browser-deps lint layers typecheck pytest
 
 # Headless Chromium + chromedriver for the report's browser test (Debian packages).
 # Quietly does nothing when they are present, when not root or without apt-get;

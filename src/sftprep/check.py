@@ -15,13 +15,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from sftprep.catalog import make_finding, select_rules
 from sftprep.engine import Job, Merged, Runner, expand, plan_inputs, run
 from sftprep.errors import UsageError
 from sftprep.findings import Finding, Report
 from sftprep.formats.aliases import KeyMap
 from sftprep.model import Location
 from sftprep.pipeline import Sample
-from sftprep.rules.base import select_rules
 
 PathLike = str | Path
 
@@ -245,7 +245,6 @@ def _over_max_seq_len(
     """One `too-long` finding at ``max_seq_len``: how many training records it cuts and
     what they lose (the per-record findings say which)."""
     from sftprep.count import count_tokens
-    from sftprep.rules.base import make_finding
 
     stats = count_tokens(
         None, tokenizer, config=project.train_configs, key_map=key_map, max_tokens=seq,

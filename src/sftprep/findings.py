@@ -13,6 +13,7 @@ import io
 import itertools
 import json
 import pickle
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -49,8 +50,6 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         # lone surrogates (legal in JSON input, not in UTF-8 output) shown as \\ud800
-        from sftprep.io.text import printable  # here: sftprep.io imports this module
-
         return {
             "rule": self.rule,
             "severity": self.severity.value,
@@ -307,6 +306,17 @@ class Report:
             f"<th>message</th></tr>{rows}</table>"
         )
         return head + table
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with lone surrogates (legal as ``"\\ud800"`` in JSON, not in UTF-8) shown
+    as ``\\ud800``, so it can be printed or written as UTF-8."""
+    if text.isascii():
+        return text
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def _json(value: Any, *, indent: int | None = None) -> str:

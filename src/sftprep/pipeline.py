@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sftprep.catalog import make_finding
 from sftprep.findings import Finding
 from sftprep.formats.base import Format, get_format
 from sftprep.io import RawRecord, read
@@ -100,8 +101,6 @@ def _record_format(fmt: Format, value: Any, location: Location) -> tuple[Format,
     other = record_format(fmt, value)
     if other is fmt:
         return fmt, []
-    from sftprep.rules.base import make_finding
-
     # the key that tells the formats apart (Dolly's `context` among Alpaca rows)
     keys = [k for k in value if k in other.known_keys and k not in fmt.known_keys]
     key = keys[0] if keys else next(iter(value), None)

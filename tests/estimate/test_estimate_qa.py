@@ -16,8 +16,8 @@ from sftprep.estimate import estimate, get_model, load_prices
 from sftprep.estimate.hardware import GPUS
 from sftprep.estimate.memory import lora_params, memory
 from sftprep.estimate.packing import pack, simulate
-from sftprep.estimate.render import _hours
 from sftprep.estimate.sweep import recommend, sweep
+from sftprep.report.estimate import _hours
 
 GIB = 2**30
 

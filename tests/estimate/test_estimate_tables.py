@@ -9,10 +9,11 @@ import pytest
 from rich.console import Console
 
 from sftprep.errors import UsageError
-from sftprep.estimate import GPUS, MODELS, PUBLISHED, estimate, get_model, load_prices, render
+from sftprep.estimate import GPUS, MODELS, PUBLISHED, estimate, get_model, load_prices
 from sftprep.estimate.memory import lora_params, memory
 from sftprep.estimate.sweep import sweep
 from sftprep.estimate.throughput import published
+from sftprep.report.estimate import render
 
 GIB = 2**30
 

@@ -378,6 +378,6 @@ def _print(result: Any, *, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json_text(result.to_dict(), indent=2) + "\n")
         return
-    from sftprep.estimate import render
+    from sftprep.report.estimate import render
 
     render(result)

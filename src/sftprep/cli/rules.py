@@ -24,7 +24,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sftprep.rules.base import get_rule, list_rules
+    from sftprep.catalog import get_rule, list_rules
     from sftprep.rules.docs import rule_info, rule_text, rules_markdown
 
     if args.markdown:

@@ -15,12 +15,12 @@ import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from sftprep.catalog import Rule, Shift, make_finding
 from sftprep.engine.plan import InputFile
 from sftprep.engine.worker import Job, ShardResult
 from sftprep.findings import FileSummary, Finding
 from sftprep.io import Shard
 from sftprep.model import Location
-from sftprep.rules.base import Rule, Shift, make_finding
 
 
 @dataclass

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sftprep.catalog import make_finding
 from sftprep.errors import UsageError
 from sftprep.findings import Finding
 from sftprep.formats.aliases import KeyMap
@@ -132,8 +133,6 @@ def _plan_or_report(plan: Callable[[str], InputFile], path: str) -> InputFile:
     try:
         return plan(path)
     except UsageError as exc:
-        from sftprep.rules.base import make_finding
-
         reason = str(exc).replace(f"{path}: ", "", 1)
         finding = make_finding("unreadable-file", reason, Location(path))
         return InputFile(path, get_format("messages"), reason, False, [], [finding], False)

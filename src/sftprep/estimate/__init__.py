@@ -6,13 +6,13 @@
 (2151.0, True)
 
 Tables (plain data, a source and date per row): `prices.PRICES`, `hardware.GPUS`,
-`hardware.MODELS`, `throughput.PUBLISHED`. `render(estimate, console)` prints one.
+`hardware.MODELS`, `throughput.PUBLISHED`; `sftprep.report.estimate.render(estimate,
+console)` prints one.
 """
 
 from sftprep.estimate.core import Estimate, estimate
 from sftprep.estimate.hardware import GPUS, MODELS, get_gpu, get_model
 from sftprep.estimate.prices import PRICES, default_epochs, get_price, load_prices
-from sftprep.estimate.render import render
 from sftprep.estimate.throughput import PUBLISHED
 
 __all__ = [
@@ -27,5 +27,4 @@ __all__ = [
     "get_model",
     "get_price",
     "load_prices",
-    "render",
 ]

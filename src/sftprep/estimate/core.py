@@ -23,6 +23,7 @@ from sftprep.estimate.api import api_cost
 from sftprep.estimate.gputime import gpu_time
 from sftprep.estimate.prices import PRICES, Price, default_epochs
 from sftprep.estimate.throughput import METHODS
+from sftprep.views import show
 
 GPU_ALONE = (
     "the aiDAPTIV+ throughput is measured with its flash offload (aiDAPTIVCache) "
@@ -67,14 +68,10 @@ class Estimate:
         return doc
 
     def _repr_html_(self) -> str:
-        from sftprep.estimate.render import estimate_html
-
-        return estimate_html(self.to_dict())
+        return str(show("html", self))
 
     def __rich__(self) -> Any:
-        from sftprep.estimate.render import renderable
-
-        return renderable(self.to_dict())
+        return show("rich", self)
 
 
 def estimate(

@@ -6,11 +6,11 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from sftprep.catalog import make_finding
 from sftprep.errors import LossyConversionError
 from sftprep.findings import Finding
 from sftprep.formats.schema import json_kind
 from sftprep.model import Location, Message, ToolCall
-from sftprep.rules.base import make_finding
 
 
 def as_text(value: Any) -> str | None:

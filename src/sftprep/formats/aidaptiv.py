@@ -35,12 +35,12 @@ from typing import Any
 
 import yaml
 
+from sftprep.catalog import make_finding
 from sftprep.errors import UsageError
 from sftprep.findings import Finding
 from sftprep.formats.base import Format
 from sftprep.formats.schema import json_kind
 from sftprep.model import Conversation, Location, Message
-from sftprep.rules.base import make_finding
 
 STRATEGIES = ("qa", "rag", "pretrain", "vqa")
 KEYS = frozenset(

@@ -32,10 +32,10 @@ from typing import Any
 
 import yaml
 
+from sftprep.catalog import make_finding
 from sftprep.errors import UsageError
 from sftprep.findings import Finding
 from sftprep.model import Location
-from sftprep.rules.base import make_finding
 
 # Allowed kinds of a value; a nested dict is a section. Keys as in Phison's published
 # examples (Examples/Training_Examples/PhisonAI_20GB_8B and _70B, read 2026-12-03 at

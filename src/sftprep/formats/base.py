@@ -21,10 +21,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Any, ClassVar
 
-from sftprep.errors import LossyConversionError, UsageError
+from sftprep.errors import LossyConversionError
 from sftprep.findings import Finding
 from sftprep.formats.aliases import MEDIA_KEYS, SYSTEM_KEYS, key_note, system_key, system_text
 from sftprep.model import Conversation, Location, Message, PlainTurn
+from sftprep.registry import Registry
 
 SFT = "sft"
 
@@ -143,28 +144,20 @@ class Format:
         raise LossyConversionError(f"writing the {self.name} format is not supported")
 
 
-FORMATS: dict[str, type[Format]] = {}
+# Every module of sftprep.formats that defines an adapter registers it: a new format is
+# one new module (plugins register theirs the same way; see `sftprep.registry`).
+FORMATS: Registry[type[Format]] = Registry("format", builtins=("sftprep.formats",))
 
 
 def register_format(cls: type[Format]) -> type[Format]:
     """Class decorator adding a format adapter to the registry."""
-    if cls.name in FORMATS:
-        raise ValueError(f"format {cls.name!r} is already registered")
-    FORMATS[cls.name] = cls
-    return cls
+    return FORMATS.add(cls.name, cls)
 
 
 def get_format(name: str) -> Format:
-    _load_builtin_formats()
-    if name not in FORMATS:
-        raise UsageError(f"unknown format {name!r}; known: {', '.join(sorted(FORMATS))}")
-    return FORMATS[name]()
+    """A fresh adapter of the format called ``name`` (unknown names list the known)."""
+    return FORMATS.get(name)()
 
 
 def list_formats() -> list[str]:
-    _load_builtin_formats()
-    return sorted(FORMATS)
-
-
-def _load_builtin_formats() -> None:
-    import sftprep.formats  # noqa: F401
+    return sorted(FORMATS.names())

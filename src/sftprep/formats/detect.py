@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sftprep.errors import UsageError
-from sftprep.formats.base import FORMATS, _load_builtin_formats
+from sftprep.formats.base import FORMATS
 
 FALLBACK = "messages"
 
@@ -44,7 +44,6 @@ class Detection:
 
 def detect(records: Sequence[Any]) -> Detection:
     """Pick the format that fits the sampled records best."""
-    _load_builtin_formats()
     objects = [r for r in records if isinstance(r, Mapping)]
     if not objects:
         what = "no records" if not records else "no record is a JSON object"
@@ -63,7 +62,7 @@ def detect(records: Sequence[Any]) -> Detection:
             f"could not recognise the format (keys seen: {seen}); pass --format, one of: "
             + ", ".join(sorted(FORMATS))
         )
-    fmt = FORMATS[name]()
+    fmt = FORMATS.get(name)()
     fitting = [r for r in objects if fmt.fits(r)]
     evidence = f"{len(fitting)}/{len(records)} sampled records have its keys"
     evidence += "".join(f", {note}" for note in fmt.key_notes(fitting))
@@ -93,10 +92,10 @@ def _best(record: Mapping[str, Any], formats: Mapping[str, Any]) -> str:
 
 
 def _mean_score(name: str, records: Sequence[Mapping[str, Any]]) -> float:
-    fmt = FORMATS[name]()
+    fmt = FORMATS.get(name)()
     return sum(fmt.matches(r) for r in records) / len(records)
 
 
 def _specificity(name: str, records: Sequence[Mapping[str, Any]]) -> int:
-    known = FORMATS[name]().known_keys
+    known = FORMATS.get(name)().known_keys
     return sum(len(known & set(r)) for r in records)

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
+from sftprep.catalog import make_finding
 from sftprep.errors import LossyConversionError
 from sftprep.findings import Finding, Severity
 from sftprep.formats._common import with_metadata
@@ -31,7 +32,6 @@ from sftprep.formats.aliases import canonical_role, read_role
 from sftprep.formats.base import Format, register_format
 from sftprep.formats.schema import json_kind
 from sftprep.model import Conversation, Location, Message, ToolCall
-from sftprep.rules.base import make_finding
 
 SYSTEM_INSTRUCTION = ("systemInstruction", "system_instruction")
 NATIVE_ROLES = frozenset({"user", "model", "function"})

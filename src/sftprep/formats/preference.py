@@ -39,6 +39,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from sftprep.catalog import make_finding
 from sftprep.errors import LossyConversionError
 from sftprep.findings import Finding
 from sftprep.formats._common import (
@@ -54,7 +55,6 @@ from sftprep.formats.base import Format, register_format
 from sftprep.formats.schema import json_kind
 from sftprep.formats.turns import side_messages, validate_sides, write_side
 from sftprep.model import Conversation, Location, Message
-from sftprep.rules.base import make_finding
 
 PREFERENCE = "preference"
 # Anthropic HH-RLHF transcripts: turns start with "\n\nHuman:" or "\n\nAssistant:".

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from sftprep.catalog import make_finding
 from sftprep.findings import Finding
 from sftprep.model import Location
-from sftprep.rules.base import make_finding
 
 if TYPE_CHECKING:
     from sftprep.formats.base import Format

@@ -20,13 +20,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from sftprep.catalog import make_finding
 from sftprep.findings import Finding
 from sftprep.formats._common import as_text, check_text_keys
 from sftprep.formats.alpaca import join_prompt
 from sftprep.formats.base import Format, register_format
 from sftprep.formats.schema import json_kind
 from sftprep.model import Conversation, Location, Message
-from sftprep.rules.base import make_finding
 
 INSTANCE_KEYS = frozenset({"input", "output"})
 

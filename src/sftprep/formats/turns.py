@@ -28,13 +28,13 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from sftprep.catalog import make_finding
 from sftprep.findings import Finding
 from sftprep.formats._common import NOT_JSON, calls_from_json, loads, tool_call_from_dict
 from sftprep.formats.aliases import read_role
 from sftprep.formats.media import part_index
 from sftprep.formats.schema import json_kind
 from sftprep.model import Location, Message, ToolCall, message_to_openai
-from sftprep.rules.base import make_finding
 
 # Keys of a turn that are read, besides its role key and its text key.
 READ_KEYS = frozenset(

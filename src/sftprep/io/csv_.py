@@ -25,6 +25,7 @@ from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from sftprep.catalog import make_finding
 from sftprep.errors import UsageError
 from sftprep.findings import Finding, Severity
 from sftprep.io.base import FileReader, Item, Plan, RawRecord, Shard, register_reader
@@ -172,8 +173,6 @@ def _head(
 ) -> Generator[Item, None, tuple[_Lines, Any, list[str]] | None]:
     """Findings about the separator and the header; returns the line counter, the row
     reader and the header, or None for a file without a header line."""
-    from sftprep.rules.base import make_finding
-
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     name = str(path)
     found = _sniff_delimiter(fh, delimiter)
@@ -203,8 +202,6 @@ def _head(
 
 def _records(name: str, lines: _Lines, rows: Any, header: list[str]) -> Iterator[Item]:
     """The records of ``rows``, numbered from 0, each at the line its row starts on."""
-    from sftprep.rules.base import make_finding
-
     record = 0
     last: tuple[Location, list[str]] | None = None
     while True:
@@ -254,8 +251,6 @@ def _sniff_delimiter(fh: IO[str], delimiter: str) -> str:
 
 def _header_findings(header: list[str], name: str) -> Iterator[Item]:
     """``csv-shape`` for each column name the header repeats (its later cell wins)."""
-    from sftprep.rules.base import make_finding
-
     seen: set[str] = set()
     for cell in header:
         if cell in seen:

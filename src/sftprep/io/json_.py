@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sftprep.catalog import make_finding
 from sftprep.findings import Finding
 from sftprep.io.base import FileReader, Item, Plan, RawRecord, Shard, register_reader
 from sftprep.io.text import (
@@ -332,8 +333,6 @@ def _parses(data: bytes) -> bool:
 
 
 def _stray_comma(name: str, line: int) -> Finding:
-    from sftprep.rules.base import make_finding
-
     return make_finding(
         "json-syntax",
         "stray comma (leading, doubled or trailing): JSON allows none",
@@ -346,8 +345,6 @@ def _ending(
 ) -> Iterator[Finding]:
     """Findings about how the file ends: truncated, data after the top-level array, or
     what a wrapper object holds beside its list."""
-    from sftprep.rules.base import make_finding
-
     if wrapped is not None and scanner.closed_at is not None:
         yield from _beside_the_list(name, wrapped, scanner.closed_at)
 
@@ -375,8 +372,6 @@ def _beside_the_list(name: str, start: int, end: int) -> Iterator[Finding]:
     """An `unknown-key` warning for each key of a wrapper object (``{"train": [...],
     "validation": [...], "notes": "..."}``) that holds records or text beside the list
     that is read: sftprep reads one list, and must say what it leaves."""
-    from sftprep.rules.base import make_finding
-
     path = Path(name)
     size = path.stat().st_size
     if start + (size - end) > _BESIDE_MAX:
@@ -441,8 +436,6 @@ def _bad_element(data: bytes, loc: Location, error: ValueError) -> Generator[Ite
     again with U+FFFD in their place; a syntax error's message names the line of
     the file it is on (the finding itself is at the element's start line).
     """
-    from sftprep.rules.base import make_finding
-
     text, ok = decode(data)
     if not ok:
         bad = first_bad_byte(data) or 0

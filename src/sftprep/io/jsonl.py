@@ -22,6 +22,7 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from sftprep.catalog import make_finding
 from sftprep.errors import UsageError
 from sftprep.io.base import FileReader, Item, Plan, RawRecord, Shard, register_reader
 from sftprep.io.text import (
@@ -33,7 +34,6 @@ from sftprep.io.text import (
     parse_json,
 )
 from sftprep.model import Location
-from sftprep.rules.base import make_finding
 
 Lines = int  # how many lines a reading spanned (its generator's return value)
 
@@ -217,8 +217,6 @@ def _parses(data: bytes) -> bool:
 
 def _bad_line(data: bytes, loc: Location, error: ValueError) -> Iterator[Item]:
     """Findings (and the record, when only the encoding was wrong) for a line that failed."""
-    from sftprep.rules.base import make_finding
-
     text, ok = decode(data)
     if not ok:
         yield make_finding(

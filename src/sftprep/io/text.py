@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sftprep.errors import UsageError
+from sftprep.findings import printable
 
 BOM = b"\xef\xbb\xbf"
 SNIFF_BYTES = 8192
@@ -35,6 +36,31 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
     from json import loads as _fast_loads  # type: ignore[assignment]
 
 
+# (device, inode) -> path of every file this process read.
+_INPUTS: dict[tuple[int, int], str] = {}
+
+
+def note_input(st: os.stat_result, path: str | Path) -> None:
+    """Remember a file this process reads: no output may replace it."""
+    _INPUTS[(st.st_dev, st.st_ino)] = str(path)
+
+
+def read_inputs() -> set[tuple[int, int]]:
+    """The files read that still exist under their name (a deleted file's inode number
+    may be given to a new file, which is no input)."""
+    alive = set()
+    for key, path in list(_INPUTS.items()):
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            st = None
+        if st is not None and (st.st_dev, st.st_ino) == key:
+            alive.add(key)
+        else:
+            del _INPUTS[key]  # gone or replaced: forgotten, so the table stays small
+    return alive
+
+
 def open_binary(path: Path) -> IO[bytes]:
     """Open ``path`` for reading bytes; an OS error (permissions, ...) is a `UsageError`.
 
@@ -54,8 +80,6 @@ def open_binary(path: Path) -> IO[bytes]:
                 f"{path}: not a regular file (a pipe, a device or a socket); give a file"
             )
         os.set_blocking(fd, True)
-        from sftprep.io.write import note_input
-
         note_input(st, path)
         return os.fdopen(fd, "rb")
     except BaseException:
@@ -82,8 +106,6 @@ def regular_file(path: Path) -> None:
         raise UsageError(f"{path}: cannot read ({os_reason(exc)})") from exc
     if not stat.S_ISREG(st.st_mode):
         raise UsageError(f"{path}: not a regular file (a pipe, a device or a socket); give a file")
-    from sftprep.io.write import note_input
-
     note_input(st, path)
 
 
@@ -164,17 +186,6 @@ def describe_error(exc: Exception) -> str:
     """A short message for a JSON error."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return f"invalid JSON: {text}"
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def printable(text: str) -> str:
-    """``text`` with lone surrogates (legal as ``"\\ud800"`` in JSON, not in UTF-8) shown
-    as ``\\ud800``, so it can be printed or written as UTF-8."""
-    if text.isascii():
-        return text
-    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def deep_dumps(value: Any, *, sort_keys: bool = False, ensure_ascii: bool = True) -> str:

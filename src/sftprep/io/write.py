@@ -29,34 +29,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from sftprep.errors import UsageError
-from sftprep.io.text import deep_dumps, os_reason
+from sftprep.io.text import deep_dumps, os_reason, read_inputs
 
 BATCH = 2048  # records per spooled batch and per Parquet row group
 TEMP_SUFFIX = ".sftprep.tmp"
 _LIVE: set[str] = set()  # temporary files of this process, for the exit paths that remain
-# (device, inode) -> path of every file this process read.
-_INPUTS: dict[tuple[int, int], str] = {}
-
-
-def note_input(st: os.stat_result, path: str | Path) -> None:
-    """Remember a file this process reads: no output may replace it."""
-    _INPUTS[(st.st_dev, st.st_ino)] = str(path)
-
-
-def _read_inputs() -> set[tuple[int, int]]:
-    """The files read that still exist under their name (a deleted file's inode number
-    may be given to a new file, which is no input)."""
-    alive = set()
-    for key, path in list(_INPUTS.items()):
-        try:
-            st = os.stat(path)
-        except (OSError, ValueError):
-            st = None
-        if st is not None and (st.st_dev, st.st_ino) == key:
-            alive.add(key)
-        else:
-            del _INPUTS[key]  # gone or replaced: forgotten, so the table stays small
-    return alive
 
 
 def live_temporaries() -> list[str]:
@@ -98,7 +75,7 @@ def check_target(path: str | Path, flag: str = "-o", inputs: Sequence[str | Path
                 f"{what} is not a regular file (a pipe, a device or a socket); "
                 "give the name of a file to write"
             )
-        if (st.st_dev, st.st_ino) in _read_inputs() | _ids(inputs):
+        if (st.st_dev, st.st_ino) in read_inputs() | _ids(inputs):
             raise UsageError(f"{what} is an input file; the input is never modified")
 
 
@@ -573,7 +550,7 @@ def write_file_set(
             counts[path.name] = write_records(
                 path, records, flag=flag, inputs=inputs, outputs=outputs
             )
-        protected = _read_inputs() | _ids(inputs)  # an input named like a split file stays
+        protected = read_inputs() | _ids(inputs)  # an input named like a split file stays
         stale = sorted(
             entry.name
             for entry in os.scandir(folder)

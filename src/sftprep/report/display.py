@@ -19,11 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sftprep.report import charts as ch
-from sftprep.report.data import TokenExample
 from sftprep.report.svg import to_svg
+
+if TYPE_CHECKING:  # data.py renders through this module: the type only, no cycle
+    from sftprep.report.data import TokenExample
 
 TABLE_STYLE = "border-collapse:collapse;margin:4px 0 10px;font-size:13px"
 CELL = "padding:2px 10px;border-bottom:1px solid #e3e3e3;text-align:left"

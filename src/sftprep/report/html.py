@@ -16,12 +16,14 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sftprep.findings import Finding, Severity
 from sftprep.report import display
-from sftprep.report.data import ReportData
 from sftprep.report.svg import to_svg
+
+if TYPE_CHECKING:  # data.py calls this module: the type only, no import cycle
+    from sftprep.report.data import ReportData
 
 
 @cache
@@ -202,7 +204,7 @@ def write_html(data: ReportData, path: str | Path) -> Path:
 
     The dataset itself (``data.path``) is never replaced, even through a link.
     """
-    from sftprep.io.text import printable
+    from sftprep.findings import printable
     from sftprep.io.write import atomic_open
 
     out = Path(path)

@@ -24,8 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sftprep.findings import Finding, Report, Severity
-from sftprep.io.text import printable
+from sftprep.findings import Finding, Report, Severity, printable
 from sftprep.model import Location
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}

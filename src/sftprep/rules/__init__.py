@@ -1,23 +1,8 @@
 """Rules: each module registers a family of rules (see `sftprep.rules.base`).
 
-``structure`` documents the ids readers and format adapters emit; ``content``,
-``conversation``, ``tools``, ``quality``, ``dataset`` and
-``near`` (near-duplicates, leakage, contamination) check records; ``tokens`` needs
-a tokenizer.
+``content``, ``conversation``, ``tools``, ``quality``, ``dataset`` and ``near``
+(near-duplicates, leakage, contamination) check records; ``tokens`` needs a tokenizer.
+The ids readers and format adapters emit are documented in `sftprep.catalog.structure`.
+Every module here is imported the first time the catalogue is asked for all rules
+(`sftprep.catalog.list_rules`), so a new family is one new module.
 """
-
-from sftprep.rules import (  # noqa: F401
-    content,
-    conversation,
-    coverage,
-    datakind,
-    dataset,
-    escapes,
-    leftovers,
-    media,
-    near,
-    quality,
-    structure,
-    tokens,
-    tools,
-)

@@ -1,15 +1,14 @@
-"""What a rule is, and the registry of rules.
+"""How rules run: the context a rule sees for one record, and rules over a shard.
 
-A rule is a small class with a stable kebab-case ``id`` naming the problem, a
-default ``severity``, a ``hint`` (the fix), and a docstring with the sections
-What it does / Why is this bad? / Example / Fix, from which ``sftprep rules`` and
-``docs/rules.md`` are generated. A fresh instance is made for every run, so a rule
-may keep state across records (``duplicate`` remembers what it has seen).
+What a rule *is* (`Rule`: id, severity, hint, docs) and the registry of rules live in
+`sftprep.catalog`, below io/ and formats/ so that they can name findings; they are
+re-exported here for the rule modules. A fresh instance of every rule is made for each
+run, so a rule may keep state across records (``duplicate`` remembers what it has seen).
 
 ``scope`` says who emits it: ``"record"`` rules look at each `RecordContext` in
 `check`; ``"reader"`` and ``"schema"`` rules are emitted by the readers and the
-format adapters and only documented here; ``"token"`` rules run when a tokenizer
-is given.
+format adapters and only documented (`sftprep.catalog.structure`); ``"token"`` rules
+run when a tokenizer is given.
 
 **Rules that need the whole dataset** (duplicates, label skew, keys reported once
 per file) see the records of one *shard* at a time, possibly in another process.
@@ -26,28 +25,46 @@ every executor gives the same findings.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any
 
 import orjson
 
-from sftprep.errors import UsageError
-from sftprep.findings import Finding, Severity
+from sftprep.catalog.base import (
+    MAX_EXCERPT,
+    RULES,
+    Rule,
+    Shift,
+    excerpt,
+    get_rule,
+    list_rules,
+    make_finding,
+    register_rule,
+    select_rules,
+)
+from sftprep.findings import Finding
 from sftprep.model import Conversation, Location, MediaRef
 
-MAX_EXCERPT = 80
-
-
-def excerpt(text: str | None, limit: int = MAX_EXCERPT) -> str:
-    """A one-line excerpt of ``text`` for terminal output."""
-    if not text:
-        return ""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+__all__ = [
+    "MAX_EXCERPT",
+    "RULES",
+    "RecordContext",
+    "Rule",
+    "Shift",
+    "canonical_json",
+    "digest",
+    "excerpt",
+    "get_rule",
+    "list_rules",
+    "make_finding",
+    "record_digest",
+    "register_rule",
+    "run_rules",
+    "select_rules",
+]
 
 
 def canonical_json(value: Any) -> str:
@@ -141,75 +158,6 @@ class RecordContext:
         return found
 
 
-@dataclass(frozen=True, slots=True)
-class Shift:
-    """Where a shard starts in its file: records and lines before it."""
-
-    records: int = 0
-    lines: int = 0
-
-    def __call__(self, location: Location) -> Location:
-        return location.shift(self.records, self.lines)
-
-
-class Rule:
-    """Base class; subclasses set the class attributes and override `check`."""
-
-    id: ClassVar[str] = ""
-    severity: ClassVar[Severity] = Severity.ERROR
-    hint: ClassVar[str] = ""
-    scope: ClassVar[str] = "record"
-    group: ClassVar[str] = "content"
-    # What the state of `absorb`/`finish` covers: each ``file``, or the whole ``dataset``
-    # (every file checked together: a copy in another shard file is a duplicate too).
-    span: ClassVar[str] = "file"
-
-    def check(self, ctx: RecordContext) -> Iterator[Finding]:
-        """Yield findings for one record; schema/reader rules yield nothing here."""
-        return iter(())
-
-    def partial(self) -> Any:
-        """The state `check` collected over one shard, for `absorb` (None: stateless)."""
-        return None
-
-    def absorb(self, partial: Any, shift: Shift) -> Iterator[Finding]:
-        """Take the `partial` of the file's next shard; yield the findings it settles."""
-        return iter(())
-
-    def finish(self) -> Iterator[Finding]:
-        """Yield findings that need the whole dataset (called once at the end)."""
-        return iter(())
-
-    def finding(
-        self,
-        ctx: RecordContext | Location,
-        message: str,
-        *,
-        field: str | None = None,
-        excerpt_text: str | None = None,
-        severity: Severity | None = None,
-        hint: str | None = None,
-    ) -> Finding:
-        location = ctx.location if isinstance(ctx, RecordContext) else ctx
-        return make_finding(
-            self.id,
-            message,
-            location,
-            field=field,
-            excerpt_text=excerpt_text,
-            severity=severity or self.severity,
-            hint=self.hint if hint is None else hint,
-        )
-
-    @classmethod
-    def doc(cls) -> str:
-        return inspect.cleandoc(cls.__doc__ or "")
-
-    @classmethod
-    def summary_line(cls) -> str:
-        return cls.doc().splitlines()[0] if cls.__doc__ else ""
-
-
 def run_rules(rules: Sequence[Rule], contexts: Iterable[RecordContext]) -> list[Finding]:
     """Every finding of ``rules`` over ``contexts`` read as one shard, in the order the
     engine gives them: per record, then what the shard settles, then the dataset's.
@@ -223,70 +171,3 @@ def run_rules(rules: Sequence[Rule], contexts: Iterable[RecordContext]) -> list[
     for rule in rules:
         found.extend(rule.finish())
     return found
-
-
-def make_finding(
-    rule_id: str,
-    message: str,
-    location: Location,
-    *,
-    field: str | None = None,
-    excerpt_text: str | None = None,
-    severity: Severity | None = None,
-    hint: str | None = None,
-) -> Finding:
-    """Build a finding for a registered rule, taking severity and hint from it by default.
-    An unknown id is a bug (a typo would be filtered out silently): it raises."""
-    _load_builtin_rules()
-    rule = RULES.get(rule_id)
-    if rule is None:
-        raise KeyError(f"make_finding: no rule is registered as {rule_id!r}")
-    return Finding(
-        rule=rule_id,
-        severity=severity or rule.severity,
-        message=message,
-        location=location,
-        field=field,
-        hint=rule.hint if hint is None else hint,
-        excerpt=excerpt(excerpt_text),
-    )
-
-
-RULES: dict[str, type[Rule]] = {}
-
-
-def register_rule(cls: type[Rule]) -> type[Rule]:
-    """Class decorator adding a rule to the registry; ids are unique kebab-case."""
-    if not cls.id or cls.id != cls.id.lower() or " " in cls.id:
-        raise ValueError(f"rule id must be kebab-case: {cls.id!r}")
-    if cls.id in RULES:
-        raise ValueError(f"rule {cls.id!r} is already registered")
-    RULES[cls.id] = cls
-    return cls
-
-
-def get_rule(rule_id: str) -> type[Rule]:
-    _load_builtin_rules()
-    if rule_id not in RULES:
-        raise UsageError(f"unknown rule {rule_id!r}; known: {', '.join(sorted(RULES))}")
-    return RULES[rule_id]
-
-
-def list_rules() -> list[type[Rule]]:
-    """All registered rules, sorted by id."""
-    _load_builtin_rules()
-    return [RULES[k] for k in sorted(RULES)]
-
-
-def select_rules(select: list[str] | None, ignore: list[str] | None) -> set[str]:
-    """Rule ids enabled by ``--select``/``--ignore`` (unknown ids are a usage error)."""
-    _load_builtin_rules()
-    for rule_id in [*(select or []), *(ignore or [])]:
-        get_rule(rule_id)
-    chosen = set(select) if select else set(RULES)
-    return chosen - set(ignore or [])
-
-
-def _load_builtin_rules() -> None:
-    # Importing the package registers every built-in rule module.
-    import sftprep.rules  # noqa: F401

@@ -20,6 +20,7 @@ from sftprep.stats import Distribution, StatsByKey
 from sftprep.tokens.base import Tokenizer
 from sftprep.tokens.media import MediaStats
 from sftprep.tokens.tally import TokenTally
+from sftprep.views import show
 
 OUTLIERS_SHOWN = 10
 ERRORS_SHOWN = 5
@@ -244,15 +245,7 @@ class TokenStats:
                 )
 
     def _repr_html_(self) -> str:
-        try:
-            from sftprep.report.display import token_stats_html
-        except ImportError:  # the report package is optional here
-            from html import escape
-
-            return f"<pre>{escape(str(self.to_dict()))}</pre>"
-        return token_stats_html(
-            self.to_dict(), lengths=self.total.values.tolist(), limit=self.max_tokens
-        )
+        return str(show("html", self))
 
     def __repr__(self) -> str:
         t = self.tokens()

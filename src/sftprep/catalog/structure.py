@@ -1,4 +1,4 @@
-"""Structure rules: emitted by the readers (``sftprep.io``) and the format adapters.
+"""Structure rules: the ids the readers (``sftprep.io``) and format adapters emit.
 
 They are documented here so that ``sftprep rules`` and ``docs/rules.md`` list every
 id a finding can carry; their `check` does nothing. ``reader`` rules come from
@@ -7,8 +7,8 @@ parsing the file, ``schema`` rules from a format adapter's ``validate``.
 
 from __future__ import annotations
 
+from sftprep.catalog.base import Rule, register_rule
 from sftprep.findings import Severity
-from sftprep.rules.base import Rule, register_rule
 
 
 @register_rule

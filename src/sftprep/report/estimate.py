@@ -14,7 +14,6 @@ True
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -272,22 +271,6 @@ def _table(title: str, columns: tuple[str, ...]) -> Any:
     for col in columns:
         table.add_column(col, justify="right" if col else "left")
     return table
-
-
-def estimate_html(doc: Mapping[str, Any]) -> str:
-    """HTML for notebooks: the report's renderer when present, else a plain list."""
-    try:
-        from sftprep.report.display import estimate_html as report_html
-    except ImportError:
-        pass
-    else:
-        return str(report_html(doc))
-    items = []
-    for key, value in doc.items():
-        if value in (None, {}, []):
-            continue
-        items.append(f"<li><b>{html.escape(key)}</b>: {html.escape(str(value))}</li>")
-    return f'<ul class="sftprep-estimate">{"".join(items)}</ul>'
 
 
 def hours_text(hours: float) -> str:
