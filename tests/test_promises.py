@@ -143,7 +143,7 @@ def test_rejects_failing_while_written_keeps_the_old_output(
             raise OSError(28, "No space left on device")
         return real(path, records, opener)
 
-    monkeypatch.setitem(write.WRITERS, ".jsonl", failing)
+    monkeypatch.setitem(write.WRITERS._built, ".jsonl", failing)  # the built entry
     extra = ["--to", "messages"] if command == "convert" else []
     argv = [command, str(data), "-o", str(keep), "--rejects", str(rejects), *extra]
     code, _, err = _run(capsys, *argv)

@@ -10,6 +10,7 @@ from sftprep.check import check
 from sftprep.cli.common import (
     add_backend_option,
     add_engine_options,
+    add_format_option,
     add_map_option,
     add_media_options,
     add_project_options,
@@ -18,6 +19,7 @@ from sftprep.cli.common import (
     runner_from,
 )
 from sftprep.findings import Report, Severity
+from sftprep.targets import list_targets
 
 FAIL_LEVELS = {"error": Severity.ERROR.rank, "warning": Severity.WARNING.rank, "never": 99}
 
@@ -25,7 +27,7 @@ FAIL_LEVELS = {"error": Severity.ERROR.rank, "warning": Severity.WARNING.rank, "
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("check", help="validate datasets and report every problem")
     p.add_argument("paths", nargs="*", metavar="PATH", help="dataset files")
-    p.add_argument("--format", help="skip detection and read as this format")
+    add_format_option(p, "skip detection and read as this format")
     p.add_argument("--config", help="aiDAPTIV+ dataset YAML driving the conversion")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--fail-on", choices=list(FAIL_LEVELS), default="error")
@@ -49,8 +51,7 @@ def add_parser(subparsers: Any) -> None:
     add_backend_option(p)
     p.add_argument(
         "--target",
-        help="also apply a platform's rules: openai, together, mistral, axolotl, "
-        "llama-factory, trl, aidaptiv",
+        help=f"also apply a platform's rules: {', '.join(list_targets())}",
     )
     add_project_options(p)
     add_media_options(p, deep=True)

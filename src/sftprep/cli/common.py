@@ -13,7 +13,8 @@ from typing import Any
 
 from sftprep.engine import ENGINES, Runner
 from sftprep.formats.aliases import KeyMap
-from sftprep.tokens.base import CHOICES
+from sftprep.formats.base import list_formats
+from sftprep.tokens.base import CHOICES, list_backends
 
 
 def add_engine_options(parser: Any) -> None:
@@ -47,7 +48,15 @@ def add_backend_option(parser: Any) -> None:
         default="auto",
         help="what counts the tokens: fast = quicktok (exact C++ BPE, pip install "
         "'sftprep[fast]'), reference = tiktoken / Hugging Face tokenizers, auto (default) = "
-        "fast when it serves the tokenizer and passes its self-check, else reference",
+        "fast when it serves the tokenizer and passes its self-check, else reference "
+        f"(tokenizer backends: {', '.join(list_backends())})",
+    )
+
+
+def add_format_option(parser: Any, help_text: str, *, metavar: str | None = None) -> None:
+    """Add ``--format``, its help listing every registered format."""
+    parser.add_argument(
+        "--format", metavar=metavar, help=f"{help_text}; one of: {', '.join(list_formats())}"
     )
 
 

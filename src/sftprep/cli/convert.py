@@ -6,7 +6,13 @@ import argparse
 import sys
 from typing import Any
 
-from sftprep.cli.common import add_engine_options, add_map_option, key_map_from, runner_from
+from sftprep.cli.common import (
+    add_engine_options,
+    add_format_option,
+    add_map_option,
+    key_map_from,
+    runner_from,
+)
 from sftprep.io.write import json_text
 from sftprep.targets import list_targets
 
@@ -22,7 +28,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("path", nargs="?", metavar="IN", help="input dataset (optional with --config)")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file")
     p.add_argument("--to", metavar="FORMAT", help="output format (default: the target's shape)")
-    p.add_argument("--format", metavar="FROM", help="input format (default: detected)")
+    add_format_option(p, "input format (default: detected)", metavar="FROM")
     p.add_argument("--config", metavar="YAML", help="aiDAPTIV+ dataset YAML describing IN")
     p.add_argument(
         "--rejects",

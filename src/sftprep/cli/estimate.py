@@ -19,6 +19,7 @@ from typing import Any
 from sftprep.cli.common import (
     add_backend_option,
     add_engine_options,
+    add_format_option,
     add_map_option,
     add_media_options,
     add_project_options,
@@ -81,7 +82,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--tokenizer", metavar="T", help="default: the hosted model's encoding, else cl100k_base"
     )
     add_backend_option(p)
-    p.add_argument("--format", help="skip detection and read as this format")
+    add_format_option(p, "skip detection and read as this format")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(

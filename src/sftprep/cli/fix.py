@@ -9,6 +9,7 @@ from typing import Any
 from sftprep.cli.common import (
     add_backend_option,
     add_engine_options,
+    add_format_option,
     add_map_option,
     key_map_from,
     runner_from,
@@ -56,7 +57,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--max-tokens", type=int, metavar="N", help="drop records longer than N")
     p.add_argument("--tokenizer", metavar="T", help="tokenizer for --max-tokens")
     add_backend_option(p)
-    p.add_argument("--format", metavar="FROM", help="input format (default: detected)")
+    add_format_option(p, "input format (default: detected)", metavar="FROM")
     p.add_argument("--to", metavar="FORMAT", help="write this format (default: the input's)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     table.add_row("read", str(summary.records_in), "records in the input (parsed or not)")
     for name in summary.repairs:
         table.add_row(
-            f"repaired: {name}", str(summary.repaired.get(name, 0)), REPAIRS[name].explanation
+            f"repaired: {name}", str(summary.repaired.get(name, 0)), REPAIRS.get(name).explanation
         )
     for reason, count in summary.dropped.most_common():
         table.add_row(f"dropped: {reason}", str(count), _DROPS.get(reason, ""))

@@ -10,6 +10,7 @@ from typing import Any
 from sftprep.cli.common import (
     add_backend_option,
     add_engine_options,
+    add_format_option,
     add_map_option,
     add_media_options,
     add_project_options,
@@ -33,7 +34,7 @@ def add_parser(subparsers: Any) -> None:
     add_backend_option(p)
     p.add_argument("--max-tokens", type=int, help="max sequence length drawn on the charts")
     p.add_argument("--png", metavar="DIR", help="also write each chart as DIR/<chart>.png")
-    p.add_argument("--format", help="skip detection and read as this format")
+    add_format_option(p, "skip detection and read as this format")
     p.add_argument("--examples", type=int, default=3, help="records shown in the token view")
     plan = p.add_argument_group("estimate (what the cost and time section prices)")
     plan.add_argument("--api-model", default=DEFAULT.api_model, help="hosted model to price")

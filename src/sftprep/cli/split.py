@@ -6,7 +6,13 @@ import argparse
 import sys
 from typing import Any
 
-from sftprep.cli.common import add_engine_options, add_map_option, key_map_from, runner_from
+from sftprep.cli.common import (
+    add_engine_options,
+    add_format_option,
+    add_map_option,
+    key_map_from,
+    runner_from,
+)
 from sftprep.io.write import json_text
 
 
@@ -35,7 +41,7 @@ def add_parser(subparsers: Any) -> None:
         help="what stays on one side: records with the same prompt, and (the default) "
         "near-duplicate clusters too (needs sftprep[near])",
     )
-    p.add_argument("--format", metavar="FROM", help="input format (default: detected)")
+    add_format_option(p, "input format (default: detected)", metavar="FROM")
     p.add_argument("--ext", metavar="EXT", help="output extension (default: the input's)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

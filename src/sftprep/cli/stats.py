@@ -17,6 +17,7 @@ from typing import IO, Any
 from sftprep.cli.common import (
     add_backend_option,
     add_engine_options,
+    add_format_option,
     add_map_option,
     add_media_options,
     add_project_options,
@@ -54,7 +55,7 @@ def add_parser(subparsers: Any) -> None:
         help="none: count the raw message text, no chat template or per-message overhead",
     )
     add_backend_option(p)
-    p.add_argument("--format", help="skip detection and read as this format")
+    add_format_option(p, "skip detection and read as this format")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--per-record", metavar="OUT.jsonl", help="write per-record counts here")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -130,7 +130,7 @@ def run_shard(task: Task) -> ShardResult:
     book = _ValidBook()
     # Counting alone (stats, estimate): plain records skip the conversation altogether.
     count_only = bool(tokenizers) and not rules and job.transform is None and not job.examples
-    reading = READERS[task.shard.reader].read_shard(task.shard)
+    reading = READERS.get(task.shard.reader).read_shard(task.shard)
     for item in _drain(reading, result):
         if isinstance(item, Finding):
             book.reader_finding(item, result)

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sftprep.errors import UsageError
-from sftprep.io import readers as _readers  # noqa: F401  (registers the readers)
 from sftprep.io.base import READERS, FileReader, Item, Plan, RawRecord, Shard
 from sftprep.io.text import os_reason
 
@@ -32,14 +31,14 @@ def reader_for(path: str | Path) -> FileReader:
     p = Path(path)
     if p.is_dir():
         if is_saved_dataset(p):
-            return READERS["<hf-dataset>"]
+            return READERS.get("<hf-dataset>")
         raise UsageError(
             f"{p} is a directory, not a dataset file (give a file in it, or a folder "
             "written by datasets' save_to_disk)"
         )
     if not p.exists():
         if _looks_like_hub_id(str(path)):
-            return READERS["<hf-hub>"]
+            return READERS.get("<hf-hub>")
         try:
             os.stat(p)
         except FileNotFoundError:
@@ -49,7 +48,7 @@ def reader_for(path: str | Path) -> FileReader:
         raise UsageError(f"{p}: no such file")
     if not p.is_file():
         raise UsageError(f"{p}: not a regular file (a pipe or a device); give a dataset file")
-    reader = READERS.get(p.suffix.lower())
+    reader = READERS.find(p.suffix.lower())
     if reader is None and p.suffix.lower() in (".yaml", ".yml"):
         raise UsageError(
             f"{p}: a YAML file is a config, not a dataset: pass an aiDAPTIV+ dataset YAML "

@@ -24,6 +24,7 @@ from typing import Any
 
 from sftprep.findings import Finding
 from sftprep.model import Location
+from sftprep.registry import Registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +110,8 @@ class _FunctionReader(FileReader):
         return self._function(path)
 
 
-READERS: dict[str, FileReader] = {}
+# Every module of sftprep.io that defines a reader registers it under its extensions.
+READERS: Registry[FileReader] = Registry("reader", builtins=("sftprep.io",))
 
 ReaderSpec = Callable[[Path], Iterator[Item]] | type[FileReader]
 
@@ -120,14 +122,12 @@ def register_reader(*keys: str) -> Callable[[Any], Any]:
 
     def wrap(spec: Any) -> Any:
         for key in keys:
-            if key in READERS:
-                raise ValueError(f"a reader for {key!r} is already registered")
             if isinstance(spec, type) and issubclass(spec, FileReader):
                 reader = spec()
                 reader.key = key
             else:
                 reader = _FunctionReader(key, spec)
-            READERS[key] = reader
+            READERS.add(key, reader)
         return spec
 
     return wrap

@@ -30,6 +30,7 @@ from typing import IO, Any
 
 from sftprep.errors import UsageError
 from sftprep.io.text import deep_dumps, os_reason, read_inputs
+from sftprep.registry import Registry
 
 BATCH = 2048  # records per spooled batch and per Parquet row group
 TEMP_SUFFIX = ".sftprep.tmp"
@@ -285,9 +286,9 @@ def write_records(
     """
     target = Path(path)
     kind = target.suffix if format_hint is None else "." + format_hint.lstrip(".")
-    writer = WRITERS.get(kind.lower())
+    writer = WRITERS.find(kind.lower())
     if writer is None:
-        known = ", ".join(sorted(WRITERS))
+        known = ", ".join(sorted(WRITERS.names()))
         raise UsageError(f"{target}: cannot write {kind or '(no extension)'}; use {known}")
     opener = _Opener(flag, tuple(inputs), outputs)
     return writer(target, records, opener)
@@ -508,13 +509,15 @@ def _write_parquet(path: Path, records: Iterable[dict[str, Any]], opener: _Opene
         spool.close()
 
 
-WRITERS: dict[str, Callable[[Path, Iterable[dict[str, Any]], _Opener], int]] = {
-    ".jsonl": _write_jsonl,
-    ".json": _write_json,
-    ".csv": _write_csv,
-    ".tsv": lambda path, records, opener: _write_csv(path, records, opener, "\t"),
-    ".parquet": _write_parquet,
-}
+Writer = Callable[[Path, Iterable[dict[str, Any]], _Opener], int]
+
+# Output extension -> the function writing records in that form.
+WRITERS: Registry[Writer] = Registry("writer")
+WRITERS.add(".jsonl", _write_jsonl)
+WRITERS.add(".json", _write_json)
+WRITERS.add(".csv", _write_csv)
+WRITERS.add(".tsv", lambda path, records, opener: _write_csv(path, records, opener, "\t"))
+WRITERS.add(".parquet", _write_parquet)
 
 
 # --- sets of files that belong together (split's train/validation/test) ---------------------

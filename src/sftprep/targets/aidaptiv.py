@@ -19,13 +19,14 @@ from typing import Any
 from sftprep.errors import LossyConversionError
 from sftprep.findings import Finding
 from sftprep.model import Conversation, Location, Message
-from sftprep.targets.base import Target
+from sftprep.targets.base import Target, register_target
 
 QUESTION_KEY = "question"
 RAFT_PROMPT = "instruction"  # RAFT's rendered prompt (documents + question) in qa records
 ANSWER_KEYS = ("cot_answer", "answer")
 
 
+@register_target
 class AidaptivTarget(Target):
     name = "aidaptiv"
     title = "aiDAPTIV+"

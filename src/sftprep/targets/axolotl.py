@@ -13,7 +13,7 @@ from typing import Any
 from sftprep.findings import Finding
 from sftprep.model import Conversation, Location
 from sftprep.targets import chat
-from sftprep.targets.base import Target
+from sftprep.targets.base import Target, register_target
 
 # axolotl chat_template default `roles` mapping (source role values per role).
 ROLE_VALUES = {
@@ -26,6 +26,7 @@ MAPPED = frozenset(v for values in ROLE_VALUES.values() for v in values)
 _MESSAGE_LIST = {"messages": ("messages", "role"), "sharegpt": ("conversations", "from")}
 
 
+@register_target
 class AxolotlTarget(Target):
     name = "axolotl"
     title = "axolotl"

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from sftprep.errors import UsageError
 from sftprep.findings import Finding, Severity
 from sftprep.model import Conversation, Location
+from sftprep.registry import Registry
 from sftprep.rules.base import RecordContext, Rule, Shift, excerpt
 
 
@@ -203,3 +204,24 @@ def _or(names: tuple[str, ...]) -> str:
 def first_index(roles: tuple[str, ...], skip: str = "system") -> int:
     """Index of the first message whose role is not ``skip`` (len(roles) when none)."""
     return next((i for i, role in enumerate(roles) if role != skip), len(roles))
+
+
+# Every module of sftprep.targets that defines a profile registers it: a new target is
+# one new module (or a plugin's).
+TARGETS: Registry[Target] = Registry("target", builtins=("sftprep.targets",))
+
+
+def register_target(cls: type[Target]) -> type[Target]:
+    """Class decorator adding a target profile (built on first use) to the registry."""
+    TARGETS.register(cls.name, cls)
+    return cls
+
+
+def get_target(name: str) -> Target:
+    """The profile called ``name``; an unknown name's error lists the known ones."""
+    return TARGETS.get(name)
+
+
+def list_targets() -> list[str]:
+    """The names of every target profile, sorted."""
+    return sorted(TARGETS.names())

@@ -17,7 +17,7 @@ from typing import Any
 from sftprep.findings import Finding
 from sftprep.model import Conversation, Location
 from sftprep.targets import chat
-from sftprep.targets.base import Target
+from sftprep.targets.base import Target, register_target
 
 DATASET_INFO = "dataset_info.json"
 WHY = 'LLaMA-Factory logs "Skipping this abnormal example" and trains on nothing from it'
@@ -47,6 +47,7 @@ TAGS = {
 }
 
 
+@register_target
 class LlamaFactoryTarget(Target):
     name = "llama-factory"
     title = "LLaMA-Factory"

@@ -15,12 +15,13 @@ from typing import Any
 from sftprep.findings import Finding
 from sftprep.model import Conversation, Location
 from sftprep.targets import chat
-from sftprep.targets.base import Target, first_index
+from sftprep.targets.base import Target, first_index, register_target
 
 ROLES = ("system", "user", "assistant", "tool")
 CALL_ID = re.compile(r"[A-Za-z0-9]{9}")
 
 
+@register_target
 class MistralTarget(Target):
     name = "mistral"
     title = "Mistral fine-tuning"

@@ -10,7 +10,7 @@ from sftprep.findings import Finding
 from sftprep.formats._common import tools_tuple
 from sftprep.model import Conversation, Location
 from sftprep.targets import chat
-from sftprep.targets.base import Target
+from sftprep.targets.base import Target, register_target
 
 # Per-example training limit for gpt-4o-mini-2024-07-18 (also gpt-4o-2024-08-06).
 # Source: OpenAI fine-tuning guide, "Token limits" (checked 2025).
@@ -27,6 +27,7 @@ ROLES = ("system", "user", "assistant", "tool")
 PER_MESSAGE, PER_CONVERSATION = 8, 8
 
 
+@register_target
 class OpenAITarget(Target):
     name = "openai"
     title = "OpenAI fine-tuning"

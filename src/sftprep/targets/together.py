@@ -13,7 +13,7 @@ from typing import Any
 from sftprep.findings import Finding
 from sftprep.model import Conversation, Location
 from sftprep.targets import chat
-from sftprep.targets.base import Target
+from sftprep.targets.base import Target, register_target
 
 KEYS = {
     "messages": frozenset({"messages"}),
@@ -23,6 +23,7 @@ KEYS = {
 ROLES = ("system", "user", "assistant")
 
 
+@register_target
 class TogetherTarget(Target):
     name = "together"
     title = "Together AI fine-tuning"

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from sftprep.findings import Finding
 from sftprep.model import Conversation, Location
 from sftprep.targets import chat
-from sftprep.targets.base import Target
+from sftprep.targets.base import Target, register_target
 
 ROLES = ("system", "user", "assistant", "tool")
 
 
+@register_target
 class TrlTarget(Target):
     name = "trl"
     title = "TRL SFTTrainer"

@@ -215,7 +215,7 @@ class FixStep:
         assert adapter is not None
         raw, location = sample.raw, sample.location
         record, changed = raw, []
-        for step in (REPAIRS[name] for name in self.steps):
+        for step in (REPAIRS.get(name) for name in self.steps):
             record, did = step.apply(record, adapter)
             if did:
                 changed.append(step.name)

@@ -23,6 +23,7 @@ from typing import Any
 from sftprep.formats.aliases import canonical_role
 from sftprep.formats.base import Format
 from sftprep.formats.turns import NATIVE_ROLES
+from sftprep.registry import Registry
 
 Repair = Callable[[Any, Format], tuple[Any, bool]]
 
@@ -148,26 +149,26 @@ class RepairStep:
     apply: Repair
 
 
-REPAIRS: dict[str, RepairStep] = {
-    step.name: step
-    for step in (
-        RepairStep(
-            "roles",
-            "role names mapped to the format's vocabulary (Human -> user, GPT -> assistant)",
-            normalise_roles,
-        ),
-        RepairStep(
-            "repair-encoding",
-            "mojibake repaired with ftfy (encoding fixes only)",
-            repair_encoding,
-        ),
-        RepairStep(
-            "strip",
-            "leading/trailing whitespace trimmed (kept where a prompt meets its completion)",
-            strip_whitespace,
-        ),
-    )
-}
+# The repairs `fix` applies, in this order.
+REPAIRS: Registry[RepairStep] = Registry("repair")
+for _step in (
+    RepairStep(
+        "roles",
+        "role names mapped to the format's vocabulary (Human -> user, GPT -> assistant)",
+        normalise_roles,
+    ),
+    RepairStep(
+        "repair-encoding",
+        "mojibake repaired with ftfy (encoding fixes only)",
+        repair_encoding,
+    ),
+    RepairStep(
+        "strip",
+        "leading/trailing whitespace trimmed (kept where a prompt meets its completion)",
+        strip_whitespace,
+    ),
+):
+    REPAIRS.add(_step.name, _step)
 
 
 _FTFY_CONFIG: Any = None

@@ -12,7 +12,6 @@ True
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,24 +35,14 @@ class Task:
     system: str = ""
 
 
-TASKS: Registry[Task] = Registry("task")
-
-# Module name per task; each module defines ``TASK``. Built on first use.
-_MODULES = {
-    "translation": "translation",
-    "summarization": "summarization",
-    "classification": "classification",
-    "qa": "qa",
-    "function-calling": "function_calling",
-}
+# Each module of this package defines one ``TASK`` and registers it: a new task is one
+# new module (or a plugin's).
+TASKS: Registry[Task] = Registry("task", builtins=("sftprep.transform.tasks",))
 
 
-def _loader(module: str) -> Any:
-    return lambda: importlib.import_module(f"sftprep.transform.tasks.{module}").TASK
-
-
-for _name, _module in _MODULES.items():
-    TASKS.register(_name, _loader(_module))
+def register_task(task: Task) -> Task:
+    """Add ``task`` to the registry under its name."""
+    return TASKS.add(task.name, task)
 
 
 def get_task(name: str) -> Task:
@@ -62,4 +51,5 @@ def get_task(name: str) -> Task:
 
 
 def list_tasks() -> list[str]:
-    return list(TASKS.names())
+    """The names of every task template, sorted."""
+    return sorted(TASKS.names())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sftprep.transform.tasks import Task
+from sftprep.transform.tasks import Task, register_task
 
 SENTIMENT = (
     "Classify the sentiment of this product review as positive, negative or neutral. "
@@ -98,3 +98,5 @@ TASK = Task(
         ),
     ),
 )
+
+register_task(TASK)

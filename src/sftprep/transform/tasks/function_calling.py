@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sftprep.transform.tasks import Task
+from sftprep.transform.tasks import Task, register_task
 
 SYSTEM = "You are a helpful assistant. Use the provided tools when they help answer the user."
 
@@ -358,3 +358,5 @@ TASK = Task(
         ),
     ),
 )
+
+register_task(TASK)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sftprep.transform.tasks import Task
+from sftprep.transform.tasks import Task, register_task
 
 
 def _qa(question: str, reasoning: str, answer: str) -> dict[str, str]:
@@ -98,3 +98,5 @@ TASK = Task(
         ),
     ),
 )
+
+register_task(TASK)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sftprep.transform.tasks import Task
+from sftprep.transform.tasks import Task, register_task
 
 ONE = "Summarize the following text in one sentence."
 TWO = "Summarize the following text in two sentences."
@@ -181,3 +181,5 @@ TASK = Task(
         },
     ),
 )
+
+register_task(TASK)

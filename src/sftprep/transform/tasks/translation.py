@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sftprep.transform.tasks import Task
+from sftprep.transform.tasks import Task, register_task
 
 
 def _pair(source: str, target: str, text: str, translation: str) -> dict[str, str]:
@@ -101,3 +101,5 @@ TASK = Task(
         ),
     ),
 )
+
+register_task(TASK)
