@@ -38,7 +38,7 @@ import yaml
 from sftprep.catalog import make_finding
 from sftprep.errors import UsageError
 from sftprep.findings import Finding
-from sftprep.formats.base import Format
+from sftprep.formats.base import Capability, Format
 from sftprep.formats.schema import json_kind
 from sftprep.model import Conversation, Location, Message
 
@@ -172,6 +172,7 @@ class AidaptivPretrainFormat(AidaptivFormat):
     name = "text"
     description = "pretraining text driven by an aiDAPTIV+ dataset YAML"
     kind = "pretraining"
+    capabilities = Capability.RAW_TEXT | Capability.VERBATIM
 
     def text_paths(self) -> tuple[str, ...]:
         return (self.entry.text_key,)

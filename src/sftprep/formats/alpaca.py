@@ -26,7 +26,7 @@ from sftprep.errors import LossyConversionError
 from sftprep.findings import Finding
 from sftprep.formats._common import as_text, check_text_keys, with_metadata
 from sftprep.formats.aliases import first_key, key_note
-from sftprep.formats.base import Format, register_format
+from sftprep.formats.base import Capability, Format, register_format
 from sftprep.formats.turns import history_finding, history_messages
 from sftprep.model import Conversation, Location, Message
 
@@ -45,6 +45,7 @@ def join_prompt(instruction: str | None, extra: str | None) -> str | None:
 class AlpacaFormat(Format):
     name = "alpaca"
     description = "instruction + input -> output (Stanford Alpaca, LLaMA-Factory)"
+    capabilities = Capability.MEDIA_COLUMN
     # ``output`` and at least one of ``instruction`` / ``input`` (see the module doc).
     required = (("instruction", "input"), OUTPUT_KEYS)
     optional = frozenset({"history"})

@@ -17,6 +17,7 @@ definitions with nested instances). Rules about answers only judge ``sft`` data.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Any, ClassVar
@@ -30,6 +31,31 @@ from sftprep.registry import Registry
 SFT = "sft"
 
 
+class Capability(enum.Flag):
+    """What a format's records hold: rules and writers ask for a capability instead of
+    comparing format names, so a new format says what it is in one place.
+
+    >>> Capability.TURNS in get_format("sharegpt").capabilities
+    True
+    >>> Capability.TURNS in get_format("alpaca").capabilities
+    False
+    """
+
+    NONE = 0
+    # Whole conversations, roles chosen per message (messages, sharegpt): conversation
+    # shape rules apply. Single-turn formats always give user -> assistant.
+    TURNS = enum.auto()
+    # The system prompt is a turn of the conversation (messages, sharegpt; not Gemini's
+    # separate systemInstruction): a conversation without one is noted.
+    SYSTEM_TURN = enum.auto()
+    # Raw text to continue, no roles or turns (pretraining): turn rules skip it.
+    RAW_TEXT = enum.auto()
+    # Texts are joined exactly as written: markers in them are the format's convention.
+    VERBATIM = enum.auto()
+    # Media sit in a record-level column with placeholders (LLaMA-Factory), not in parts.
+    MEDIA_COLUMN = enum.auto()
+
+
 class Format:
     """Base adapter. ``required`` lists key groups: a record needs one key of each group."""
 
@@ -38,6 +64,7 @@ class Format:
     required: ClassVar[tuple[tuple[str, ...], ...]] = ()
     optional: ClassVar[frozenset[str]] = frozenset()
     kind: ClassVar[str] = SFT
+    capabilities: ClassVar[Capability] = Capability.NONE
     # Keys read on purpose as not trained (DPO's `rejected`): noted, never a warning.
     untrained: ClassVar[frozenset[str]] = frozenset()
     # The format's own metadata keys (ids, categories): documented as not trained, so not
@@ -161,3 +188,9 @@ def get_format(name: str) -> Format:
 
 def list_formats() -> list[str]:
     return sorted(FORMATS.names())
+
+
+def capabilities_of(name: str) -> Capability:
+    """The capabilities of the registered format ``name`` (none for an unknown name)."""
+    found = FORMATS.find(name)
+    return found.capabilities if found is not None else Capability.NONE

@@ -29,7 +29,7 @@ from sftprep.errors import LossyConversionError
 from sftprep.findings import Finding, Severity
 from sftprep.formats._common import with_metadata
 from sftprep.formats.aliases import canonical_role, read_role
-from sftprep.formats.base import Format, register_format
+from sftprep.formats.base import Capability, Format, register_format
 from sftprep.formats.schema import json_kind
 from sftprep.model import Conversation, Location, Message, ToolCall
 
@@ -45,6 +45,7 @@ class GeminiFormat(Format):
     required = (("contents",),)
     optional = frozenset({*SYSTEM_INSTRUCTION, "tools"})
     native_roles = NATIVE_ROLES
+    capabilities = Capability.TURNS
 
     def validate(self, record: Any, location: Location) -> Iterator[Finding]:
         yield from super().validate(record, location)

@@ -24,7 +24,7 @@ from typing import Any
 from sftprep.findings import Finding
 from sftprep.formats._common import check_tools, tools_tuple, with_metadata
 from sftprep.formats.aliases import system_key
-from sftprep.formats.base import Format, register_format
+from sftprep.formats.base import Capability, Format, register_format
 from sftprep.formats.turns import parse_turns, turn_to_dict, validate_turns
 from sftprep.model import ROLES, Conversation, Location, PlainTurn
 
@@ -41,6 +41,7 @@ class MessagesFormat(Format):
     optional = frozenset({"tools", "functions", "parallel_tool_calls", "id", "metadata"})
     metadata = frozenset({"id", "metadata", "parallel_tool_calls"})
     writes_system_column = False  # OpenAI chat: the system prompt is the first message
+    capabilities = Capability.TURNS | Capability.SYSTEM_TURN
 
     def validate(self, record: Any, location: Location) -> Iterator[Finding]:
         yield from super().validate(record, location)

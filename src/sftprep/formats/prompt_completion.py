@@ -32,7 +32,7 @@ from sftprep.errors import LossyConversionError
 from sftprep.findings import Finding
 from sftprep.formats._common import with_metadata
 from sftprep.formats.aliases import first_key, key_note
-from sftprep.formats.base import Format, register_format
+from sftprep.formats.base import Capability, Format, register_format
 from sftprep.formats.turns import (
     history_finding,
     history_messages,
@@ -55,6 +55,7 @@ class PromptCompletionFormat(Format):
     description = "prompt + completion (legacy OpenAI, mlx-lm, TRL; query + response: MetaMathQA)"
     required = (PROMPT_KEYS, ANSWER_KEYS)
     optional = frozenset({"id", "history"})
+    capabilities = Capability.VERBATIM
 
     def missing_key_field(self, group: tuple[str, ...], record: Mapping[str, Any]) -> str:
         # A `query` row names its answer `response` (MetaMathQA), not `completion`.

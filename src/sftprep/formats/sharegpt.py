@@ -33,7 +33,7 @@ from sftprep.formats._common import (
     with_metadata,
 )
 from sftprep.formats.aliases import first_key
-from sftprep.formats.base import Format, register_format
+from sftprep.formats.base import Capability, Format, register_format
 from sftprep.formats.turns import parse_turns, validate_turns
 from sftprep.model import Conversation, Location, Message
 
@@ -47,6 +47,7 @@ class ShareGPTFormat(Format):
     description = "ShareGPT conversations of from/value turns (+ system, tools)"
     required = (TURNS_KEYS,)
     optional = frozenset({"id", "tools"})
+    capabilities = Capability.TURNS | Capability.SYSTEM_TURN | Capability.MEDIA_COLUMN
 
     def validate(self, record: Any, location: Location) -> Iterator[Finding]:
         yield from super().validate(record, location)

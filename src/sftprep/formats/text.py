@@ -12,7 +12,7 @@ from typing import Any
 from sftprep.errors import LossyConversionError
 from sftprep.findings import Finding
 from sftprep.formats._common import check_text_keys, with_metadata
-from sftprep.formats.base import Format, register_format
+from sftprep.formats.base import Capability, Format, register_format
 from sftprep.model import Conversation, Location, Message
 
 
@@ -25,6 +25,7 @@ class TextFormat(Format):
     metadata = optional
     kind = "pretraining"
     reads_system = False
+    capabilities = Capability.RAW_TEXT | Capability.VERBATIM
 
     def matches(self, record: Any) -> float:
         # Lower than any instruction format that also has the keys it needs.

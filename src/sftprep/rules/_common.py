@@ -7,16 +7,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from sftprep.formats.base import Capability
 from sftprep.model import Conversation, Message
 from sftprep.rules.base import RecordContext
-
-# Formats whose records are whole conversations (roles chosen per message); the
-# single-turn formats (alpaca, qa, prompt-completion, ...) always produce
-# user -> assistant, so conversation-shape rules have nothing to say about them.
-CHAT_FORMATS = frozenset({"messages", "sharegpt"})
-
-# Raw text is not a conversation: role and turn rules skip it.
-TEXT_FORMAT = "text"
 
 # Non-function tool types and the call names they make available (functionary's
 # ``{"type": "code_interpreter"}`` is called as ``python`` with plain code).
@@ -27,8 +20,9 @@ BUILTIN_TOOLS: Mapping[str, frozenset[str]] = {
 _INDEX = re.compile(r"\[(\d+)\]")
 
 
-def is_text_format(ctx: RecordContext) -> bool:
-    return ctx.format == TEXT_FORMAT
+def is_raw_text(ctx: RecordContext) -> bool:
+    """Raw text is not a conversation: role and turn rules skip it."""
+    return Capability.RAW_TEXT in ctx.capabilities
 
 
 def messages_field(conv: Conversation) -> str | None:

@@ -46,6 +46,7 @@ from sftprep.catalog.base import (
     select_rules,
 )
 from sftprep.findings import Finding
+from sftprep.formats.base import Capability, capabilities_of
 from sftprep.model import Conversation, Location, MediaRef
 
 __all__ = [
@@ -114,6 +115,14 @@ class RecordContext:
     kind: str = "sft"
     adapter: Any = None  # the format adapter that read the record (its keys, its kind)
     _renderings: dict[int, Any] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def capabilities(self) -> Capability:
+        """What the record's format holds: its adapter's `Capability`, else that of the
+        format registered under ``format``."""
+        if self.adapter is not None:
+            return getattr(self.adapter, "capabilities", Capability.NONE)  # type: ignore[no-any-return]
+        return capabilities_of(self.format)
 
     @cached_property
     def digest(self) -> bytes:

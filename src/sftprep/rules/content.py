@@ -9,7 +9,7 @@ from typing import Any
 
 from sftprep.findings import Finding, Severity
 from sftprep.model import Conversation, Message
-from sftprep.rules._common import TEXT_FORMAT, is_absent, iter_texts, resolve, snippet
+from sftprep.rules._common import is_absent, is_raw_text, iter_texts, resolve, snippet
 from sftprep.rules.base import RecordContext, Rule, register_rule
 from sftprep.rules.special_tokens import TOKEN_SHAPE, families_of, usable_tokens
 from sftprep.rules.tools import PYTHON_TAG
@@ -186,7 +186,7 @@ class SpecialTokenLeak(Rule):
         self._tokenizer: tuple[Any, str, frozenset[str], re.Pattern[str] | None] | None = None
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
-        if ctx.conversation is None or ctx.format == TEXT_FORMAT:
+        if ctx.conversation is None or is_raw_text(ctx):
             return
         _, name, extra, other_shapes = self._tokenizer_tokens(ctx)
         for field, text in iter_texts(ctx.conversation):
@@ -576,7 +576,7 @@ class BakedTemplate(Rule):
     hint = "keep only the instruction text; let the chat template wrap it"
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
-        if ctx.conversation is None or ctx.format == TEXT_FORMAT:
+        if ctx.conversation is None or is_raw_text(ctx):
             return
         untrained: frozenset[str] = getattr(ctx.adapter, "untrained", frozenset())  # DPO rejected
         for field, text in iter_texts(ctx.conversation, unread=True):

@@ -10,10 +10,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sftprep.findings import Finding, Severity
+from sftprep.formats.base import Capability
 from sftprep.model import ROLES, Conversation
 from sftprep.rules._common import (
-    CHAT_FORMATS,
-    TEXT_FORMAT,
+    is_raw_text,
     message_path,
     messages_field,
     role_field,
@@ -38,7 +38,7 @@ PROMPTS = "prompts"  # the kind of prompt-only (RL) data
 
 def _conversation(ctx: RecordContext) -> Conversation | None:
     """The conversation to judge, or None for raw text and unreadable records."""
-    if ctx.format == TEXT_FORMAT or ctx.conversation is None:
+    if is_raw_text(ctx) or ctx.conversation is None:
         return None
     return ctx.conversation
 
@@ -307,7 +307,7 @@ class MissingSystem(Rule):
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
         conv = _conversation(ctx)
-        if conv is None or ctx.format not in CHAT_FORMATS or not conv.messages:
+        if conv is None or Capability.SYSTEM_TURN not in ctx.capabilities or not conv.messages:
             return
         if "system" not in conv.roles:
             yield self.finding(

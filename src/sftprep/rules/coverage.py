@@ -28,6 +28,7 @@ from typing import Any
 
 from sftprep.findings import Finding, Severity
 from sftprep.formats.aliases import MEDIA_KEYS
+from sftprep.formats.base import Capability, capabilities_of
 from sftprep.formats.media import is_media_part, media_columns
 from sftprep.model import Conversation, Location
 from sftprep.rules.base import RecordContext, Rule, Shift, register_rule
@@ -391,7 +392,6 @@ _FORMAT_NAMES = {
     "qa": {"assistant": "cot_answer", "user": "question"},
     "prompt-completion": {"assistant": "completion", "user": "prompt"},
 }
-_CHAT_FORMATS = frozenset({"messages", "sharegpt", "gemini"})
 
 
 def map_hint(key: str, format: str) -> str:
@@ -403,7 +403,7 @@ def map_hint(key: str, format: str) -> str:
     role = next((r for r, words in _ROLE_WORDS.items() if any(w in low for w in words)), None)
     if role == "system":
         return f"read it as the system prompt (--map system={key}), or drop it"
-    if format in _CHAT_FORMATS or role is None:
+    if Capability.TURNS in capabilities_of(format) or role is None:
         return (
             f"read it under a name the format trains (--map NAME={key}), move it into the "
             "conversation, or drop it"

@@ -14,7 +14,7 @@ from typing import Any
 from sftprep.findings import Finding, Severity
 from sftprep.formats.aliases import PROMPT_INPUT_KEYS
 from sftprep.model import Conversation, Location
-from sftprep.rules._common import TEXT_FORMAT
+from sftprep.rules._common import is_raw_text
 from sftprep.rules.base import (
     RecordContext,
     Rule,
@@ -146,7 +146,7 @@ class DuplicatePrompt(Rule):
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
         conv = ctx.conversation
         prompt = None
-        if conv is not None and ctx.format != TEXT_FORMAT:
+        if conv is not None and not is_raw_text(ctx):
             prompt = prompt_key(conv)
         if prompt is None:
             self._shard.append((None, ctx.digest, ctx.location, None, ""))

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sftprep.findings import Finding, Severity
+from sftprep.formats.base import Capability
 from sftprep.model import Location, Message
 from sftprep.rules.base import RecordContext, Rule, Shift, register_rule
 from sftprep.rules.coverage import key_shape
 
-# Formats whose texts are concatenated as they are: the markers are their convention.
-_CONCATENATED = frozenset({"prompt-completion", "text"})
 _MIN_RECORDS = 5
 _LEADING_SPACE_SHARE = 0.95
 _TAIL = 40  # characters of each text kept for the common ending
@@ -94,7 +93,7 @@ class CompletionLeftovers(Rule):
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
         conv = ctx.conversation
-        if conv is None or ctx.kind != "sft" or ctx.format in _CONCATENATED:
+        if conv is None or ctx.kind != "sft" or Capability.VERBATIM in ctx.capabilities:
             return iter(())
         answers = [m for m in conv.messages if m.role == "assistant" and m.content]
         if answers:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sftprep.findings import Finding, Severity
 from sftprep.model import Location, Message
-from sftprep.rules._common import TEXT_FORMAT, iter_texts, snippet
+from sftprep.rules._common import is_raw_text, iter_texts, snippet
 from sftprep.rules.base import RecordContext, Rule, Shift, register_rule
 
 _BLANKS = " \t\u00a0\u3000"
@@ -53,7 +53,7 @@ class UntrimmedWhitespace(Rule):
     hint = "trim the text (sftprep fix --strip)"
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
-        if ctx.conversation is None or ctx.format == TEXT_FORMAT:
+        if ctx.conversation is None or is_raw_text(ctx):
             return
         # tool call arguments are JSON text: whitespace in them is insignificant
         for field, text in iter_texts(ctx.conversation, arguments=False):
@@ -252,7 +252,7 @@ class ModelCommentary(Rule):
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
         conv = ctx.conversation
-        if conv is None or ctx.format == TEXT_FORMAT:
+        if conv is None or is_raw_text(ctx):
             return
         for i, message in enumerate(conv.messages):
             if message.role != "assistant" or not message.content:
@@ -431,7 +431,7 @@ class LabelSkew(Rule):
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
         conv = ctx.conversation
-        if not self._classification or conv is None or ctx.format == TEXT_FORMAT:
+        if not self._classification or conv is None or is_raw_text(ctx):
             return iter(())
         answers = [m for m in conv.messages if m.role == "assistant"]
         if len(answers) != 1 or not answers[0].content:
@@ -564,7 +564,7 @@ class RepeatedText(Rule):
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
         conv = ctx.conversation
-        if conv is None or ctx.format == TEXT_FORMAT:
+        if conv is None or is_raw_text(ctx):
             return
         for i, message in enumerate(conv.messages):
             text = message.content

@@ -9,8 +9,8 @@ from collections.abc import Iterator, Mapping
 from sftprep.findings import Finding, Severity
 from sftprep.model import Message, ToolCall
 from sftprep.rules._common import (
-    TEXT_FORMAT,
     declared_tools,
+    is_raw_text,
     message_path,
     resolve,
     tool_names,
@@ -21,7 +21,7 @@ from sftprep.rules.base import RecordContext, Rule, register_rule
 def _calls(ctx: RecordContext) -> Iterator[tuple[Message, int, ToolCall]]:
     """Every ``(message, index, call)`` of the record's assistant tool calls."""
     conv = ctx.conversation
-    if conv is None or ctx.format == TEXT_FORMAT:
+    if conv is None or is_raw_text(ctx):
         return
     for message in conv.messages:
         for j, call in enumerate(message.tool_calls):
@@ -228,7 +228,7 @@ class ToolResponseOrphan(Rule):
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
         conv = ctx.conversation
-        if conv is None or ctx.format == TEXT_FORMAT:
+        if conv is None or is_raw_text(ctx):
             return
         turn: Message | None = None  # the last non-tool message
         replies = 0
@@ -350,7 +350,7 @@ class ToolCallIdReused(Rule):
 
     def check(self, ctx: RecordContext) -> Iterator[Finding]:
         conv = ctx.conversation
-        if conv is None or ctx.format == TEXT_FORMAT:
+        if conv is None or is_raw_text(ctx):
             return
         ids: Counter[str] = Counter()
         reported: set[str] = set()

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sftprep.findings import Finding
+from sftprep.formats.base import Capability, capabilities_of
 from sftprep.model import Conversation, Location
 from sftprep.targets import chat
 from sftprep.targets.base import Target, first_index, register_target
@@ -37,7 +38,7 @@ class MistralTarget(Target):
     def check_conversation(
         self, conversation: Conversation, location: Location
     ) -> Iterator[Finding]:
-        if conversation.format == "text":
+        if Capability.RAW_TEXT in capabilities_of(conversation.format):
             return
         roles = conversation.roles
         yield from chat.roles_allowed(self, conversation, location, ROLES)

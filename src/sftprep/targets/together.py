@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sftprep.findings import Finding
+from sftprep.formats.base import Capability, capabilities_of
 from sftprep.model import Conversation, Location
 from sftprep.targets import chat
 from sftprep.targets.base import Target, register_target
@@ -53,7 +54,7 @@ class TogetherTarget(Target):
     def check_conversation(
         self, conversation: Conversation, location: Location
     ) -> Iterator[Finding]:
-        if conversation.format == "text":
+        if Capability.RAW_TEXT in capabilities_of(conversation.format):
             return
         yield from chat.roles_allowed(self, conversation, location, ROLES)
         yield from chat.no_tools(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sftprep.findings import Finding
+from sftprep.formats.base import Capability, capabilities_of
 from sftprep.model import Conversation, Location
 from sftprep.targets import chat
 from sftprep.targets.base import Target, register_target
@@ -27,7 +28,7 @@ class TrlTarget(Target):
     def check_conversation(
         self, conversation: Conversation, location: Location
     ) -> Iterator[Finding]:
-        if conversation.format == "text":
+        if Capability.RAW_TEXT in capabilities_of(conversation.format):
             return
         yield from chat.roles_allowed(self, conversation, location, ROLES)
         yield from chat.needs_assistant(

@@ -30,7 +30,7 @@ from sftprep.engine import Job, Merged, Runner, plan_inputs, run
 from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
 from sftprep.formats.aliases import SYSTEM_KEYS, KeyMap
-from sftprep.formats.base import SFT, Format, get_format
+from sftprep.formats.base import SFT, Capability, Format, get_format
 from sftprep.formats.media import embed_parts, media_as_column, rebase_media
 from sftprep.formats.turns import part_index
 from sftprep.model import Conversation, Location
@@ -52,7 +52,6 @@ NO_ANSWER = "no-assistant-turn"
 NOT_SFT_TARGET = "not-sft-target"  # a KTO undesirable completion: no SFT target
 # Formats whose turns take no content parts: media parts become an `images` column with
 # `<image>` placeholders, as LLaMA-Factory reads both (docs/media.md).
-COLUMN_MEDIA_FORMATS = frozenset({"sharegpt", "alpaca"})
 
 
 @dataclass
@@ -311,7 +310,7 @@ def convert_sample(
         if profile is not None:
             out.claims = profile.claims(conversation)
             conversation = profile.adapt(conversation)
-        if out_format.name in COLUMN_MEDIA_FORMATS:  # no parts there: LLaMA-Factory's column
+        if Capability.MEDIA_COLUMN in out_format.capabilities:  # no parts: LLaMA-Factory's
             conversation = media_as_column(conversation)
         if embed_media:  # before paths are rebased: they are relative to the input
             conversation = embed_parts(conversation, _reader(sample.location.path))

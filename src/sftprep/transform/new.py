@@ -15,14 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from sftprep.errors import LossyConversionError, UsageError
-from sftprep.formats.base import get_format, list_formats
+from sftprep.formats.base import Capability, get_format, list_formats
 from sftprep.model import Conversation, Location, Message
 from sftprep.transform.convert import write_as
 from sftprep.transform.paths import check_outputs, os_errors_as_usage
 from sftprep.transform.tasks import Task, get_task
-
-# Formats whose records are whole conversations: they carry the task's system prompt.
-CHAT_FORMATS = ("messages", "sharegpt")
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,7 @@ def task_records(task: str | Task, format: str | None = None, n: int | None = No
     converted = []
     for index, record in enumerate(records):
         conversation = native.to_conversation(record, Location(f"<task {spec.name}>", None, index))
-        if format in CHAT_FORMATS:
+        if Capability.SYSTEM_TURN in out.capabilities:  # conversations carry it
             conversation = with_system(conversation, spec.system)
         try:
             converted.append(write_as(conversation, out))
