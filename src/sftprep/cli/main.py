@@ -17,6 +17,7 @@ from typing import Any
 
 from sftprep import __version__
 from sftprep.errors import SftprepError
+from sftprep.registry import load_plugins
 
 COMMANDS = ("check", "rules", "stats", "estimate", "report", "new", "convert", "fix", "split")
 EXIT_USAGE = 2
@@ -61,6 +62,10 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        load_plugins()  # before the parser: its help lists what plugins register
+    except SftprepError as exc:
+        return _fail(str(exc))
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):

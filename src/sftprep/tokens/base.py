@@ -255,6 +255,12 @@ def list_backends() -> list[str]:
     return list(BACKENDS)
 
 
+def backend_descriptions() -> list[tuple[str, str]]:
+    """(name, one-line description) of every backend, in lookup order."""
+    _load_builtin_backends()
+    return [(b.name, b.description) for b in BACKENDS.values()]
+
+
 def get_tokenizer(
     spec: str | Tokenizer | None = None,
     *,
