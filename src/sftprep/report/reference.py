@@ -43,7 +43,8 @@ def _table(title: str, intro: str, head: Sequence[str], rows: Iterable[Sequence[
 
 
 def _capabilities(flags: Capability) -> str:
-    return ", ".join(f.name.lower().replace("_", " ") for f in Capability if f and f in flags)
+    names = (f.name or "" for f in Capability if f and f in flags)
+    return ", ".join(name.lower().replace("_", " ") for name in names)
 
 
 def _formats() -> str:
