@@ -14,8 +14,10 @@ Nothing here does I/O.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -23,6 +25,28 @@ MediaKind = Literal["image", "video", "audio"]
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
 # A text-only turn as counting needs it: (role, content, name, tool_call_id, weight).
 PlainTurn = tuple[str, str, "str | None", "str | None", Any]
+# Where a value is in a record, as keys and list indexes: ("messages", 2, "content").
+FieldPath = tuple["str | int", ...]
+
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+@lru_cache(maxsize=4096)
+def field_path(text: str) -> FieldPath:
+    """The structured path of a field's display string, parsed once per distinct string.
+
+    >>> field_path("messages[2].content")
+    ('messages', 2, 'content')
+    >>> field_path("conversations[0][1].value"), field_path("")
+    (('conversations', 0, 1, 'value'), ())
+    """
+    parts: list[str | int] = []
+    for part in text.split(".") if text else ():
+        name, _, rest = part.partition("[")
+        if name:
+            parts.append(name)
+        parts.extend(int(index) for index in _INDEX.findall("[" + rest if rest else ""))
+    return tuple(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +137,16 @@ class Message:
     def text(self) -> str:
         """Content as text, '' when absent."""
         return self.content or ""
+
+    @property
+    def path(self) -> FieldPath:
+        """`field` as a structured path (``("messages", 2)``)."""
+        return field_path(self.field)
+
+    @property
+    def content_path(self) -> FieldPath:
+        """`content_field` as a structured path (``("messages", 2, "content")``)."""
+        return field_path(self.content_field)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sftprep.formats.base import Capability
-from sftprep.model import Conversation, Message
+from sftprep.model import Conversation, FieldPath, Message, field_path
 from sftprep.rules.base import RecordContext
 
 # Non-function tool types and the call names they make available (functionary's
@@ -16,8 +15,6 @@ from sftprep.rules.base import RecordContext
 BUILTIN_TOOLS: Mapping[str, frozenset[str]] = {
     "code_interpreter": frozenset({"python", "code_interpreter"}),
 }
-
-_INDEX = re.compile(r"\[(\d+)\]")
 
 
 def is_raw_text(ctx: RecordContext) -> bool:
@@ -43,7 +40,7 @@ def role_field(ctx: RecordContext, message: Message) -> str:
     """Path of a message's role key (``conversations[3].from``, ``messages[0].role``)."""
     if not message.field:
         return message.content_field or ""
-    raw = resolve(ctx.record, message.field)
+    raw = resolve(ctx.record, message.path)
     if isinstance(raw, Mapping):
         for key in ("role", "from"):
             if key in raw:
@@ -51,33 +48,33 @@ def role_field(ctx: RecordContext, message: Message) -> str:
     return f"{message.field}.role"
 
 
-def resolve(record: Any, path: str) -> Any:
-    """The value at ``path`` (``messages[2].content``) in ``record``, or None."""
+def resolve(record: Any, path: str | FieldPath) -> Any:
+    """The value at ``path`` (``messages[2].content``, or its `field_path`) in ``record``,
+    or None."""
     value = record
-    for part in path.split("."):
-        name, _, rest = part.partition("[")
-        if name:
-            if not isinstance(value, Mapping) or name not in value:
+    for step in field_path(path) if isinstance(path, str) else path:
+        if isinstance(step, int):
+            if not isinstance(value, list) or step >= len(value):
                 return None
-            value = value[name]
-        for index in _INDEX.findall("[" + rest if rest else ""):
-            if not isinstance(value, list) or int(index) >= len(value):
-                return None
-            value = value[int(index)]
+        elif not isinstance(value, Mapping) or step not in value:
+            return None
+        value = value[step]
     return value
 
 
-def is_absent(record: Any, path: str) -> bool:
+def is_absent(record: Any, path: str | FieldPath) -> bool:
     """True when the last key of ``path`` is missing from an existing parent object.
 
     ``missing-key`` reports absent keys, so text rules stay quiet about them; a
     path that cannot be followed at all (a synthetic field) is not "absent".
     """
-    parent_path, _, last = path.rpartition(".")
-    if "[" in last:
+    steps = field_path(path) if isinstance(path, str) else path
+    if not steps:  # the record itself: "absent" only as a key named ""
+        return isinstance(record, Mapping) and "" not in record
+    if isinstance(steps[-1], int):
         return False
-    parent = resolve(record, parent_path) if parent_path else record
-    return isinstance(parent, Mapping) and last not in parent
+    parent = resolve(record, steps[:-1])
+    return isinstance(parent, Mapping) and steps[-1] not in parent
 
 
 def iter_texts(

@@ -251,7 +251,7 @@ class ToolResponseOrphan(Rule):
 
 def _reply_field(ctx: RecordContext, reply: Message, where: str, key: str | None) -> str:
     """The reply's ``tool_call_id`` or ``name`` key when that is what matches no call."""
-    raw = resolve(ctx.record, reply.field) if reply.field else None
+    raw = resolve(ctx.record, reply.path) if reply.field else None
     if key is not None and isinstance(raw, Mapping) and key in raw:
         return f"{where}.{key}"
     return where
