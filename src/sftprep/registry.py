@@ -133,6 +133,16 @@ class Registry(Generic[T]):
         for name in self.names():
             yield name, self.get(name)
 
+    def __getitem__(self, name: str) -> T:
+        """``registry[name]`` is `get` (a table reads like the dict it replaces)."""
+        return self.get(name)
+
+    def keys(self) -> list[str]:
+        return self.names()
+
+    def values(self) -> list[T]:
+        return [self.get(name) for name in self.names()]
+
     def __contains__(self, name: object) -> bool:
         if name not in self._factories:
             self._discover()

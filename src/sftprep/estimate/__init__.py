@@ -5,7 +5,8 @@
 >>> e.gpu["tokens_per_s"], e.gpu["throughput_source"].startswith("published")
 (2151.0, True)
 
-Tables (plain data, a source and date per row): `prices.PRICES`, `hardware.GPUS`,
+Tables (plain data, a source and date per row): `prices.PRICES` (a dict `--prices FILE`
+extends), the registries `hardware.GPUS` and
 `hardware.MODELS`, `throughput.PUBLISHED`; `sftprep.report.estimate.render(estimate,
 console)` prints one.
 """

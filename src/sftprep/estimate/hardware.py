@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from sftprep.errors import UsageError
+from sftprep.registry import Registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,9 @@ _GPU_ROWS: tuple[tuple[str, float, float, str, str, str], ...] = (
     ("rtx-6000-pro-max-q", 438.9, 96.0, _RTX_PRO_6000, "2025-03", "derived: 3,511 AI TOPS / 8"),
 )
 # fmt: on
-GPUS: dict[str, Gpu] = {row[0]: Gpu(*row) for row in _GPU_ROWS}
+GPUS: Registry[Gpu] = Registry("GPU")
+for _row in _GPU_ROWS:
+    GPUS.add(_row[0], Gpu(*_row))
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +103,9 @@ _MODEL_ROWS: tuple[tuple[str, float, int, int, int, int, int, int, str], ...] = 
     ("mistral-7b", 7.24e9, 32, 4096, 32, 8, 14_336, 32_768, "mistralai/Mistral-7B-v0.3"),
 )
 # fmt: on
-MODELS: dict[str, ModelShape] = {
-    row[0]: ModelShape(*row[:8], source=_hf(row[8])) for row in _MODEL_ROWS
-}
+MODELS: Registry[ModelShape] = Registry("model")
+for _shape in _MODEL_ROWS:
+    MODELS.add(_shape[0], ModelShape(*_shape[:8], source=_hf(_shape[8])))
 # Instruct variants share the base model's shape.
 ALIASES = {
     "llama-3.1-8b-instruct": "llama-3.1-8b",
@@ -147,12 +150,9 @@ def get_model(name: str) -> ModelShape:
     params = parse_params(name)
     if params is not None and params > 0:
         return guess_shape(params)
-    known = ", ".join(sorted(MODELS))
+    known = ", ".join(sorted(MODELS.names()))
     raise UsageError(f"unknown model {name!r}; known: {known}, or a parameter count like 8B / 0.5B")
 
 
 def get_gpu(name: str) -> Gpu:
-    key = name.strip().lower()
-    if key not in GPUS:
-        raise UsageError(f"unknown GPU {name!r}; known: {', '.join(sorted(GPUS))}")
-    return GPUS[key]
+    return GPUS.get(name.strip().lower())
