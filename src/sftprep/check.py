@@ -112,7 +112,7 @@ class ReferenceText:
     """The per-record step that reads an ``--against`` file: where, and its text."""
 
     def apply(self, sample: Sample, findings: list[Finding], ctx: Any) -> Any:
-        from sftprep.rules.base import canonical_json
+        from sftprep.formats.keys import canonical_json
         from sftprep.rules.near import texts
 
         prompt, answer = texts(sample.conversation)

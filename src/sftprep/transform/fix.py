@@ -30,10 +30,11 @@ from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
 from sftprep.formats.aliases import KeyMap
 from sftprep.formats.base import SFT, get_format
+from sftprep.formats.keys import record_digest
 from sftprep.formats.media import rebase_record
 from sftprep.model import Location
 from sftprep.pipeline import Sample
-from sftprep.rules.base import RecordContext, Rule, list_rules, record_digest
+from sftprep.rules.base import RecordContext, Rule, list_rules
 from sftprep.similarity import available
 from sftprep.transform.convert import LOSSY, NOT_SFT_TARGET, check_paths, input_paths, write_as
 from sftprep.transform.paths import os_errors_as_usage
