@@ -24,6 +24,7 @@ from typing import Any
 
 from sftprep.findings import Finding, Report, Severity
 from sftprep.report import charts as ch
+from sftprep.stats.quantiles import quantile
 
 MAX_FINDING_ROWS = 2000
 PERCENTILES = (0.5, 0.9, 0.95, 0.99)
@@ -106,7 +107,7 @@ def distribution(values: Iterable[int]) -> dict[str, Any]:
         "mean": sum(ordered) / n if n else 0.0,
     }
     for q in PERCENTILES:
-        out[f"p{round(q * 100)}"] = ch.quantile(ordered, q)
+        out[f"p{round(q * 100)}"] = quantile(ordered, q) if n else 0.0
     return out
 
 
