@@ -17,6 +17,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from sftprep import units
 from sftprep.stats.quantiles import quantile
 
 # Colour-blind friendly (Tableau 10 subset); the first two are total / trainable.
@@ -310,7 +311,9 @@ def cdf(
             layers.append(RefLine(limit, f"max {fmt_number(limit)}", position="bottom"))
         over = n - _count_at_most(ordered, limit)
         notes.insert(
-            0, f"{over:,} of {n:,} records ({over / n:.1%}) exceed the max length {limit:,}"
+            0,
+            f"{over:,} of {n:,} records ({units.percent(over / n)}) "
+            f"exceed the max length {limit:,}",
         )
     note = "; ".join(notes)
     return Chart(
