@@ -61,10 +61,6 @@ def run(args: argparse.Namespace) -> int:
     from sftprep.errors import UsageError
     from sftprep.report.collect import TrainingPlan, build_report_data
 
-    if args.max_tokens is not None and args.max_tokens <= 0:
-        raise UsageError("--max-tokens must be a positive number of tokens")
-    if args.examples < 0:
-        raise UsageError("--examples must be 0 or more")
     project = None
     if args.aidaptiv_env:
         from sftprep.cli.project import load

@@ -53,6 +53,11 @@ def build_report_data(
     import dataclasses
 
     from sftprep import __version__
+    from sftprep.errors import UsageError, check_max_tokens
+
+    check_max_tokens(max_tokens)
+    if examples < 0:
+        raise UsageError("--examples must be 0 or more")
     from sftprep.check import check_job, check_run
     from sftprep.count import add_merged
     from sftprep.engine import Runner

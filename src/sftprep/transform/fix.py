@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sftprep.engine import Job, Merged, Runner, plan_inputs, run
-from sftprep.errors import LossyConversionError, UsageError
+from sftprep.errors import LossyConversionError, UsageError, check_max_tokens
 from sftprep.findings import Finding
 from sftprep.formats.aliases import KeyMap
 from sftprep.formats.base import SFT, get_format
@@ -110,8 +110,7 @@ def fix(
     """
     if max_tokens is not None and tokenizer is None:
         raise UsageError("--max-tokens needs --tokenizer (e.g. o200k_base or a tokenizer dir)")
-    if max_tokens is not None and max_tokens < 1:
-        raise UsageError(f"--max-tokens must be a positive number of tokens, got {max_tokens}")
+    check_max_tokens(max_tokens)
     if dedupe not in (False, True, *DEDUPE):
         raise UsageError(f"unknown --dedupe {dedupe!r}; known: {', '.join(DEDUPE)}")
     if keep not in KEEP:
