@@ -135,12 +135,12 @@ def build_report_data(
         data.thumbnails = thumbnails(data.media.get("largest") or [])
     if project is not None:
         data.plan, data.estimate = project_estimate(
-            project, data.lengths.total, data.lengths.trainable, plan
+            project, data.lengths.total.values, data.lengths.trainable.values, plan
         )
     else:
         data.estimate = estimate_both(
-            data.lengths.total,
-            data.lengths.trainable,
+            data.lengths.total.values,
+            data.lengths.trainable.values,
             plan,
             max_tokens=max_tokens,
             media=media_stats,
