@@ -17,7 +17,7 @@ from typing import Any
 
 from sftprep.catalog import make_finding, select_rules
 from sftprep.engine import Job, Merged, Runner, expand, plan_inputs, run
-from sftprep.errors import UsageError
+from sftprep.errors import UsageError, check_max_tokens
 from sftprep.findings import Finding, Report
 from sftprep.formats.aliases import KeyMap
 from sftprep.model import Location
@@ -49,9 +49,10 @@ def check(
     split, a benchmark's test set): they are read, not checked, and the `leakage` and
     `contamination` rules report the checked records they hold copies or 13-grams of.
     """
+    opts = dict(options or {})
+    check_max_tokens(opts.get("max_tokens"))
     report = Report()
     runner = runner or Runner(workers=workers, progress=progress)
-    opts = dict(options or {})
     references = _references(paths, config, against)
     index_path: Any = None
     try:
@@ -112,7 +113,7 @@ class ReferenceText:
     """The per-record step that reads an ``--against`` file: where, and its text."""
 
     def apply(self, sample: Sample, findings: list[Finding], ctx: Any) -> Any:
-        from sftprep.rules.base import canonical_json
+        from sftprep.formats.keys import canonical_json
         from sftprep.rules.near import texts
 
         prompt, answer = texts(sample.conversation)
@@ -218,6 +219,7 @@ def check_project(
     entries with the token rules on at ``max_tokens`` (default: the project's
     ``max_seq_len``), and one finding at ``max_seq_len`` that sums what truncation loses.
     """
+    check_max_tokens(max_tokens)
     seq = max_tokens or project.settings.max_seq_len
     options = {"tokenizer": tokenizer, "max_tokens": seq}
     job = check_job(select, ignore, options, target)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from sftprep.engine import InputFile, Job, Merged, Runner, plan_inputs, run
-from sftprep.errors import UsageError
+from sftprep.errors import check_max_tokens
 from sftprep.formats.aliases import KeyMap
 from sftprep.io.media import MediaOptions
 from sftprep.tokens.base import Tokenizer, get_tokenizer
@@ -141,8 +141,7 @@ def tokenizers_and_limits(
     backend: str | None = None,
 ) -> tuple[list[Tokenizer], list[int | None]]:
     """The tokenizers (loaded here, so a bad name fails before any work) and their limits."""
-    if max_tokens is not None and max_tokens < 1:
-        raise UsageError("--max-tokens must be a positive number of tokens")
+    check_max_tokens(max_tokens)
     toks = [get_tokenizer(spec, template=template, backend=backend) for spec in specs]
     limits = [
         max_tokens if max_tokens is not None else (t.model_max_length if default_limit else None)

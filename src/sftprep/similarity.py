@@ -29,7 +29,6 @@ keeps about 40 bytes per record in memory.
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import re
 import tempfile
@@ -37,6 +36,8 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
+
+from sftprep.formats.keys import digest
 
 if TYPE_CHECKING:
     import numpy as np
@@ -429,11 +430,7 @@ def _components(label: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def ngram_keys(tokens: Sequence[str], n: int = NGRAM) -> set[bytes]:
     """8-byte hashes of every ``n``-gram of ``tokens`` (empty when shorter)."""
-    return {
-        hashlib.blake2b(" ".join(tokens[i : i + n]).encode("utf-8", "surrogatepass"),
-                        digest_size=8).digest()
-        for i in range(len(tokens) - n + 1)
-    }  # fmt: skip
+    return {digest(" ".join(tokens[i : i + n]), size=8) for i in range(len(tokens) - n + 1)}
 
 
 @dataclass

@@ -17,7 +17,7 @@ from sftprep.estimate.hardware import GPUS
 from sftprep.estimate.memory import lora_params, memory
 from sftprep.estimate.packing import pack, simulate
 from sftprep.estimate.sweep import recommend, sweep
-from sftprep.report.estimate import _hours
+from sftprep.units import duration
 
 GIB = 2**30
 
@@ -154,8 +154,9 @@ def test_fallback_to_the_flops_model_says_why() -> None:
 
 
 def test_hours_display() -> None:
-    assert _hours(2.5) == "2.50 h" and _hours(0.5) == "30.0 min" and _hours(1 / 3600) == "1.0 s"
-    assert _hours(48.4 / 3600) == "0.8 min"  # as in the README's drone example
+    assert duration(2.5) == "2.5 h" and duration(0.5) == "30.0 min"
+    assert duration(1 / 3600) == "1.0 s"
+    assert duration(48.4 / 3600) == "0.8 min"  # as in the README's drone example
 
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"

@@ -262,6 +262,6 @@ def test_report_rows_of_an_offload_fit() -> None:
         gpu=get_gpu("rtx-4000-ada"), gpus=2, dram_gb=16, cache_gb=320,
     )  # fmt: skip
     rows = {what: (value, how) for what, value, how in estimate_summary({"memory": memory})}
-    assert rows["GPU memory"] == ("13.9 GB", "of 20.0 GB: fits (aiDAPTIV+ offload)")
-    assert rows["host DRAM"] == ("39.3 GB", "of 16.0 GB: short by 23.3 GB (aiDAPTIV+ offload)")
-    assert rows["aiDAPTIVCache (SSD)"] == ("119.7 GB", "of 298.0 GB: fits (aiDAPTIV+ offload)")
+    assert rows["GPU memory"] == ("13.9 GB", "of 20 GB: fits (aiDAPTIV+ offload)")
+    assert rows["host DRAM"] == ("39.3 GB", "of 16 GB: short by 23.3 GB (aiDAPTIV+ offload)")
+    assert rows["aiDAPTIVCache (SSD)"] == ("119.7 GB", "of 298 GB: fits (aiDAPTIV+ offload)")

@@ -3,30 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import statistics
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from sftprep.report import charts as ch
-
-
-@pytest.mark.parametrize(
-    ("values", "q", "expected"),
-    [([1, 2, 3, 4], 0.5, 2.5), ([5], 0.99, 5.0), ([], 0.5, 0.0), ([0, 10], 0.9, 9.0)],
-)
-def test_quantile_matches_linear_interpolation(
-    values: list[int], q: float, expected: float
-) -> None:
-    assert ch.quantile(values, q) == pytest.approx(expected)
-
-
-@given(st.lists(st.integers(0, 10**6), min_size=2, max_size=200))
-def test_quantile_agrees_with_statistics(values: list[int]) -> None:
-    ordered = sorted(values)
-    cuts = statistics.quantiles(ordered, n=100, method="inclusive")
-    assert ch.quantile(ordered, 0.9) == pytest.approx(cuts[89])
 
 
 @given(st.lists(st.integers(0, 10**6), min_size=1, max_size=300))

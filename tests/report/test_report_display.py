@@ -48,7 +48,7 @@ def test_token_stats_html_shows_totals_distribution_and_histogram() -> None:
 
 def test_estimate_html_leads_with_the_headline_numbers(estimate_doc: dict[str, Any]) -> None:
     html = display.estimate_html(estimate_doc)
-    for text in ("$1.25", "15 min", "34.5 GB", "50% → 97%", "Assumptions", "All numbers"):
+    for text in ("$1.25", "15.0 min", "34.5 GB", "50% → 97%", "Assumptions", "All numbers"):
         assert text in html
     for section in ("api", "gpu", "packing", "sweep", "memory"):
         assert f">{section}</h4>" in html

@@ -10,8 +10,8 @@ import pytest
 from sftprep.check import check
 from sftprep.cli.main import main
 from sftprep.errors import UsageError
+from sftprep.formats.keys import normalise_prompt
 from sftprep.transform.new import formats_for, new_dataset, task_records
-from sftprep.transform.split import normalise_prompt
 from sftprep.transform.tasks import get_task, list_tasks
 
 TASKS = list_tasks()

@@ -11,7 +11,8 @@ import pytest
 
 from sftprep.cli.main import main
 from sftprep.errors import UsageError
-from sftprep.transform.split import normalise_prompt, split
+from sftprep.formats.keys import normalise_prompt
+from sftprep.transform.split import split
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
 MLX = REAL / "mlx-examples__wwdc25_train.jsonl"  # 1800 rows, 271 distinct prompts

@@ -107,10 +107,6 @@ def run(args: argparse.Namespace) -> int:
         from sftprep.errors import UsageError
 
         raise UsageError("give at least one dataset path (or --config FILE.yaml)")
-    if args.max_tokens is not None and args.max_tokens < 1:
-        from sftprep.errors import UsageError
-
-        raise UsageError("--max-tokens must be a positive number of tokens")
     report = check(
         args.paths,
         format=args.format,

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sftprep import units
 from sftprep.cli.common import (
     add_backend_option,
     add_engine_options,
@@ -179,7 +180,8 @@ def _offload(args: argparse.Namespace, notes: list[str]) -> tuple[float, float] 
     if capacity is not None:
         notes.append(
             f"memory fitted with aiDAPTIV+ offload, as the time is aiDAPTIV+'s: host DRAM "
-            f"{capacity[0]:g} GB and aiDAPTIVCache {capacity[1]:g} GB, Phison's recommendation "
+            f"{units.gigabytes(capacity[0])} and aiDAPTIVCache {units.gigabytes(capacity[1])}, "
+            "Phison's recommendation "
             f"for a {shape.params / 1e9:.3g}B model ({AIDAPTIV_CONFIG_SOURCE}, Model Size "
             "Requirements); --dram-gb / --cache-gb for yours, --no-offload for GPU memory alone"
         )

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sftprep import units
 from sftprep.cli.common import (
     add_backend_option,
     add_engine_options,
@@ -61,10 +62,6 @@ def run(args: argparse.Namespace) -> int:
     from sftprep.errors import UsageError
     from sftprep.report.collect import TrainingPlan, build_report_data
 
-    if args.max_tokens is not None and args.max_tokens <= 0:
-        raise UsageError("--max-tokens must be a positive number of tokens")
-    if args.examples < 0:
-        raise UsageError("--examples must be 0 or more")
     project = None
     if args.aidaptiv_env:
         from sftprep.cli.project import load
@@ -106,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         size = out.stat().st_size
         print(
-            f"wrote {out} ({_size(size)}): {_count(data.records, 'record')}, "
+            f"wrote {out} ({units.size(size)}): {_count(data.records, 'record')}, "
             f"{_count(data.findings_total, 'finding')}, {_count(len(data.charts()), 'chart')}",
             file=sys.stdout,
         )
@@ -124,7 +121,3 @@ def _default(name: str, project: Any) -> Any:
 def _count(n: int, noun: str) -> str:
     """``1 record``, ``2,017 records``."""
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
-
-def _size(n: int) -> str:
-    return f"{n / 1_000_000:.1f} MB" if n >= 1_000_000 else f"{n / 1000:.0f} KB"

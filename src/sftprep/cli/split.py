@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from sftprep import units
 from sftprep.cli.common import (
     add_engine_options,
     add_format_option,
@@ -87,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     table.add_column("share", justify="right")
     table.add_column("file")
     for name, count in summary.counts.items():
-        share = f"{count / summary.records:.1%}" if summary.records else "-"
+        share = units.percent(count / summary.records) if summary.records else "-"
         table.add_row(name, str(count), share, summary.files.get(name, ""))
     Console().print(table)
     if summary.removed:

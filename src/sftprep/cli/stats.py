@@ -73,8 +73,6 @@ def run(args: argparse.Namespace) -> int:
     specs = args.tokenizer or ["cl100k_base"]
     if len(specs) > 2:
         raise UsageError("give --tokenizer at most twice (to compare two tokenizers)")
-    if args.max_tokens is not None and args.max_tokens < 1:
-        raise UsageError("--max-tokens must be a positive number of tokens")
     if args.aidaptiv_env:
         return _run_project(args, specs)
     if args.path is None and args.config is None:
@@ -124,7 +122,7 @@ def _run_project(args: argparse.Namespace, specs: list[str]) -> int:
     project = load(args)
     if not args.tokenizer:
         specs = [project_tokenizer(project, None)[0]]
-    limit = args.max_tokens or project.settings.max_seq_len
+    limit = project.settings.max_seq_len if args.max_tokens is None else args.max_tokens
     documents: dict[str, Any] = {"project": project.to_dict()}
     for part, configs in (("train", project.train_configs), ("validation", project.val_configs)):
         if not configs:

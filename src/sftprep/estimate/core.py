@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sftprep import units
 from sftprep.errors import UsageError
 from sftprep.estimate import hardware, packing
 from sftprep.estimate import memory as memory_model
@@ -324,7 +325,8 @@ def _add_offload(
         key: plain.get(key) for key in ("total_gb", "gpu_memory_gb", "fits", "short_by_gb")
     }
     est.assumptions.append(
-        f"memory with aiDAPTIV+ offload ({dram:g} GB DRAM, {cache:g} GB aiDAPTIVCache): "
+        f"memory with aiDAPTIV+ offload ({units.gigabytes(dram)} DRAM, "
+        f"{units.gigabytes(cache)} aiDAPTIVCache): "
         "ZeRO-Infinity placement (arXiv:2104.07857), as Phison publishes none: model states "
         "(BF16 weights + gradients, FP32 master + Adam m, v: 16 B/param; LoRA: the frozen "
         "BF16 weights) on the SSD; in DRAM each GPU's activation checkpoints (2·hidden B per "
@@ -336,6 +338,7 @@ def _add_offload(
     without = est.memory["without_offload"]
     if without["fits"] is False:
         est.assumptions.append(
-            f"without offload ({plain.get('total_gb')} GB per GPU) it would not fit "
-            f"{without['gpu_memory_gb']:g} GB: short by {without['short_by_gb']:,.1f} GB"
+            f"without offload ({units.gigabytes(plain['total_gb'])} per GPU) it would not fit "
+            f"{units.gigabytes(without['gpu_memory_gb'])}: "
+            f"short by {units.gigabytes(without['short_by_gb'])}"
         )

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import PurePath
 from typing import Any
 
+from sftprep import units
 from sftprep.errors import UsageError
 from sftprep.estimate import hardware, memory, throughput
 from sftprep.estimate.core import Estimate, estimate
@@ -171,7 +172,8 @@ def _capacity(
         dram = advice[0] if dram is None else dram
         cache = advice[1] if cache is None else cache
         notes.append(
-            f"host DRAM {dram:g} GB and aiDAPTIVCache {cache:g} GB: Phison's recommendation "
+            f"host DRAM {units.gigabytes(dram)} and aiDAPTIVCache {units.gigabytes(cache)}: "
+            "Phison's recommendation "
             f"for a {shape.params / 1e9:.3g}B model ({memory.AIDAPTIV_CONFIG_SOURCE}, "
             "Model Size Requirements), as --dram-gb / --cache-gb were not given"
         )

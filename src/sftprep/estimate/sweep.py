@@ -11,27 +11,18 @@ last), so a record cut by ``k`` tokens loses ``min(trainable, k)`` trainable tok
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
 from sftprep.estimate.packing import padded_tokens
+from sftprep.stats.quantiles import quantile
 
 POWERS = tuple(2**k for k in range(9, 16))  # 512 .. 32,768
 # Recommend the shortest length that keeps >= 99% of records whole and loses
 # <= 0.5% of the trainable tokens.
 KEEP_RECORDS = 0.99
 MAX_TRAINABLE_LOST = 0.005
-
-
-def percentile(values: Sequence[int], q: float) -> int:
-    """Nearest-rank percentile (the smallest value with >= q% of values at or below it)."""
-    if not values:
-        return 0
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1]
 
 
 def sweep(
@@ -65,8 +56,10 @@ def candidates(lengths: Sequence[int]) -> dict[int, str]:
     '600 (p99)'
     """
     tags: dict[int, list[str]] = {n: [] for n in POWERS}
+    ordered = sorted(lengths)
     for q in (95, 99):
-        p = percentile(lengths, q)
+        # nearest rank: a length of the data that keeps q% of the records whole
+        p = int(quantile(ordered, q / 100, method="nearest")) if ordered else 0
         if p > 0:
             tags.setdefault(p, []).append(f"p{q}")
     return {n: f"{n:,}" + (f" ({', '.join(t)})" if t else "") for n, t in tags.items()}

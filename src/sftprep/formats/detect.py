@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sftprep import units
 from sftprep.errors import UsageError
 from sftprep.formats.base import FORMATS
 
@@ -39,7 +40,9 @@ class Detection:
     evidence: str
 
     def explain(self) -> str:
-        return f"detected format {self.format} ({self.confidence:.0%}): {self.evidence}"
+        return (
+            f"detected format {self.format} ({units.percent(self.confidence, 0)}): {self.evidence}"
+        )
 
 
 def detect(records: Sequence[Any]) -> Detection:
@@ -70,7 +73,7 @@ def detect(records: Sequence[Any]) -> Detection:
         evidence += f" ({len(records) - len(objects)} are not JSON objects)"
     if len(ranked) > 1 and ranked[1][0] > 0:
         runner_score, runner_specificity, runner_up = ranked[1]
-        evidence += f"; next best {runner_up} ({min(runner_score, 1.0):.0%})"
+        evidence += f"; next best {runner_up} ({units.percent(min(runner_score, 1.0), 0)})"
         if runner_score == score:
             evidence += (
                 f", a tie won by the format knowing more of the keys ({name})"

@@ -402,7 +402,7 @@ def media_identities(
 ) -> list[str]:
     """What identifies each medium of ``conv`` without opening it: the normalised path
     (resolved against the dataset's folder), the URL, or a digest of the data."""
-    import hashlib
+    from sftprep.formats.keys import digest
 
     base = os.path.dirname(os.path.abspath(dataset))
     out = []
@@ -410,7 +410,7 @@ def media_identities(
         if ref.source == "path":
             out.append("p:" + os.path.normpath(os.path.join(base, ref.value or "")))
         elif ref.source == "bytes":
-            out.append("b:" + hashlib.blake2b(ref.data or b"", digest_size=16).hexdigest())
+            out.append("b:" + digest(ref.data or b"").hex())
         else:
             out.append(f"{ref.source}:{ref.value}")
     return out

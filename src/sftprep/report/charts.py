@@ -17,6 +17,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from sftprep import units
+from sftprep.stats.quantiles import quantile
+
 # Colour-blind friendly (Tableau 10 subset); the first two are total / trainable.
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b07aa1", "#9c755f")
 LIMIT_COLOR = "#d62728"
@@ -137,20 +140,6 @@ def _has_data(layer: Layer) -> bool:
 
 
 # --- numbers -------------------------------------------------------------------------
-
-
-def quantile(sorted_values: Sequence[float], q: float) -> float:
-    """Linear-interpolated quantile of already sorted values (numpy's default method).
-
-    >>> quantile([1, 2, 3, 4], 0.5)
-    2.5
-    """
-    if not sorted_values:
-        return 0.0
-    pos = (len(sorted_values) - 1) * q
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return float(sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo))
 
 
 def nice_step(span: float, target: int) -> float:
@@ -301,7 +290,7 @@ def cdf(
         ys = [(i + 1) / n for i in range(n)]
     else:
         ys = [(i + 1) / points for i in range(points)]
-        xs = [float(ordered[min(n - 1, math.ceil(y * n) - 1)]) for y in ys]
+        xs = [float(quantile(ordered, y, method="nearest")) for y in ys]
     xs.insert(0, float(ordered[0]))
     ys.insert(0, 0.0)
     notes = []
@@ -322,7 +311,9 @@ def cdf(
             layers.append(RefLine(limit, f"max {fmt_number(limit)}", position="bottom"))
         over = n - _count_at_most(ordered, limit)
         notes.insert(
-            0, f"{over:,} of {n:,} records ({over / n:.1%}) exceed the max length {limit:,}"
+            0,
+            f"{over:,} of {n:,} records ({units.percent(over / n)}) "
+            f"exceed the max length {limit:,}",
         )
     note = "; ".join(notes)
     return Chart(

@@ -53,6 +53,11 @@ def build_report_data(
     import dataclasses
 
     from sftprep import __version__
+    from sftprep.errors import UsageError, check_max_tokens
+
+    check_max_tokens(max_tokens)
+    if examples < 0:
+        raise UsageError("--examples must be 0 or more")
     from sftprep.check import check_job, check_run
     from sftprep.count import add_merged
     from sftprep.engine import Runner
@@ -130,12 +135,12 @@ def build_report_data(
         data.thumbnails = thumbnails(data.media.get("largest") or [])
     if project is not None:
         data.plan, data.estimate = project_estimate(
-            project, data.lengths.total, data.lengths.trainable, plan
+            project, data.lengths.total.values, data.lengths.trainable.values, plan
         )
     else:
         data.estimate = estimate_both(
-            data.lengths.total,
-            data.lengths.trainable,
+            data.lengths.total.values,
+            data.lengths.trainable.values,
             plan,
             max_tokens=max_tokens,
             media=media_stats,

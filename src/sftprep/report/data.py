@@ -15,7 +15,6 @@ tokenized examples; so its size is bounded by the record count, not the data.
 
 from __future__ import annotations
 
-from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,29 +23,28 @@ from typing import Any
 
 from sftprep.findings import Finding, Report, Severity
 from sftprep.report import charts as ch
+from sftprep.stats import Distribution
+from sftprep.stats.quantiles import quantile
 
 MAX_FINDING_ROWS = 2000
 PERCENTILES = (0.5, 0.9, 0.95, 0.99)
-
-
-def _ints() -> array[int]:
-    return array("q")
 
 
 @dataclass
 class RecordLengths:
     """Token counts per record: total, prompt, trainable, turns and per source field.
 
-    8 bytes per number; 200,000 records with four fields take about 13 MB at most.
+    Each is a `Distribution` (the one store of per-record counts: 4 bytes per number;
+    200,000 records with four fields take about 6 MB at most).
     ``trainable`` defaults to ``total - prompt`` (the completion) when not given.
     ``__add__`` concatenates, so chunks counted apart combine in order.
     """
 
-    total: array[int] = field(default_factory=_ints)
-    prompt: array[int] = field(default_factory=_ints)
-    trainable: array[int] = field(default_factory=_ints)
-    turns: array[int] = field(default_factory=_ints)
-    fields: dict[str, array[int]] = field(default_factory=dict)
+    total: Distribution = field(default_factory=Distribution)
+    prompt: Distribution = field(default_factory=Distribution)
+    trainable: Distribution = field(default_factory=Distribution)
+    turns: Distribution = field(default_factory=Distribution)
+    fields: dict[str, Distribution] = field(default_factory=dict)
 
     def add(
         self,
@@ -57,13 +55,13 @@ class RecordLengths:
         turns: int | None = None,
         fields: Mapping[str, int] | None = None,
     ) -> None:
-        self.total.append(int(total))
-        self.prompt.append(int(prompt))
-        self.trainable.append(int(total - prompt if trainable is None else trainable))
+        self.total.add(int(total))
+        self.prompt.add(int(prompt))
+        self.trainable.add(int(total - prompt if trainable is None else trainable))
         if turns is not None:
-            self.turns.append(int(turns))
+            self.turns.add(int(turns))
         for name, count in (fields or {}).items():
-            self.fields.setdefault(name, _ints()).append(int(count))
+            self.fields.setdefault(name, Distribution()).add(int(count))
 
     def __len__(self) -> int:
         return len(self.total)
@@ -74,23 +72,24 @@ class RecordLengths:
             self.prompt + other.prompt,
             self.trainable + other.trainable,
             self.turns + other.turns,
-            {k: array("q", v) for k, v in self.fields.items()},
+            {k: v + Distribution() for k, v in self.fields.items()},  # copies
         )
         for name, values in other.fields.items():
-            merged.fields.setdefault(name, _ints()).extend(values)
+            merged.fields.setdefault(name, Distribution()).extend(values.values)
         return merged
 
     @property
     def completion(self) -> list[int]:
         """Tokens after the prompt, per record (what a plain loss mask trains on)."""
-        return [t - p for t, p in zip(self.total, self.prompt, strict=True)]
+        return [t - p for t, p in zip(self.total.values, self.prompt.values, strict=True)]
 
     def summary(self) -> dict[str, Any]:
         """Sums and distributions (min, max, mean, percentiles) of total/prompt/trainable."""
         return {
             "records": len(self),
             **{
-                name: distribution(getattr(self, name)) for name in ("total", "prompt", "trainable")
+                name: distribution(getattr(self, name).values)
+                for name in ("total", "prompt", "trainable")
             },
         }
 
@@ -106,7 +105,7 @@ def distribution(values: Iterable[int]) -> dict[str, Any]:
         "mean": sum(ordered) / n if n else 0.0,
     }
     for q in PERCENTILES:
-        out[f"p{round(q * 100)}"] = ch.quantile(ordered, q)
+        out[f"p{round(q * 100)}"] = quantile(ordered, q) if n else 0.0
     return out
 
 
@@ -259,19 +258,19 @@ class ReportData:
         limit = self.max_tokens
         out = [
             ch.histogram(
-                {"total": lengths.total, "trainable": lengths.trainable},
+                {"total": lengths.total.values, "trainable": lengths.trainable.values},
                 title="Tokens per record: total and trainable",
                 name="tokens_histogram",
                 limit=limit,
             ),
             ch.cdf(
-                lengths.total,
+                lengths.total.values,
                 title="Cumulative distribution of total tokens per record",
                 name="tokens_cdf",
                 limit=limit,
             ),
             ch.scatter(
-                lengths.prompt,
+                lengths.prompt.values,
                 lengths.completion,
                 title="Prompt vs completion tokens per record",
                 x_label="prompt tokens",
@@ -283,7 +282,7 @@ class ReportData:
         if lengths.fields:
             out.append(
                 ch.boxes(
-                    dict(sorted(lengths.fields.items())),
+                    {name: d.values for name, d in sorted(lengths.fields.items())},
                     title="Tokens per source field",
                     name="fields",
                 )
@@ -291,7 +290,7 @@ class ReportData:
         if lengths.turns:
             out.append(
                 ch.counts(
-                    lengths.turns,
+                    lengths.turns.values,
                     title="Turns per conversation",
                     x_label="messages per conversation",
                     name="turns",

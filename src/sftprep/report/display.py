@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from sftprep import units
 from sftprep.report import charts as ch
 from sftprep.report.svg import to_svg
 
@@ -234,20 +235,6 @@ def token_stats_html(
     return f'<div class="sftprep-stats">{"".join(parts)}</div>'
 
 
-def fmt_hours(hours: float) -> str:
-    """Training time for people: seconds, minutes or hours.
-
-    >>> fmt_hours(0.0004), fmt_hours(0.25), fmt_hours(12.5)
-    ('1 s', '15 min', '12.5 h')
-    """
-    seconds = hours * 3600
-    if seconds < 60:
-        return f"{max(seconds, 1):.0f} s"
-    if hours < 1:
-        return f"{seconds / 60:.0f} min"
-    return f"{hours:,.1f} h"
-
-
 def _usd(value: float) -> str:
     """Dollars with cents, or three significant digits below one dollar ($0.0145)."""
     return f"${value:,.2f}" if value >= 1 or value == 0 else f"${value:.3g}"
@@ -259,9 +246,9 @@ def _offload_rows(memory: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     names = {"gpu": "GPU memory", "dram": "host DRAM", "cache": "aiDAPTIVCache (SSD)"}
     for tier, label in names.items():
         t = memory[tier]
-        fits = "fits" if t.get("fits") else f"short by {t.get('short_by_gb') or 0:,.1f} GB"
-        of = f"of {t['capacity_gb']:,.1f} GB" if t.get("capacity_gb") is not None else ""
-        rows.append((label, f"{t['need_gb']:,.1f} GB", f"{of}: {fits} (aiDAPTIV+ offload)"))
+        fits = "fits" if t.get("fits") else f"short by {units.gigabytes(t.get('short_by_gb') or 0)}"
+        of = f"of {units.gigabytes(t['capacity_gb'])}" if t.get("capacity_gb") is not None else ""
+        rows.append((label, units.gigabytes(t["need_gb"]), f"{of}: {fits} (aiDAPTIV+ offload)"))
     return rows
 
 
@@ -284,7 +271,7 @@ def estimate_summary(doc: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         rows.append(
             (
                 "training time",
-                fmt_hours(gpu["hours"]),
+                units.duration(gpu["hours"]),
                 f"{gpu.get('model') or 'model'} {gpu['method']} on {where} at "
                 f"{gpu['tokens_per_s']:,.0f} tokens/s",
             )
@@ -304,12 +291,17 @@ def estimate_summary(doc: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     if memory and memory.get("mode") == "aidaptiv-offload":
         rows.extend(_offload_rows(memory))
     elif memory:
-        fits = "fits" if memory.get("fits") else f"short by {memory.get('short_by_gb', 0):,.1f} GB"
+        fits = (
+            "fits"
+            if memory.get("fits")
+            else f"short by {units.gigabytes(memory.get('short_by_gb', 0))}"
+        )
+        capacity = memory.get("gpu_memory_gb")
         rows.append(
             (
                 "GPU memory",
-                f"{memory['total_gb']:,.1f} GB",
-                f"of {memory.get('gpu_memory_gb') or '?'} GB per GPU: {fits} "
+                units.gigabytes(memory["total_gb"]),
+                f"of {units.gigabytes(capacity) if capacity else '? GB'} per GPU: {fits} "
                 f"(seq len {memory['seq_len']:,}, batch {memory['batch_size']})",
             )
         )
@@ -319,7 +311,8 @@ def estimate_summary(doc: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         rows.append(
             (
                 "packing",
-                f"{padded['efficiency']:.0%} → {packed['efficiency']:.0%}",
+                f"{units.percent(padded['efficiency'], 0)} → "
+                f"{units.percent(packed['efficiency'], 0)}",
                 f"tokens that are real data, padded vs packed at {packing['max_seq_len']:,}; "
                 f"{padded['steps_per_epoch']:,} → {packed['steps_per_epoch']:,} steps per epoch",
             )

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from sftprep import units
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -101,9 +103,10 @@ def _gpu(doc: Mapping[str, Any]) -> list[Any]:
     where = f"{gpu['gpus']} x {gpu['gpu']}" if gpu["gpu"] else f"{gpu['gpus']} GPU(s)"
     line = (
         f"[bold]{gpu['model'] or 'model'} {gpu['method']}[/] on {where}: "
-        f"{gpu['tokens_per_s']:,.0f} tokens/s -> [bold green]{hours_text(gpu['hours'])} h[/]"
-        f" ({_hours(gpu['hours'])})"
+        f"{gpu['tokens_per_s']:,.0f} tokens/s -> [bold green]{units.hours(gpu['hours'])}[/]"
     )
+    if gpu["hours"] < 1:  # below an hour, also in the unit that reads best
+        line += f" ({units.duration(gpu['hours'])})"
     source = Text(f"  throughput: {gpu['throughput_source']}", style="dim")
     return [Text.from_markup(line), source]
 
@@ -116,7 +119,7 @@ def _packing(doc: Mapping[str, Any]) -> list[Any]:
     table = _table(title, ("", "tokens/epoch", "efficiency", "steps/epoch"))
     for key in ("padded", "packed"):
         row = pk[key]
-        eff, steps = f"{row['efficiency']:.1%}", f"{row['steps_per_epoch']:,}"
+        eff, steps = units.percent(row["efficiency"]), f"{row['steps_per_epoch']:,}"
         table.add_row(key, f"{row['tokens']:,}", eff, steps)
     return [table]
 
@@ -134,13 +137,13 @@ def _sweep(doc: Mapping[str, Any]) -> list[Any]:
     for row in rows:
         cells = [
             row["label"] + (" *" if row.get("recommended") else ""),
-            f"{row['records_kept']:,} ({row['records_kept_share']:.1%})",
-            f"{row['trainable_lost']:,} ({row['trainable_lost_share']:.1%})",
+            f"{row['records_kept']:,} ({units.percent(row['records_kept_share'])})",
+            f"{row['trainable_lost']:,} ({units.percent(row['trainable_lost_share'])})",
         ]
         if waste:
             cells.append("-" if row["padding_waste"] is None else f"{row['padding_waste']:,}")
         if hours:
-            cells.append("-" if row["hours"] is None else hours_text(row["hours"]))
+            cells.append("-" if row["hours"] is None else units.sig3(row["hours"]))
         table.add_row(*cells, style="bold" if row.get("recommended") else None)
     return [table]
 
@@ -155,11 +158,11 @@ def _memory(doc: Mapping[str, Any]) -> list[Any]:
         return _offload(mem)
     fit = ""
     if mem["fits"] is True:
-        fit = f" · [green]fits[/] {mem['gpu_memory_gb']:g} GB"
+        fit = f" · [green]fits[/] {units.gigabytes(mem['gpu_memory_gb'])}"
     elif mem["fits"] is False:
         fit = (
-            f" · [red]does not fit[/] {mem['gpu_memory_gb']:g} GB "
-            f"(short by {mem['short_by_gb']:,.1f} GB)"
+            f" · [red]does not fit[/] {units.gigabytes(mem['gpu_memory_gb'])} "
+            f"(short by {units.gigabytes(mem['short_by_gb'])})"
         )
     shard = f", states sharded over {mem['gpus']} GPUs" if mem.get("sharded") else ""
     line = (
@@ -167,7 +170,7 @@ def _memory(doc: Mapping[str, Any]) -> list[Any]:
         f"{mem['batch_size']}{shard}): weights {mem['weights_gb']:g} + gradients "
         f"{mem['gradients_gb']:g} + optimizer {mem['optimizer_gb']:g} + activations "
         f"{mem['activations_gb']:g} + logits {mem['logits_gb']:g} = "
-        f"[bold]{mem['total_gb']:,.1f} GB[/]{fit}"
+        f"[bold]{units.gigabytes(mem['total_gb'])}[/]{fit}"
     )
     return [Text.from_markup(line)]
 
@@ -190,15 +193,20 @@ def _offload(mem: Mapping[str, Any]) -> list[Any]:
             for k, v in mem["offload"][tier].items()
             if v
         )
-        cap = "" if t["capacity_gb"] is None else f" of {t['capacity_gb']:g} GB"
-        short = f" [red](short by {t['short_by_gb']:,.1f} GB)[/]" if t["fits"] is False else ""
-        lines.append(Text.from_markup(f"  {label}: {parts} = {t['need_gb']:,.1f} GB{cap}{short}"))
+        cap = "" if t["capacity_gb"] is None else f" of {units.gigabytes(t['capacity_gb'])}"
+        short = (
+            f" [red](short by {units.gigabytes(t['short_by_gb'])})[/]" if t["fits"] is False else ""
+        )
+        lines.append(
+            Text.from_markup(f"  {label}: {parts} = {units.gigabytes(t['need_gb'])}{cap}{short}")
+        )
     plain = mem.get("without_offload") or {}
     if plain.get("fits") is False:
         lines.append(
             Text(
-                f"  without offload: {plain['total_gb']:,.1f} GB per GPU, short of "
-                f"{plain['gpu_memory_gb']:g} GB by {plain['short_by_gb']:,.1f} GB",
+                f"  without offload: {units.gigabytes(plain['total_gb'])} per GPU, short of "
+                f"{units.gigabytes(plain['gpu_memory_gb'])} "
+                f"by {units.gigabytes(plain['short_by_gb'])}",
                 style="dim",
             )
         )
@@ -271,19 +279,3 @@ def _table(title: str, columns: tuple[str, ...]) -> Any:
     for col in columns:
         table.add_column(col, justify="right" if col else "left")
     return table
-
-
-def hours_text(hours: float) -> str:
-    """Hours as a number, 3 significant digits below 100: ``0.0135``, ``2.5``, ``1,234``."""
-    if hours >= 100:
-        return f"{hours:,.0f}"
-    return f"{hours:.3g}"
-
-
-def _hours(hours: float) -> str:
-    """``2.50 h``, ``12.3 min``, or ``4.2 s`` below 0.1 min (never ``0.0 min``)."""
-    if hours * 60 < 0.1:
-        return f"{hours * 3600:,.1f} s"
-    if hours < 1:
-        return f"{hours * 60:,.1f} min"
-    return f"{hours:,.2f} h"

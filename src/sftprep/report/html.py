@@ -147,7 +147,7 @@ def render_body(data: ReportData) -> str:
     distribution = display.distribution_table(
         {name: summary[name] for name in ("total", "prompt", "trainable")}
     )
-    over_limit = sum(1 for n in data.lengths.total if n > data.max_tokens) if data.max_tokens else 0
+    over_limit = data.lengths.total.count_above(data.max_tokens) if data.max_tokens else 0
     stats_extra = _stats_tables(data.token_stats or {})
     template = _environment().get_template("body.html")
     return str(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from html import escape
 
+from sftprep import units
 from sftprep.report.charts import (
     Bars,
     Box,
@@ -182,7 +183,7 @@ def _grid_and_axes(
     if not categorical:
         for tick in _ticks(f.y0, f.y1, y_step):
             y = _n(f.y(tick))
-            label = f"{tick:.0%}" if chart.y_percent else fmt_number(tick)
+            label = units.percent(tick, 0) if chart.y_percent else fmt_number(tick)
             out.append(
                 f'<line x1="{_n(f.left)}" x2="{_n(f.right)}" y1="{y}" y2="{y}" stroke="{GRID}"/>'
                 f'<text x="{_n(f.left - 6)}" y="{y}" dy="0.32em" text-anchor="end" fill="{MUTED}">'

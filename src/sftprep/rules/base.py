@@ -24,14 +24,10 @@ every executor gives the same findings.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
-
-import orjson
 
 from sftprep.catalog.base import (
     MAX_EXCERPT,
@@ -47,6 +43,7 @@ from sftprep.catalog.base import (
 )
 from sftprep.findings import Finding
 from sftprep.formats.base import Capability, capabilities_of
+from sftprep.formats.keys import record_digest
 from sftprep.model import Conversation, Location, MediaRef
 
 __all__ = [
@@ -55,48 +52,14 @@ __all__ = [
     "RecordContext",
     "Rule",
     "Shift",
-    "canonical_json",
-    "digest",
     "excerpt",
     "get_rule",
     "list_rules",
     "make_finding",
-    "record_digest",
     "register_rule",
     "run_rules",
     "select_rules",
 ]
-
-
-def canonical_json(value: Any) -> str:
-    """Key order and whitespace independent JSON text of a record."""
-    try:
-        return json.dumps(
-            value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=repr
-        )
-    except RecursionError:  # a record nested close to a thousand levels
-        from sftprep.io.text import deep_dumps
-
-        return deep_dumps(value, sort_keys=True, ensure_ascii=False)
-
-
-def digest(text: str) -> bytes:
-    """A 16-byte BLAKE2b digest: collisions are negligible below 2**60 records."""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
-def record_digest(record: Any) -> bytes:
-    """The digest of a record's canonical JSON: equal for records equal as JSON values.
-
-    orjson writes the sorted, compact form several times faster than `json`; what it
-    refuses (lone surrogates, integers past 64 bits) goes through `canonical_json`.
-    Equal records always take the same path, so they always get the same digest.
-    """
-    try:
-        data = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
-    except (TypeError, ValueError):
-        return digest(canonical_json(record))
-    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 @dataclass

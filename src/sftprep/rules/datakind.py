@@ -13,8 +13,9 @@ from typing import Any
 
 from sftprep.findings import Finding, Severity
 from sftprep.formats.aliases import CHOSEN_KEYS, REJECTED_KEYS, canonical_role
+from sftprep.formats.keys import canonical_json
 from sftprep.model import Location
-from sftprep.rules.base import RecordContext, Rule, Shift, canonical_json, register_rule
+from sftprep.rules.base import RecordContext, Rule, Shift, register_rule
 from sftprep.rules.coverage import rendered_template
 
 SFT = "sft"

@@ -12,17 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from sftprep.findings import Finding, Severity
-from sftprep.formats.aliases import PROMPT_INPUT_KEYS
-from sftprep.model import Conversation, Location
+from sftprep.formats.keys import canonical_json, digest, same_prompt_key
+from sftprep.model import Location
 from sftprep.rules._common import is_raw_text
-from sftprep.rules.base import (
-    RecordContext,
-    Rule,
-    Shift,
-    canonical_json,
-    digest,
-    register_rule,
-)
+from sftprep.rules.base import RecordContext, Rule, Shift, register_rule
 
 FirstSeen = tuple[str, int | None, int | None]  # (path, line, record) of the first occurrence
 _EXCERPT_CHARS = 200  # enough text for a one-line excerpt, however long the record
@@ -147,11 +140,12 @@ class DuplicatePrompt(Rule):
         conv = ctx.conversation
         prompt = None
         if conv is not None and not is_raw_text(ctx):
-            prompt = prompt_key(conv)
+            prompt = same_prompt_key(conv)
         if prompt is None:
             self._shard.append((None, ctx.digest, ctx.location, None, ""))
         else:
             key_text, field, shown = prompt
+            shown = shown[:_EXCERPT_CHARS]
             self._shard.append((digest(key_text), ctx.digest, ctx.location, field, shown))
         return iter(())
 
@@ -175,34 +169,6 @@ class DuplicatePrompt(Rule):
                 alike = "" if shown == first_shown else " (up to case and spacing)"
                 message = f"same prompt{alike} as {_where(first, where)}"
                 yield self.finding(where, message, field=field, excerpt_text=shown)
-
-
-def prompt_key(conv: Conversation) -> tuple[str, str | None, str] | None:
-    """``(normalised prompt, field of its last turn, its text)``, or None when empty.
-
-    The prompt is every turn before the first assistant reply plus the record's
-    other inputs (media, documents: `PROMPT_INPUT_KEYS`, and content parts that are
-    not text), so that records differing only in those are different prompts.
-    """
-    parts: list[str] = []
-    field: str | None = None
-    shown = ""
-    for message in conv.messages:
-        if message.role == "assistant":
-            break
-        text = " ".join(message.text.split()).casefold()
-        if text:
-            parts.append(f"{message.role}\x00{text}")
-            field, shown = message.content_field or message.field or None, message.text
-        media = [v for k, v in message.extra.items() if "[" in k]
-        if media:
-            parts.append("\x02" + canonical_json(media))
-    if not parts:
-        return None
-    inputs = {k: conv.metadata[k] for k in PROMPT_INPUT_KEYS if k in conv.metadata}
-    if inputs:
-        parts.append("\x02" + canonical_json(inputs))
-    return "\x01".join(parts), field, shown[:_EXCERPT_CHARS]
 
 
 # Columns that name one record: a repeat means two records claim the same identity.

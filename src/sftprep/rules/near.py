@@ -21,6 +21,7 @@ from typing import IO, Any
 
 from sftprep import similarity as sim
 from sftprep.findings import Finding, Severity
+from sftprep.formats.keys import canonical_json
 from sftprep.model import Conversation, Location
 from sftprep.rules.base import RecordContext, Rule, Shift, register_rule
 
@@ -108,7 +109,7 @@ class _Sketching(Rule):
             return iter(())
         prompt, answer = texts(ctx.conversation)
         if ctx.conversation is None:  # not an object: its JSON text stands for it
-            answer = sim_text(ctx.record)
+            answer = canonical_json(ctx.record)
         self._parts.add(prompt, answer)
         reference = ctx.location.path in ctx.options.get("against", ())
         view = f"{prompt[:VIEW_CHARS]}\n{answer[:VIEW_CHARS]}".strip()[:VIEW_CHARS]
@@ -240,12 +241,6 @@ def _shifted(values: array[int], by: int) -> array[int]:
     if not by:
         return values
     return array("q", [v + by if v >= 0 else -1 for v in values])
-
-
-def sim_text(value: Any) -> str:
-    from sftprep.rules.base import canonical_json
-
-    return canonical_json(value)
 
 
 def _part(name: str, score: float) -> str:
@@ -463,7 +458,7 @@ class Contamination(Rule):
         if not path or ctx.location.path in ctx.options.get("against", ()):
             return
         prompt, answer = texts(ctx.conversation)
-        text = f"{prompt}\n{answer}" if ctx.conversation is not None else sim_text(ctx.record)
+        text = f"{prompt}\n{answer}" if ctx.conversation is not None else canonical_json(ctx.record)
         index = path if isinstance(path, sim.NgramIndex) else load_index(path)
         found = index.matches(text)
         if not found:

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from itertools import islice
 from typing import Any
 
+from sftprep import units
 from sftprep.findings import Finding, Severity
 from sftprep.model import Location, Message
 from sftprep.rules._common import is_raw_text, iter_texts, snippet
@@ -499,7 +500,8 @@ class LabelSkew(Rule):
         if not unused and not skewed:
             return
         counts = ", ".join(
-            f"{self._display[k]!r} {n} ({n / self._records:.0%})" for k, n in labels.most_common()
+            f"{self._display[k]!r} {n} ({units.percent(n / self._records, 0)})"
+            for k, n in labels.most_common()
         )
         parts = [f"{len(labels)} labels in {self._records} answers: {counts}"]
         if unused:
@@ -577,7 +579,7 @@ class RepeatedText(Rule):
                 yield self.finding(
                     ctx,
                     f"`{field}` repeats itself: {len(text):,} characters compress to "
-                    f"{packed / len(data):.1%} of their size",
+                    f"{units.percent(packed / len(data))} of their size",
                     field=field,
                     excerpt_text=text[:120],
                 )

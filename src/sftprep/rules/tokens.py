@@ -8,13 +8,13 @@ once and the rendering shared by the rules of this module.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from array import array
 from collections.abc import Iterator
 from typing import Any
 
 from sftprep.findings import Finding, Severity
+from sftprep.formats.keys import digest
 from sftprep.rules.base import RecordContext, Rule, Shift, register_rule
 
 
@@ -379,9 +379,9 @@ class TemplateSameOutput(Rule):
         assert ctx.conversation is not None
         self._records += 1
         self._first = self._first or ctx.location
-        key = _digest(array("l", rendering.ids).tobytes())
+        key = digest(array("l", rendering.ids).tobytes())
         texts = "\x00".join(m.text for m in ctx.conversation.messages)
-        content = _digest(texts.encode("utf-8", "surrogatepass"))
+        content = digest(texts.encode("utf-8", "surrogatepass"))
         entry = self._seen.get(key)
         if entry is None:
             if len(self._seen) < _MAX_RENDERINGS:
@@ -423,7 +423,3 @@ class TemplateSameOutput(Rule):
 
 
 _MAX_RENDERINGS = 10_000  # distinct renderings tracked: enough to see that most are one
-
-
-def _digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()

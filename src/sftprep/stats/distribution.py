@@ -7,7 +7,7 @@ any order. Values are kept in record order, so position ``i`` is record ``i``
 of the stream that filled it.
 
 Percentiles interpolate linearly between the two nearest ranks, like
-``numpy.percentile``'s default.
+``numpy.percentile``'s default (`sftprep.stats.quantiles`), rounded to 2 decimals.
 
 >>> d = Distribution.of([5, 1, 4, 2, 3])
 >>> d.quantile(0.5), d.summary()["p90"]
@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sftprep.stats.metrics import RunningStats
+from sftprep.stats.quantiles import quantile
 
 PERCENTILES: tuple[tuple[str, float], ...] = (
     ("median", 0.5),
@@ -70,6 +71,10 @@ class Distribution:
     def __len__(self) -> int:
         return len(self.values)
 
+    def __iter__(self) -> Iterator[int]:
+        """The values in record order."""
+        return iter(self.values)
+
     @property
     def count(self) -> int:
         return len(self.values)
@@ -85,8 +90,7 @@ class Distribution:
 
     def quantile(self, q: float) -> float:
         """The ``q``-quantile (0..1) by linear interpolation; ``nan`` when empty."""
-        ordered = self.sorted_values()
-        return _quantile(ordered, q)
+        return round(quantile(self.sorted_values(), q), 2)
 
     def running(self) -> RunningStats:
         return RunningStats.of(self.values)
@@ -110,7 +114,7 @@ class Distribution:
             "std": round(math.sqrt(variance), 2),
         }
         for name, q in PERCENTILES:
-            out[name] = _quantile(ordered, q)
+            out[name] = round(quantile(ordered, q), 2)
         return out
 
     def histogram(self, bins: int = 20) -> list[tuple[int, int, int]]:
@@ -130,7 +134,7 @@ class Distribution:
         ordered = self.sorted_values()
         if len(ordered) < 4:
             return None
-        q1, q3 = _quantile(ordered, 0.25), _quantile(ordered, 0.75)
+        q1, q3 = round(quantile(ordered, 0.25), 2), round(quantile(ordered, 0.75), 2)
         iqr = max(q3 - q1, 0.1 * q3, 1.0)
         return q3 + FAR_OUT * iqr
 
@@ -161,14 +165,3 @@ class Distribution:
                 "Distribution.from_dict needs the 'values' written by to_dict(values=True)"
             )
         return cls.of(data["values"])
-
-
-def _quantile(ordered: Sequence[int], q: float) -> float:
-    if not ordered:
-        return math.nan
-    pos = (len(ordered) - 1) * q
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    frac = pos - lo
-    value = ordered[lo] + (ordered[hi] - ordered[lo]) * frac
-    return round(value, 2)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
 from sftprep.findings import Finding
+from sftprep.formats.keys import digest
 from sftprep.model import Conversation, Location, Message
 from sftprep.targets.base import Target
 
@@ -223,7 +223,7 @@ _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 def short_id(seed: str) -> str:
     """Nine letters/digits derived from ``seed``."""
-    number = int.from_bytes(hashlib.blake2b(seed.encode(), digest_size=8).digest(), "big")
+    number = int.from_bytes(digest(seed, size=8), "big")
     chars = []
     for _ in range(9):
         number, digit = divmod(number, len(_ALPHABET))

@@ -31,11 +31,12 @@ from sftprep.errors import LossyConversionError, UsageError
 from sftprep.findings import Finding
 from sftprep.formats.aliases import SYSTEM_KEYS, KeyMap
 from sftprep.formats.base import SFT, Capability, Format, get_format
+from sftprep.formats.keys import canonical_json
 from sftprep.formats.media import embed_parts, media_as_column, rebase_media
 from sftprep.formats.turns import part_index
 from sftprep.model import Conversation, Location
 from sftprep.pipeline import Sample
-from sftprep.rules.base import RecordContext, canonical_json
+from sftprep.rules.base import RecordContext
 from sftprep.transform.paths import check_outputs, os_errors_as_usage
 from sftprep.transform.rejects import (
     LOST_RECORD_RULES,

@@ -26,14 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from sftprep.engine import Job, Merged, Runner, plan_inputs, run
-from sftprep.errors import LossyConversionError, UsageError
+from sftprep.errors import LossyConversionError, UsageError, check_max_tokens
 from sftprep.findings import Finding
 from sftprep.formats.aliases import KeyMap
 from sftprep.formats.base import SFT, get_format
+from sftprep.formats.keys import record_digest
 from sftprep.formats.media import rebase_record
 from sftprep.model import Location
 from sftprep.pipeline import Sample
-from sftprep.rules.base import RecordContext, Rule, list_rules, record_digest
+from sftprep.rules.base import RecordContext, Rule, list_rules
 from sftprep.similarity import available
 from sftprep.transform.convert import LOSSY, NOT_SFT_TARGET, check_paths, input_paths, write_as
 from sftprep.transform.paths import os_errors_as_usage
@@ -109,8 +110,7 @@ def fix(
     """
     if max_tokens is not None and tokenizer is None:
         raise UsageError("--max-tokens needs --tokenizer (e.g. o200k_base or a tokenizer dir)")
-    if max_tokens is not None and max_tokens < 1:
-        raise UsageError(f"--max-tokens must be a positive number of tokens, got {max_tokens}")
+    check_max_tokens(max_tokens)
     if dedupe not in (False, True, *DEDUPE):
         raise UsageError(f"unknown --dedupe {dedupe!r}; known: {', '.join(DEDUPE)}")
     if keep not in KEEP:

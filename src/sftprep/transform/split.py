@@ -17,6 +17,7 @@ Two passes over the input keep memory to one small integer per record. Records a
 written unchanged, except that relative media paths are rewritten for the output
 folder (so they still point at the files).
 
+>>> from sftprep.formats.keys import normalise_prompt  # the group key's normalisation
 >>> normalise_prompt("  What is UP?!  ")
 'what is up'
 >>> summary = split("data.jsonl", "splits/", val_fraction=0.1, seed=13)  # doctest: +SKIP
@@ -24,7 +25,6 @@ folder (so they still point at the files).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -38,8 +38,8 @@ from sftprep.engine import Job, Runner, plan_inputs, run
 from sftprep.errors import UsageError
 from sftprep.findings import Finding
 from sftprep.formats.aliases import KeyMap
+from sftprep.formats.keys import digest, prompt_group_key
 from sftprep.formats.media import media_identities, rebase_record
-from sftprep.model import Conversation
 from sftprep.pipeline import Sample
 from sftprep.similarity import available
 from sftprep.transform.paths import check_directory, os_errors_as_usage
@@ -47,28 +47,6 @@ from sftprep.transform.paths import check_directory, os_errors_as_usage
 SPLITS = ("train", "validation", "test")
 GROUPINGS = ("near-duplicates", "prompts")
 _TRAIN, _VALIDATION, _TEST = 0, 1, 2
-_NON_WORD = re.compile(r"[\W_]+")
-
-
-def normalise_prompt(text: str) -> str:
-    """Lower-case ``text`` and collapse every run of whitespace/punctuation to one space."""
-    return _NON_WORD.sub(" ", text.casefold()).strip()
-
-
-def prompt_key(conversation: Conversation | None, raw: Any) -> str:
-    """The text that decides a record's group: its normalised first user message.
-
-    Records without a user message fall back to all their message text, then to the
-    canonical JSON of the raw record (so exact duplicates still group together).
-    """
-    if conversation is not None:
-        for message in conversation.messages:
-            if message.role == "user" and message.text.strip():
-                return "u:" + normalise_prompt(message.text)
-        text = " ".join(m.text for m in conversation.messages)
-        if text.strip():
-            return "t:" + normalise_prompt(text)
-    return "r:" + json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
 
 
 @dataclass
@@ -240,8 +218,7 @@ class GroupKey:
     def apply(
         self, sample: Sample, findings: list[Finding], ctx: Any
     ) -> tuple[bytes, Any, tuple[bytes, ...]]:
-        key = prompt_key(sample.conversation, sample.raw)
-        digest = _digest(key)
+        key = digest(prompt_group_key(sample.conversation, sample.raw))
         raw = sample.raw
         has = self.stratify is not None and isinstance(raw, Mapping) and self.stratify in raw
         media: tuple[bytes, ...] = ()
@@ -249,12 +226,8 @@ class GroupKey:
             ids = media_identities(
                 sample.conversation, sample.location.path, sample.adapter.media_keys
             )
-            media = tuple(_digest(i) for i in dict.fromkeys(ids))
-        return digest, (_stratum(sample, self.stratify) if has else None), media
-
-
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+            media = tuple(digest(i) for i in dict.fromkeys(ids))
+        return key, (_stratum(sample, self.stratify) if has else None), media
 
 
 def _group_records(
@@ -285,13 +258,11 @@ def _group_records(
         broken.extend(
             f for f in merged.findings if f.location.record is not None and f.rule != NEAR
         )
-        for digest, stratum, media in merged.result.outputs or ():
-            index = index_of.get(digest)
+        for key, stratum, media in merged.result.outputs or ():
+            index = index_of.get(key)
             if index is None:
-                index = index_of[digest] = len(groups.groups)
-                order = int.from_bytes(
-                    hashlib.blake2b(seed_bytes + b"\0" + digest, digest_size=8).digest(), "big"
-                )
+                index = index_of[key] = len(groups.groups)
+                order = int.from_bytes(digest(seed_bytes + b"\0" + key, size=8), "big")
                 groups.add(_Group(order, "" if stratum is None else stratum))
             root = groups.find(index)
             for medium in media:  # a shared image joins the groups of its records
