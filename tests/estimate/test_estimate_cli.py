@@ -95,7 +95,7 @@ def test_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_counts_of_the_drone_file() -> None:
-    from sftprep.cli.estimate import count_lengths
+    from sftprep.estimate.dataset import count_lengths
 
     lengths, trainable, formats = count_lengths(DRONE)
     assert formats == ["messages"]

@@ -28,6 +28,15 @@ from sftprep.cli.common import (
     media_options_from,
     runner_from,
 )
+from sftprep.estimate.dataset import (
+    choose_tokenizer,
+    count_lengths,
+    count_lengths_and_media,
+    data_caveats,
+    image_family,
+    sft_targets,
+    with_backend,
+)
 from sftprep.io.write import json_text
 
 Counts = tuple[list[int], list[int]]
@@ -113,10 +122,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.path}: no such file")
     table = load_prices(args.prices) if args.prices else dict(PRICES)
     row = table.get(args.model) if args.model else None
-    tokenizer, note = _tokenizer(args.tokenizer, row.encoding if row else None)
-    spec, counted_by = _with_backend(tokenizer, args.tokenizer_backend)
+    tokenizer, note = choose_tokenizer(args.tokenizer, row.encoding if row else None)
+    spec, counted_by = with_backend(tokenizer, args.tokenizer_backend)
     progress = not args.quiet and not args.json
-    family = _image_family(args.image_tokens, row)
+    family = image_family(args.image_tokens, row)
     lengths, trainable, formats, media = count_lengths_and_media(
         args.path,
         tokenizer=spec,
@@ -130,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     counted = f"tokens counted with {tokenizer} ({counted_by}) over {len(lengths):,} records{note}"
     text_tokens = sum(lengths)
     image_notes = media.add_image_tokens(lengths, family.name) if media is not None else []
-    kept = _sft_targets(lengths, trainable, formats)
+    kept = sft_targets(lengths, trainable, formats)
     offload_notes: list[str] = []
     result = estimate(
         lengths,
@@ -211,7 +220,7 @@ def _run_project(args: argparse.Namespace) -> int:
 
     project = load(args)
     tokenizer, note = project_tokenizer(project, args.tokenizer)
-    spec, counted_by = _with_backend(tokenizer, args.tokenizer_backend)
+    spec, counted_by = with_backend(tokenizer, args.tokenizer_backend)
     progress = not args.quiet and not args.json
     count = functools.partial(
         count_lengths,
@@ -252,57 +261,6 @@ def _given_method(args: argparse.Namespace) -> str | None:
     return args.method if args.method_given else None
 
 
-def count_lengths(
-    path: str | Path | None,
-    *,
-    tokenizer: str = "cl100k_base",
-    format: str | None = None,
-    config: Any = None,
-    key_map: Any = None,
-    progress: bool = False,
-    runner: Any = None,
-) -> tuple[list[int], list[int], list[str]]:
-    """Per-record total and trainable token counts in file order, and the formats read."""
-    lengths, trainable, formats, _ = count_lengths_and_media(
-        path,
-        tokenizer=tokenizer,
-        format=format,
-        config=config,
-        key_map=key_map,
-        progress=progress,
-        runner=runner,
-    )
-    return lengths, trainable, formats
-
-
-def count_lengths_and_media(
-    path: str | Path | None,
-    *,
-    tokenizer: str = "cl100k_base",
-    format: str | None = None,
-    config: Any = None,
-    key_map: Any = None,
-    progress: bool = False,
-    runner: Any = None,
-    media: Any = None,
-) -> tuple[list[int], list[int], list[str], Any]:
-    """`count_lengths`, and the records' media (a `MediaStats`, None when there are none)."""
-    from sftprep.count import count_tokens
-
-    stats = count_tokens(
-        path,
-        tokenizer,
-        format=format,
-        config=config,
-        key_map=key_map,
-        progress=progress,
-        runner=runner,
-        media=media,
-    )
-    formats = [name for name in stats.format.split(", ") if name]
-    return list(stats.total.values), list(stats.trainable.values), formats, stats.media
-
-
 def _media_options(args: argparse.Namespace, family: str) -> Any:
     """``--media-root``, and the image family to count when it is not a built-in one."""
     import dataclasses
@@ -311,70 +269,6 @@ def _media_options(args: argparse.Namespace, family: str) -> Any:
 
     options = media_options_from(args)
     return options if family in FAMILIES else dataclasses.replace(options, families=(family,))
-
-
-def _image_family(given: str | None, row: Any) -> Any:
-    """The image token family: ``--image-tokens``, else the hosted model's, else Qwen2-VL."""
-    from sftprep.tokens.images import family_for, get_image_family
-
-    return get_image_family(given or family_for(row.model if row is not None else None))
-
-
-# How a file that is not SFT data is priced: as the SFT run it would be.
-_CAVEATS = {
-    "kto": "KTO preference data, priced as SFT on the desirable completions only (the "
-    "undesirable ones are counted, not trained); hosted SFT has no KTO",
-    "dpo": "DPO preference pairs, priced as SFT on each prompt with its chosen answer (the "
-    "rejected answers are not counted); preference fine-tuning is billed differently",
-    "text": "pretraining text, priced as SFT with every token trained; hosted chat "
-    "fine-tuning does not take raw text",
-    "tasks": "seed tasks, priced on each task's first instance (the others are not read)",
-}
-
-
-def _sft_targets(lengths: list[int], trainable: list[int], formats: list[str]) -> list[str]:
-    """Keep, in place, the KTO records an SFT upload would hold (desirable completions:
-    undesirable ones count no trainable token); a note when any was left out."""
-    rows = [(n, t) for n, t in zip(lengths, trainable, strict=True) if t > 0]
-    if formats != ["kto"] or not rows:  # none at all: the zero-trainable problem says so
-        return []
-    left = len(lengths) - len(rows)
-    lengths[:], trainable[:] = [n for n, _ in rows], [t for _, t in rows]
-    return [f"{left:,} KTO records without a desirable completion are not priced"] if left else []
-
-
-def data_caveats(formats: list[str]) -> list[str]:
-    """An assumption line for each format read that is not SFT data."""
-    return [_CAVEATS[name] for name in formats if name in _CAVEATS]
-
-
-def _tokenizer(given: str | None, encoding: str | None) -> tuple[str, str]:
-    """The tokenizer to count with: --tokenizer, else the hosted model's encoding.
-
-    The hosted model's encoding may not be cached on an offline machine; then the
-    bundled cl100k_base counts instead, and the assumptions say so.
-    """
-    from sftprep.errors import UsageError
-    from sftprep.tokens import DEFAULT_TOKENIZER, get_tokenizer
-
-    if given or not encoding:
-        return given or DEFAULT_TOKENIZER, ""
-    try:
-        get_tokenizer(encoding, backend="reference")
-    except UsageError:
-        return DEFAULT_TOKENIZER, f" ({encoding}, the model's encoding, is not available offline)"
-    return encoding, ""
-
-
-def _with_backend(tokenizer: str, backend: str) -> tuple[str, str]:
-    """The spec that counts with ``backend`` (it travels to the workers as a name), and
-    what counts (``quicktok-v1 0.4.0, fast backend``) for the assumptions."""
-    from sftprep.tokens import get_tokenizer
-    from sftprep.tokens.base import with_choice
-
-    spec = with_choice(tokenizer, backend) or tokenizer
-    described = get_tokenizer(spec).describe()
-    return spec, f"{described.get('library', described['kind'])}, {described['backend']} backend"
 
 
 def _print(result: Any, *, as_json: bool) -> None:
