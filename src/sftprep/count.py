@@ -23,11 +23,11 @@ from sftprep.engine import InputFile, Job, Merged, Runner, plan_inputs, run
 from sftprep.errors import UsageError
 from sftprep.formats.aliases import KeyMap
 from sftprep.io.media import MediaOptions
-from sftprep.tokens.base import Tokenizer, get_tokenizer
+from sftprep.tokens.base import BaseTokenizer, get_tokenizer
 from sftprep.tokens.counting import RecordCount, TokenStats
 from sftprep.tokens.tally import TokenTally
 
-TokenizerSpec = str | Tokenizer | None
+TokenizerSpec = str | BaseTokenizer | None
 PathLike = str | Path
 
 
@@ -139,7 +139,7 @@ def tokenizers_and_limits(
     *,
     default_limit: bool = True,
     backend: str | None = None,
-) -> tuple[list[Tokenizer], list[int | None]]:
+) -> tuple[list[BaseTokenizer], list[int | None]]:
     """The tokenizers (loaded here, so a bad name fails before any work) and their limits."""
     if max_tokens is not None and max_tokens < 1:
         raise UsageError("--max-tokens must be a positive number of tokens")
@@ -152,7 +152,7 @@ def tokenizers_and_limits(
 
 
 def counting_job(
-    tokenizers: Sequence[Tokenizer],
+    tokenizers: Sequence[BaseTokenizer],
     limits: Sequence[int | None],
     template: str,
     *,

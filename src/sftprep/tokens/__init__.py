@@ -16,6 +16,7 @@ built-in corpus (`selfcheck`). `tally` keeps a shard's per-record counts and
 from sftprep.tokens.base import (
     DEFAULT_TOKENIZER,
     AssistantTurn,
+    BaseTokenizer,
     Counts,
     RenderError,
     Rendering,
@@ -29,6 +30,7 @@ from sftprep.tokens.counting import RecordCount, TokenStats
 __all__ = [
     "DEFAULT_TOKENIZER",
     "AssistantTurn",
+    "BaseTokenizer",
     "Counts",
     "RecordCount",
     "RenderError",
