@@ -4,9 +4,10 @@
 >>> get_tokenizer("cl100k_base").count("hello world")  # doctest: +SKIP
 2
 
-Backends: `tiktoken_backend` (OpenAI encodings, cookbook chat convention) and
-`hf_backend` (Hugging Face tokenizers with their chat template), the reference
-tokenizers; `fast` gives each a twin that tokenizes with quicktok's C++ BPE
+A tokenizer subclasses `BaseTokenizer` (five members written, the rest derived).
+Backends, each registering itself (`register_backend`): `tiktoken_backend` (OpenAI
+encodings, cookbook chat convention) and `hf_backend` (Hugging Face tokenizers with
+their chat template), the reference tokenizers; `fast` gives each a twin that tokenizes with quicktok's C++ BPE
 (`quicktok_tiktoken`, `quicktok_hf`) once it has reproduced the reference on the
 built-in corpus (`selfcheck`). `tally` keeps a shard's per-record counts and
 `counting` a dataset's `TokenStats`. Counting a whole dataset on every core is
