@@ -80,8 +80,7 @@ END_OF_TURN_TOKENS = (
 class HFTokenizer(BaseTokenizer):
     """A Hugging Face tokenizer and its chat template (see the module docstring)."""
 
-    kind = "hf"
-    backend = "reference"
+    kind = "hf"  # the registered backend that loads it
     spec: str  # a directory or a Hub id: always loadable again
 
     def __init__(self, spec: str, tokenizer: Any, *, template: str = "auto") -> None:

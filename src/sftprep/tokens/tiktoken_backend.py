@@ -86,8 +86,7 @@ class TiktokenTokenizer(BaseTokenizer):
     7
     """
 
-    kind = "tiktoken"
-    backend = "reference"
+    kind = "tiktoken"  # the registered backend that loads it
 
     def __init__(self, name: str, encoding: Any, *, template: str = "auto") -> None:
         self.name = name
