@@ -23,11 +23,11 @@ from sftprep.engine import InputFile, Job, Merged, Runner, plan_inputs, run
 from sftprep.errors import check_max_tokens
 from sftprep.formats.aliases import KeyMap
 from sftprep.io.media import MediaOptions
-from sftprep.tokens.base import Tokenizer, get_tokenizer
+from sftprep.tokens.base import BaseTokenizer, get_tokenizer
 from sftprep.tokens.counting import RecordCount, TokenStats
 from sftprep.tokens.tally import TokenTally
 
-TokenizerSpec = str | Tokenizer | None
+TokenizerSpec = str | BaseTokenizer | None
 PathLike = str | Path
 
 
@@ -139,7 +139,7 @@ def tokenizers_and_limits(
     *,
     default_limit: bool = True,
     backend: str | None = None,
-) -> tuple[list[Tokenizer], list[int | None]]:
+) -> tuple[list[BaseTokenizer], list[int | None]]:
     """The tokenizers (loaded here, so a bad name fails before any work) and their limits."""
     check_max_tokens(max_tokens)
     toks = [get_tokenizer(spec, template=template, backend=backend) for spec in specs]
@@ -151,7 +151,7 @@ def tokenizers_and_limits(
 
 
 def counting_job(
-    tokenizers: Sequence[Tokenizer],
+    tokenizers: Sequence[BaseTokenizer],
     limits: Sequence[int | None],
     template: str,
     *,

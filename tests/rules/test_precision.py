@@ -14,6 +14,7 @@ from rulekit import chat, single
 from sftprep.findings import Finding, Severity
 from sftprep.rules.base import RecordContext, get_rule
 from sftprep.rules.special_tokens import FAMILIES, families_of
+from sftprep.tokens import BaseTokenizer
 
 TOKENIZERS = Path(__file__).resolve().parents[2].parent / "shared" / "tokenizers"
 
@@ -206,8 +207,8 @@ def test_special_token_leak_lists_five_tokens_and_points_at_the_first() -> None:
     assert finding.excerpt.startswith("ok <|reserved_special_token_0|>")
 
 
-class FakeTokenizer:
-    """A tokenizer object with the duck-typed ``special_tokens`` method."""
+class PlainTokenizer(BaseTokenizer):
+    """A tokenizer object that leaves ``special_tokens`` at the base class's default."""
 
     name = "fake"
 
@@ -216,6 +217,16 @@ class FakeTokenizer:
 
     def count(self, text: str) -> int:
         return len(text.split())
+
+    def encode(self, text: str) -> list[int]:
+        raise NotImplementedError
+
+    def decode(self, ids: Any) -> str:
+        raise NotImplementedError
+
+
+class FakeTokenizer(PlainTokenizer):
+    """A tokenizer object that names its special tokens."""
 
     def special_tokens(self) -> frozenset[str]:
         return frozenset({"<|my_token|>", "[CLS]", "▁<PRE>", "x", "plain"})
@@ -232,8 +243,7 @@ def test_the_given_tokenizers_special_tokens_count_too() -> None:
 
 
 def test_a_tokenizer_without_special_tokens_adds_none() -> None:
-    tokenizer = FakeTokenizer()
-    tokenizer.special_tokens = None  # type: ignore[assignment,method-assign]
+    tokenizer = PlainTokenizer()
     assert run("special-token-leak", alpaca(output="<|my_token|>"), tokenizer=tokenizer) == []
 
 
@@ -316,7 +326,7 @@ def test_hf_tokenizer_special_tokens() -> None:
     from sftprep.tokens import get_tokenizer
 
     tokenizer = get_tokenizer(str(TOKENIZERS / "qwen2.5"))
-    special = tokenizer.special_tokens()  # type: ignore[attr-defined]
+    special = tokenizer.special_tokens()
     assert len(special) == 14 and "<|im_end|>" in special and "<tool_call>" not in special
     ctx = alpaca(output="Done.<|im_end|><|video_pad|>")
     (finding,) = run("special-token-leak", ctx, tokenizer=str(TOKENIZERS / "qwen2.5"))

@@ -223,11 +223,10 @@ class SpecialTokenLeak(Rule):
         from sftprep.tokens import get_tokenizer
 
         tokenizer = get_tokenizer(spec, template=ctx.options.get("template", "auto"))
-        method = getattr(tokenizer, "special_tokens", None)
-        tokens = usable_tokens(method()) if callable(method) else frozenset()
+        tokens = usable_tokens(tokenizer.special_tokens())
         odd = sorted((t for t in tokens if not TOKEN_SHAPE.fullmatch(t)), key=len, reverse=True)
         other = re.compile("|".join(map(re.escape, odd))) if odd else None
-        name = f"tokenizer {getattr(tokenizer, 'name', spec)}"
+        name = f"tokenizer {tokenizer.name}"
         self._tokenizer = (spec, name, tokens, other)
         return self._tokenizer
 

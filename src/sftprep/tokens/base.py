@@ -1,15 +1,21 @@
-"""The tokenizer protocol and the registry of tokenizer backends.
+"""The tokenizer protocol, the base class every tokenizer derives from, and the registry
+of tokenizer backends.
 
-Every backend (tiktoken encodings, Hugging Face tokenizers) offers the same few
-methods: `count` and `encode` for plain text, `render` for a whole conversation
-(token ids plus a trainable mask: ``True`` where the trainer computes the loss),
-and `count_conversation` for the fast path that only needs the numbers.
+A tokenizer is five members (`Tokenizer`): ``name``, `count` and `encode` for plain
+text, `decode`, `render_turns` for a whole conversation (token ids, a trainable mask:
+``True`` where the trainer computes the loss, and where each assistant turn sits), and
+`describe`. `BaseTokenizer` derives the rest from them, once: `render`,
+`count_conversation`, `count_turns`, `count_fields`, the defaults of the optional
+members, and the pickling that sends a tokenizer to worker processes by name.
 
 A *backend* is registered with a name, a predicate saying whether it accepts a
 spec (``"cl100k_base"``, ``"gpt-4o"``, ``"../tokenizers/qwen2.5"``,
-``"Qwen/Qwen2.5-7B-Instruct"``) and a loader; `get_tokenizer` asks them in order,
-or directly with a ``backend:spec`` prefix (``"hf:Qwen/Qwen2.5-7B-Instruct"``).
-Loaded tokenizers are cached per ``(spec, template, choice)``.
+``"Qwen/Qwen2.5-7B-Instruct"``), a loader, the specs it takes in words and a
+one-line description (`register_backend`). Each backend module of this package
+registers itself when imported, and the registry imports them on first use (so base
+imports none of them). `get_tokenizer` asks the backends in order, or directly with a
+``backend:spec`` prefix (``"hf:Qwen/Qwen2.5-7B-Instruct"``). Loaded tokenizers are
+cached per ``(spec, template, choice)``.
 
 **Reference or fast.** What a backend loads is the *reference* tokenizer (tiktoken,
 Hugging Face tokenizers). The *fast* one (`sftprep.tokens.fast`: quicktok, C++) gives
@@ -26,13 +32,15 @@ so that a plain string (a rule option, a worker's job) names the same tokenizer.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, SupportsIndex, runtime_checkable
 
 from sftprep.errors import UsageError
 from sftprep.model import Conversation, Message, PlainTurn
+from sftprep.registry import Registry
 
 DEFAULT_TOKENIZER = "cl100k_base"
 TEMPLATES = ("auto", "none")
@@ -94,12 +102,10 @@ class Counts:
 
 @runtime_checkable
 class Tokenizer(Protocol):
-    """What every backend offers (see the module docstring)."""
+    """What a tokenizer is: its name and five methods. Write one by subclassing
+    `BaseTokenizer`, which derives everything else the callers use from these."""
 
     name: str
-    kind: str
-    template: str
-    model_max_length: int | None
 
     def count(self, text: str) -> int: ...
 
@@ -107,21 +113,119 @@ class Tokenizer(Protocol):
 
     def decode(self, ids: Sequence[int]) -> str: ...
 
-    def render(self, conversation: Conversation) -> tuple[list[int], list[bool]]: ...
-
     def render_turns(self, conversation: Conversation) -> Rendering: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+class BaseTokenizer(ABC):
+    """A tokenizer made of `count`, `encode`, `decode` and `render_turns`; the rest derives
+    here, once: `render`, `count_conversation`, `count_turns`, `count_fields`, `describe`,
+    and the pickling. A backend overrides a derived member only to be faster, never to
+    count otherwise (tiktoken's `count_conversation` adds up lengths without building ids).
+
+    Attributes: ``name`` (shown to the user); ``kind``, the registered backend that loads
+    it; ``backend``, ``"reference"`` or ``"fast"``; ``spec``, what ``get_tokenizer(f"{kind}:
+    {spec}")`` loads it again from (None: not loadable by name); ``template``, the chat
+    convention it renders with; ``template_option``, the ``template`` it was loaded with;
+    ``model_max_length``, the model's context when it has a real one.
+
+    >>> class Chars(BaseTokenizer):
+    ...     name = "chars"
+    ...     def count(self, text): return len(text)
+    ...     def encode(self, text): return [ord(c) for c in text]
+    ...     def decode(self, ids): return "".join(map(chr, ids))
+    ...     def render_turns(self, conversation):
+    ...         ids, mask = [], []
+    ...         for m in conversation.messages:
+    ...             ids += self.encode(m.content or "")
+    ...             mask += [is_trained(m)] * len(m.content or "")
+    ...         return Rendering(ids, mask)
+    >>> chat = Conversation((Message("user", "hi"), Message("assistant", "hey")))
+    >>> Chars().count_conversation(chat)
+    Counts(total=5, trainable=3, turns=2, kept=None)
+    """
+
+    name: str
+    kind: ClassVar[str] = "custom"
+    backend: ClassVar[str] = "reference"
+    spec: str | None = None
+    template: str = "none"
+    template_option: str = "auto"
+    model_max_length: int | None = None
+
+    # --- what a subclass writes ---------------------------------------------------------
+
+    @abstractmethod
+    def count(self, text: str) -> int:
+        """Tokens of ``text``, special-token text counted as the backend reads it."""
+
+    @abstractmethod
+    def encode(self, text: str) -> list[int]:
+        """Token ids of ``text``."""
+
+    @abstractmethod
+    def decode(self, ids: Sequence[int]) -> str:
+        """The text of ``ids``."""
+
+    @abstractmethod
+    def render_turns(self, conversation: Conversation) -> Rendering:
+        """``conversation`` as the trainer sees it (raises `RenderError` when it cannot
+        be rendered: a dataset problem, reported per record)."""
+
+    # --- derived ------------------------------------------------------------------------
+
+    def describe(self) -> dict[str, Any]:
+        """Name, kind, template, the backend that counts and its library with the
+        version: one shape for every backend (reports and ``--json`` show it)."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "template": self.template,
+            "backend": self.backend,
+            "library": self.library(),
+        }
+
+    def library(self) -> str:
+        """The library that counts, with its version (``tiktoken 0.12.0``)."""
+        return self.kind
+
+    def special_tokens(self) -> frozenset[str]:
+        """The text of the tokenizer's special tokens (`special-token-leak` looks for it
+        in the data); none unless the backend knows them."""
+        return frozenset()
+
+    def render(self, conversation: Conversation) -> tuple[list[int], list[bool]]:
+        """Token ids and trainable mask of ``conversation``."""
+        rendering = self.render_turns(conversation)
+        return rendering.ids, rendering.mask
 
     def count_conversation(
         self, conversation: Conversation, *, max_tokens: int | None = None
-    ) -> Counts: ...
+    ) -> Counts:
+        """Total and trainable tokens of ``conversation``; with ``max_tokens``, also the
+        trainable tokens within the first ``max_tokens`` (what truncation keeps)."""
+        rendering = self.render_turns(conversation)
+        kept = None if max_tokens is None else rendering.trainable_within(max_tokens)
+        return Counts(rendering.total, rendering.trainable, len(conversation.messages), kept)
 
-    def count_turns(
-        self, turns: Sequence[PlainTurn], *, max_tokens: int | None = None
-    ) -> Counts: ...
+    def count_turns(self, turns: Sequence[PlainTurn], *, max_tokens: int | None = None) -> Counts:
+        """`count_conversation` of text-only turns (`Format.plain_turns`)."""
+        return self.count_conversation(conversation_of(turns), max_tokens=max_tokens)
 
-    def count_fields(self, conversation: Conversation) -> dict[str, int]: ...
+    def count_fields(self, conversation: Conversation) -> dict[str, int]:
+        """Tokens of each original text field (``Conversation.fields``)."""
+        return count_fields_with(self.count, conversation.fields)
 
-    def describe(self) -> dict[str, Any]: ...
+    def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
+        """Pickling, as tokenizers travel to worker processes: one loadable by name goes as
+        ``(kind:spec, template, backend)`` and `rebuild_tokenizer` loads it there again
+        (through the cache: a forked worker has it already), instead of 100k ranks or a
+        whole tokenizer.json per worker, and with the backend that counted in the parent.
+        One without a ``spec`` is pickled whole."""
+        if self.spec is None:
+            return super().__reduce_ex__(protocol)
+        return (rebuild_tokenizer, (f"{self.kind}:{self.spec}", self.template_option, self.backend))
 
 
 class RenderError(Exception):
@@ -186,18 +290,6 @@ def count_fields_with(count: Callable[[str], int], fields: Mapping[str, str]) ->
     return out
 
 
-def description(tokenizer: Any) -> dict[str, Any]:
-    """What `Tokenizer.describe` returns: name, kind, template, the backend that counts
-    and its library with the version (one shape for every backend)."""
-    return {
-        "name": tokenizer.name,
-        "kind": tokenizer.kind,
-        "template": tokenizer.template,
-        "backend": tokenizer.backend,
-        "library": tokenizer.library(),
-    }
-
-
 @cache
 def library_version(distribution: str) -> str:
     """``"tiktoken 0.12.0"``: the library that counts, as `describe` names it."""
@@ -221,38 +313,57 @@ def sane_max_length(value: Any) -> int | None:
 
 @dataclass(frozen=True)
 class Backend:
-    """A registered tokenizer backend: ``accepts(spec)`` and ``load(spec, template)``."""
+    """A tokenizer backend: the specs it takes (``accepts``) and how it loads one.
+
+    ``specs`` says in words which specs it takes (the unknown-tokenizer error lists them),
+    ``description`` what it is, in one line. `get_tokenizer` asks backends in ``order``
+    (lower first, ties in registration order); a ``name:`` prefix of the spec skips asking.
+    """
 
     name: str
     accepts: Callable[[str], bool]
-    load: Callable[[str, str], Tokenizer]
+    load: Callable[[str, str], BaseTokenizer]
     description: str = ""
+    specs: str = ""
+    order: int = 100
 
 
-BACKENDS: dict[str, Backend] = {}
-_CACHE: dict[tuple[str, str, str], Tokenizer] = {}  # (backend, spec, template): references
-_BY_SPEC: dict[tuple[str, str, str], Tokenizer] = {}  # (spec as given, template, choice)
+# Each module of this package that holds a backend registers it when imported; the
+# registry imports the package's modules the first time it is asked what it holds, so a
+# new backend is one new module.
+BACKENDS: Registry[Backend] = Registry("tokenizer backend", builtins=("sftprep.tokens",))
 
+# The fast twin is made by `sftprep.tokens.fast`, which builds on this module: it is named
+# here, not imported, and imported the first time a fast tokenizer is asked for.
+_TWINS: Registry[Callable[..., BaseTokenizer]] = Registry("fast tokenizer step")
+_TWINS.lazy("accelerate", "sftprep.tokens.fast:accelerate")
+_TWINS.lazy("rebuild", "sftprep.tokens.fast:rebuild_fast")
 
-_BUILTINS: list[bool] = []  # non-empty once the built-in backends are registered
+# Loaded tokenizers by (spec, template, backend choice): under the spec as it was given
+# (a name found per record with one dict lookup) and under ``kind:spec`` (every spelling
+# of one tokenizer is one object: the fast twin's check and the worker's rebuild find it).
+_LOADED: dict[tuple[str, str, str], BaseTokenizer] = {}
 
 
 def register_backend(
     name: str,
     accepts: Callable[[str], bool],
-    load: Callable[[str, str], Tokenizer],
+    load: Callable[[str, str], BaseTokenizer],
     *,
     description: str = "",
+    specs: str = "",
+    order: int = 100,
 ) -> None:
-    """Add a backend; `get_tokenizer` tries backends in registration order."""
-    if name in BACKENDS:
-        raise ValueError(f"tokenizer backend {name!r} is already registered")
-    BACKENDS[name] = Backend(name, accepts, load, description)
+    """Add a backend (see `Backend`); a name taken already is a ``ValueError``.
+
+    >>> register_backend("words", lambda s: s == "words", Words.load)  # doctest: +SKIP
+    """
+    BACKENDS.add(name, Backend(name, accepts, load, description, specs, order))
 
 
 def list_backends() -> list[str]:
-    _load_builtin_backends()
-    return list(BACKENDS)
+    """The backends' names, in the order `get_tokenizer` asks them."""
+    return [backend.name for backend in _ordered()]
 
 
 def backend_descriptions() -> list[tuple[str, str]]:
@@ -262,17 +373,17 @@ def backend_descriptions() -> list[tuple[str, str]]:
 
 
 def get_tokenizer(
-    spec: str | Tokenizer | None = None,
+    spec: str | BaseTokenizer | None = None,
     *,
     template: str = "auto",
     backend: str | None = None,
-) -> Tokenizer:
+) -> BaseTokenizer:
     """The tokenizer for ``spec`` (default ``cl100k_base``), loaded once and cached.
 
     ``template="none"`` counts the raw message text, without any chat template or
     per-message overhead. ``backend`` is ``"auto"`` (the default), ``"reference"`` or
     ``"fast"`` (see the module docstring); a ``"fast:"``-style prefix of ``spec`` says
-    the same. A tokenizer object is returned unchanged.
+    the same. A tokenizer object (a `BaseTokenizer`) is returned unchanged.
 
     >>> get_tokenizer("cl100k_base").count("hello world")  # doctest: +SKIP
     2
@@ -280,28 +391,21 @@ def get_tokenizer(
     'fast'
     """
     if spec is not None and not isinstance(spec, str):
-        # Duck typing: a runtime-Protocol isinstance is slow, and this runs per record.
-        if callable(getattr(spec, "render_turns", None)) and callable(getattr(spec, "count", None)):
+        if isinstance(spec, BaseTokenizer):
             return spec
         raise UsageError(
-            f"tokenizer must be a name, a path or a tokenizer, not {type(spec).__name__}"
+            "tokenizer must be a name, a path or a tokenizer (a subclass of "
+            f"sftprep.tokens.BaseTokenizer), not {type(spec).__name__}"
         )
     if template not in TEMPLATES:
         raise UsageError(f"unknown template {template!r}; known: {', '.join(TEMPLATES)}")
     spec = spec or DEFAULT_TOKENIZER
-    known = _BY_SPEC.get((spec, template, backend or ""))
-    if known is not None:
-        return known
-    choice, bare = split_choice(spec, backend)
-    reference = _reference(bare, template)
-    if choice == "reference":
-        tokenizer = reference
-    else:
-        from sftprep.tokens.fast import accelerate
-
-        tokenizer = accelerate(reference, strict=choice == "fast")
-    _BY_SPEC[(spec, template, backend or "")] = tokenizer
-    return tokenizer
+    key = (spec, template, backend or "")
+    found = _LOADED.get(key)
+    if found is None:
+        choice, bare = split_choice(spec, backend)
+        found = _LOADED[key] = _load(bare, template, choice)
+    return found
 
 
 def split_choice(spec: str, backend: str | None = None) -> tuple[str, str]:
@@ -325,51 +429,45 @@ def with_choice(spec: str | None, backend: str | None) -> str | None:
     return f"{choice}:{bare}"
 
 
-def _reference(spec: str, template: str) -> Tokenizer:
-    """The reference tokenizer of ``spec`` (a registered backend's loader), cached."""
-    backend = _resolve(spec)
-    key = (backend.name, _strip_prefix(spec), template)
-    if key not in _CACHE:
-        _CACHE[key] = backend.load(key[1], template)
-    return _CACHE[key]
+def _load(spec: str, template: str, choice: str) -> BaseTokenizer:
+    """The tokenizer of ``spec`` (no choice prefix) for ``choice``, cached under
+    ``(kind:spec, template, choice)``: the reference a backend loads, or its fast twin."""
+    backend, bare = _resolve(spec)
+    key = (f"{backend.name}:{bare}", template, choice)
+    found = _LOADED.get(key)
+    if found is None:
+        if choice == "reference":
+            found = backend.load(bare, template)
+        else:
+            reference = _load(key[0], template, "reference")
+            found = _TWINS.get("accelerate")(reference, strict=choice == "fast")
+        _LOADED[key] = found
+    return found
 
 
-def rebuild_tokenizer(spec: str, template: str, choice: str = "reference") -> Tokenizer:
-    """Unpickling hook: tokenizers travel to worker processes as ``(spec, template)``
-    and the backend that counted in the parent (``choice``), so every worker counts
-    with it. The parent has checked a fast tokenizer already: it is not checked again."""
+def rebuild_tokenizer(spec: str, template: str, choice: str = "reference") -> BaseTokenizer:
+    """Unpickling hook (`BaseTokenizer.__reduce_ex__`): tokenizers travel to worker
+    processes as ``(spec, template)`` and the backend that counted in the parent
+    (``choice``), so every worker counts with it. The parent has checked a fast tokenizer
+    already: it is not checked again."""
+    reference = get_tokenizer(spec, template=template, backend="reference")
     if choice == "fast":
-        from sftprep.tokens.fast import rebuild_fast
-
-        return rebuild_fast(_reference(spec, template))
-    return get_tokenizer(spec, template=template, backend="reference")
+        return _TWINS.get("rebuild")(reference)
+    return reference
 
 
-def _resolve(spec: str) -> Backend:
-    _load_builtin_backends()
-    prefix, sep, _ = spec.partition(":")
-    if sep and prefix in BACKENDS:
-        return BACKENDS[prefix]
-    for backend in BACKENDS.values():
-        if backend.accepts(spec):
-            return backend
-    raise UsageError(
-        f"unknown tokenizer {spec!r}: give a tiktoken encoding or OpenAI model name "
-        "(cl100k_base, o200k_base, gpt-4o), a local Hugging Face tokenizer directory, "
-        "or a Hub id (org/name)"
-    )
-
-
-def _strip_prefix(spec: str) -> str:
+def _resolve(spec: str) -> tuple[Backend, str]:
+    """The backend that loads ``spec`` and the spec without a ``backend:`` prefix."""
     prefix, sep, rest = spec.partition(":")
-    return rest if sep and prefix in BACKENDS else spec
+    if sep and prefix in BACKENDS:
+        return BACKENDS.get(prefix), rest
+    backends = _ordered()
+    for backend in backends:
+        if backend.accepts(spec):
+            return backend, spec
+    accepted = ", ".join(backend.specs for backend in backends if backend.specs)
+    raise UsageError(f"unknown tokenizer {spec!r}: give {accepted or 'a registered backend'}")
 
 
-def _load_builtin_backends() -> None:
-    if _BUILTINS:
-        return
-    _BUILTINS.append(True)
-    from sftprep.tokens import hf_backend, tiktoken_backend
-
-    tiktoken_backend.register()
-    hf_backend.register()
+def _ordered() -> list[Backend]:
+    return sorted((backend for _, backend in BACKENDS.items()), key=lambda b: b.order)

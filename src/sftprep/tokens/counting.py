@@ -17,7 +17,7 @@ from typing import Any
 
 from sftprep.model import Location
 from sftprep.stats import Distribution, StatsByKey
-from sftprep.tokens.base import Tokenizer
+from sftprep.tokens.base import BaseTokenizer
 from sftprep.tokens.media import MediaStats
 from sftprep.tokens.tally import TokenTally
 from sftprep.views import show
@@ -25,7 +25,7 @@ from sftprep.views import show
 OUTLIERS_SHOWN = 10
 ERRORS_SHOWN = 5
 
-TokenizerSpec = str | Tokenizer | None
+TokenizerSpec = str | BaseTokenizer | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,10 +22,9 @@ from __future__ import annotations
 import importlib
 import sys
 from types import ModuleType
-from typing import Any
 
 from sftprep.errors import UsageError
-from sftprep.tokens.base import Tokenizer, tokenizer_failure
+from sftprep.tokens.base import BaseTokenizer, tokenizer_failure
 
 # Reference kind -> the module whose ``build(reference, quicktok)`` returns the fast twin,
 # or a string saying why there is none.
@@ -37,11 +36,11 @@ INSTALL = "pip install 'sftprep[fast]'"
 
 # id(reference) -> its checked fast twin, or why there is none (references live as long
 # as the process: the registry caches them)
-_VERDICTS: dict[int, Tokenizer | str] = {}
+_VERDICTS: dict[int, BaseTokenizer | str] = {}
 _NOTED: set[str] = set()
 
 
-def accelerate(reference: Tokenizer, *, strict: bool = False) -> Tokenizer:
+def accelerate(reference: BaseTokenizer, *, strict: bool = False) -> BaseTokenizer:
     """The checked fast twin of ``reference``, else ``reference`` itself (see above)."""
     verdict = _VERDICTS.get(id(reference))
     if verdict is None:
@@ -54,7 +53,7 @@ def accelerate(reference: Tokenizer, *, strict: bool = False) -> Tokenizer:
     return reference
 
 
-def _checked_twin(reference: Tokenizer) -> Tokenizer | str:
+def _checked_twin(reference: BaseTokenizer) -> BaseTokenizer | str:
     from sftprep.tokens.selfcheck import check_against
 
     try:
@@ -72,7 +71,7 @@ def _checked_twin(reference: Tokenizer) -> Tokenizer | str:
     return built
 
 
-def rebuild_fast(reference: Tokenizer) -> Tokenizer:
+def rebuild_fast(reference: BaseTokenizer) -> BaseTokenizer:
     """The fast twin in a worker process: checked by the parent (a forked worker has it
     already), so built again without the check; the reference if quicktok is missing."""
     verdict = _VERDICTS.get(id(reference))
@@ -88,7 +87,7 @@ def rebuild_fast(reference: Tokenizer) -> Tokenizer:
     return reference if isinstance(verdict, str) else verdict
 
 
-def build_twin(reference: Tokenizer) -> Tokenizer | str:
+def build_twin(reference: BaseTokenizer) -> BaseTokenizer | str:
     """The unchecked fast twin of ``reference``, or why there is none."""
     quicktok = import_quicktok()
     if quicktok is None:
@@ -96,7 +95,7 @@ def build_twin(reference: Tokenizer) -> Tokenizer | str:
     module = BUILDERS.get(reference.kind)
     if module is None:
         return f"the fast backend has no {reference.kind} tokenizers"
-    built: Tokenizer | str = importlib.import_module(module).build(reference, quicktok)
+    built: BaseTokenizer | str = importlib.import_module(module).build(reference, quicktok)
     return built
 
 
@@ -118,13 +117,12 @@ def note(message: str) -> None:
     print(f"sftprep: note: {message}", file=sys.stderr)
 
 
-def _fallback_note(reference: Tokenizer, why: str) -> str:
+def _fallback_note(reference: BaseTokenizer, why: str) -> str:
     if why.startswith("quicktok is not installed"):
         # One line for every tokenizer of the run: the reason is the same.
         return f"tokenizer backend auto: counting with the reference tokenizers; {why}"
     return f"{reference.name}: counting with {_library(reference)}: {why}"
 
 
-def _library(tokenizer: Any) -> str:
-    library = getattr(tokenizer, "library", None)
-    return str(library()).split()[0] if callable(library) else str(tokenizer.kind)
+def _library(tokenizer: BaseTokenizer) -> str:
+    return tokenizer.library().split()[0]

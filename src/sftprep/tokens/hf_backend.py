@@ -49,15 +49,12 @@ from pathlib import Path
 from typing import Any
 
 from sftprep.errors import UsageError
-from sftprep.model import Conversation, Message, PlainTurn
+from sftprep.model import Conversation, Message
 from sftprep.tokens.base import (
     AssistantTurn,
-    Counts,
+    BaseTokenizer,
     RenderError,
     Rendering,
-    conversation_of,
-    count_fields_with,
-    description,
     is_trained,
     library_version,
     output_texts,
@@ -80,18 +77,18 @@ END_OF_TURN_TOKENS = (
 )
 
 
-class HFTokenizer:
+class HFTokenizer(BaseTokenizer):
     """A Hugging Face tokenizer and its chat template (see the module docstring)."""
 
-    kind = "hf"
-    backend = "reference"
+    kind = "hf"  # the registered backend that loads it
+    spec: str  # a directory or a Hub id: always loadable again
 
     def __init__(self, spec: str, tokenizer: Any, *, template: str = "auto") -> None:
         self.spec = spec
         path = Path(spec)
         self.name = path.name if path.is_dir() else spec
         self.tokenizer = tokenizer
-        self._template_arg = template
+        self.template_option = template
         self._fast = tokenizer.backend_tokenizer
         has_template = bool(getattr(tokenizer, "chat_template", None))
         self.template = "chat_template" if template == "auto" and has_template else "none"
@@ -105,14 +102,6 @@ class HFTokenizer:
     @classmethod
     def load(cls, spec: str, template: str = "auto") -> HFTokenizer:
         return cls(spec, _load(spec), template=template)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        from sftprep.tokens.base import rebuild_tokenizer
-
-        return (rebuild_tokenizer, (f"hf:{self.spec}", self._template_arg, self.backend))
-
-    def describe(self) -> dict[str, Any]:
-        return description(self)
 
     def library(self) -> str:
         """The library that counts, with its version (``tokenizers 0.21.0``)."""
@@ -150,23 +139,6 @@ class HFTokenizer:
         return str(self.tokenizer.decode(list(ids)))
 
     # --- conversations -----------------------------------------------------------------
-
-    def count_conversation(
-        self, conversation: Conversation, *, max_tokens: int | None = None
-    ) -> Counts:
-        rendering = self.render_turns(conversation)
-        kept = None if max_tokens is None else rendering.trainable_within(max_tokens)
-        return Counts(rendering.total, rendering.trainable, len(conversation.messages), kept)
-
-    def count_turns(self, turns: Sequence[PlainTurn], *, max_tokens: int | None = None) -> Counts:
-        return self.count_conversation(conversation_of(turns), max_tokens=max_tokens)
-
-    def count_fields(self, conversation: Conversation) -> dict[str, int]:
-        return count_fields_with(self.count, conversation.fields)
-
-    def render(self, conversation: Conversation) -> tuple[list[int], list[bool]]:
-        rendering = self.render_turns(conversation)
-        return rendering.ids, rendering.mask
 
     def render_turns(self, conversation: Conversation) -> Rendering:
         """Ids, trainable mask and assistant turns of ``conversation`` (raises `RenderError`)."""
@@ -539,10 +511,11 @@ def _check_size(text: str, messages: list[dict[str, Any]], tools: Any) -> None:
         )
 
 
-def register() -> None:
-    register_backend(
-        "hf",
-        _accepts,
-        HFTokenizer.load,
-        description="Hugging Face tokenizers (local directory or Hub id) and their chat template",
-    )
+register_backend(
+    "hf",
+    _accepts,
+    HFTokenizer.load,
+    description="Hugging Face tokenizers (local directory or Hub id) and their chat template",
+    specs="a local Hugging Face tokenizer directory, or a Hub id (org/name)",
+    order=20,
+)

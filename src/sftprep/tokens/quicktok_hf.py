@@ -143,7 +143,7 @@ class FastHFTokenizer(HFTokenizer):
         nfc: bool,
         lengths: list[int],
     ) -> None:
-        super().__init__(reference.spec, reference.tokenizer, template=reference._template_arg)
+        super().__init__(reference.spec, reference.tokenizer, template=reference.template_option)
         self.quick = quick
         self._added = added
         # Longest first: at one position the regex takes the first alternative that matches.

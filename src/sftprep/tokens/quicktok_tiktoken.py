@@ -42,7 +42,7 @@ class FastTiktokenTokenizer(TiktokenTokenizer):
     backend = "fast"
 
     def __init__(self, reference: TiktokenTokenizer, quick: Any) -> None:
-        super().__init__(reference.name, reference.encoding, template=reference._template_arg)
+        super().__init__(reference.name, reference.encoding, template=reference.template_option)
         self.quick = quick
         # Bound C++ methods: no Python frame between the hot loop and the BPE.
         self._count_text = quick.count

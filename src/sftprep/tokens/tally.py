@@ -18,7 +18,7 @@ from typing import Any
 
 from sftprep.model import Conversation, PlainTurn
 from sftprep.stats import StatsByKey
-from sftprep.tokens.base import Counts, RenderError, Rendering, Tokenizer, tokenizer_failure
+from sftprep.tokens.base import BaseTokenizer, Counts, RenderError, Rendering, tokenizer_failure
 from sftprep.tokens.media import MediaTally
 
 MAX_ERRORS_KEPT = 20
@@ -68,7 +68,7 @@ class TokenTally:
 
     def add_turns(
         self,
-        tokenizers: Sequence[Tokenizer],
+        tokenizers: Sequence[BaseTokenizer],
         limits: Sequence[int | None],
         turns: Sequence[PlainTurn],
         record: int,
@@ -110,12 +110,12 @@ class TokenTally:
 
     def add(
         self,
-        tokenizers: Sequence[Tokenizer],
+        tokenizers: Sequence[BaseTokenizer],
         limits: Sequence[int | None],
         conversation: Conversation,
         record: int,
         line: int,
-        rendered: Callable[[Tokenizer], Rendering | RenderError] | None = None,
+        rendered: Callable[[BaseTokenizer], Rendering | RenderError] | None = None,
     ) -> bool:
         """Count one conversation with every tokenizer (``rendered`` gives a rendering
         already made for the rules, so the record is not rendered twice); False when it
@@ -156,10 +156,10 @@ class TokenTally:
 
 
 def count_one(
-    tokenizer: Tokenizer,
+    tokenizer: BaseTokenizer,
     conversation: Conversation,
     limit: int | None,
-    rendered: Callable[[Tokenizer], Rendering | RenderError] | None = None,
+    rendered: Callable[[BaseTokenizer], Rendering | RenderError] | None = None,
 ) -> Counts:
     """``tokenizer``'s `Counts` of ``conversation`` (raises `RenderError`), from a rendering
     when one is at hand, else by the backend's own count (no ids built)."""

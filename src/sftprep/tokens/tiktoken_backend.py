@@ -38,11 +38,10 @@ from sftprep.errors import UsageError
 from sftprep.model import Conversation, Message, PlainTurn
 from sftprep.tokens.base import (
     AssistantTurn,
+    BaseTokenizer,
     Counts,
     RenderError,
     Rendering,
-    count_fields_with,
-    description,
     is_trained,
     library_version,
     output_texts,
@@ -79,7 +78,7 @@ OVERHEAD_NAMES = ("<|im_start|>", "<|im_sep|>", "<|im_end|>", "<|name|>")
 MAX_CACHED_ROLES = 64
 
 
-class TiktokenTokenizer:
+class TiktokenTokenizer(BaseTokenizer):
     """An OpenAI encoding with the cookbook chat convention (see the module docstring).
 
     >>> tok = TiktokenTokenizer.load("cl100k_base")  # doctest: +SKIP
@@ -87,16 +86,14 @@ class TiktokenTokenizer:
     7
     """
 
-    kind = "tiktoken"
-    backend = "reference"
+    kind = "tiktoken"  # the registered backend that loads it
 
     def __init__(self, name: str, encoding: Any, *, template: str = "auto") -> None:
         self.name = name
         self.spec = name
         self.encoding = encoding
         self.template = "none" if template == "none" else "openai-chat"
-        self._template_arg = template
-        self.model_max_length: int | None = None
+        self.template_option = template
         # The Rust encoder directly: one Python frame less per string in the hot loop.
         self._encode_ordinary: Callable[[str], list[int]] = encoding._core_bpe.encode_ordinary
         self._roles: dict[str, int] = {}
@@ -107,15 +104,6 @@ class TiktokenTokenizer:
     def load(cls, spec: str, template: str = "auto") -> TiktokenTokenizer:
         name = _encoding_name(spec)
         return cls(name, _load_encoding(name), template=template)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Worker processes rebuild from the name instead of pickling 100k ranks.
-        from sftprep.tokens.base import rebuild_tokenizer
-
-        return (rebuild_tokenizer, (f"tiktoken:{self.name}", self._template_arg, self.backend))
-
-    def describe(self) -> dict[str, Any]:
-        return description(self)
 
     def library(self) -> str:
         """The library that counts, with its version (``tiktoken 0.12.0``)."""
@@ -233,13 +221,6 @@ class TiktokenTokenizer:
             pos += head + out + (1 if chat else 0)
         total = pos + (REPLY_PRIMING if chat else 0)
         return Counts(total, trainable, len(turns), _kept(kept, max_tokens))
-
-    def count_fields(self, conversation: Conversation) -> dict[str, int]:
-        return count_fields_with(self.count, conversation.fields)
-
-    def render(self, conversation: Conversation) -> tuple[list[int], list[bool]]:
-        rendering = self.render_turns(conversation)
-        return rendering.ids, rendering.mask
 
     def render_turns(self, conversation: Conversation) -> Rendering:
         """ChatML-shaped ids whose length is the cookbook count; overhead ids are placeholders."""
@@ -390,10 +371,11 @@ def _offline_message(name: str, exc: BaseException) -> str:
     )
 
 
-def register() -> None:
-    register_backend(
-        "tiktoken",
-        _accepts,
-        TiktokenTokenizer.load,
-        description="OpenAI encodings (cl100k_base bundled; o200k_base... from tiktoken's cache)",
-    )
+register_backend(
+    "tiktoken",
+    _accepts,
+    TiktokenTokenizer.load,
+    description="OpenAI encodings (cl100k_base bundled; o200k_base... from tiktoken's cache)",
+    specs="a tiktoken encoding or OpenAI model name (cl100k_base, o200k_base, gpt-4o)",
+    order=10,  # before paths and Hub ids: a folder called gpt-4o does not hide the model
+)
