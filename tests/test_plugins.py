@@ -1,4 +1,5 @@
-"""A new format, rule and target each come from one module, with no other file edited.
+"""A new format, rule, tokenizer backend and target each come from one module, with no
+other file edited.
 
 The modules under tests/plugins/ are plugins (``SFTPREP_PLUGINS``, or the
 ``sftprep.plugins`` entry point group of an installed package): nothing in src/ names
@@ -18,8 +19,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGINS = ROOT / "tests" / "plugins"
-MODULES = ("sftprep_pingpong_format", "sftprep_shouting_rule", "sftprep_pingpong_target")
-NAMES = ("ping-pong", "shouting", "ping-platform")
+MODULES = (
+    "sftprep_pingpong_format",
+    "sftprep_shouting_rule",
+    "sftprep_words_backend",
+    "sftprep_pingpong_target",
+)
+NAMES = ("ping-pong", "shouting", "one token per word", "ping-platform")
 RECORDS = [
     {"ping": "Hello?", "pong": "Hi, how can I help?"},
     {"ping": "Say it loud", "pong": "I AM SAYING IT LOUD"},
@@ -71,9 +77,19 @@ def test_detection_rules_and_target_run_on_the_data(data: Path) -> None:
     assert doc["summary"]["records"] == 3
 
 
-def test_help_lists_the_format_and_target() -> None:
-    check_help = sftprep("check", "--help").stdout
+def test_the_backend_counts_the_data(data: Path) -> None:
+    done = sftprep("stats", str(data), "--tokenizer", "words", "--json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    # a role token per message (prompt), then the words; the answers' words are trained
+    assert doc["tokens"] == {"total": 32, "prompt": 14, "trainable": 18}
+    assert (doc["tokenizer"]["name"], doc["tokenizer"]["kind"]) == ("words", "words")
+
+
+def test_help_lists_the_format_backend_and_target() -> None:
+    check_help = " ".join(sftprep("check", "--help").stdout.split())
     assert "ping-pong" in check_help and "ping-platform" in check_help
+    assert "(tokenizer backends: tiktoken, hf, words)" in check_help
     assert "{aidaptiv,axolotl,llama-factory,mistral,openai,ping-platform" in (
         sftprep("convert", "--help").stdout
     )
@@ -87,6 +103,7 @@ def test_generated_docs_include_them(tmp_path: Path) -> None:
     reference = (tmp_path / "reference.md").read_text()
     assert "| `ping-pong` | sft |" in reference
     assert "| `ping-platform` | Ping Platform | ping-pong | ping-pong |" in reference
+    assert "| `words` | one token per word (a plugin's backend) |" in reference
 
 
 def test_convert_writes_the_new_format(data: Path, tmp_path: Path) -> None:

@@ -368,8 +368,7 @@ def list_backends() -> list[str]:
 
 def backend_descriptions() -> list[tuple[str, str]]:
     """(name, one-line description) of every backend, in lookup order."""
-    _load_builtin_backends()
-    return [(b.name, b.description) for b in BACKENDS.values()]
+    return [(b.name, b.description) for b in _ordered()]
 
 
 def get_tokenizer(
