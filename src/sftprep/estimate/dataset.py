@@ -16,25 +16,11 @@ from sftprep.tokens.images import family_for, get_image_family
 
 
 def count_lengths(
-    path: str | Path | None,
-    *,
-    tokenizer: str = "cl100k_base",
-    format: str | None = None,
-    config: Any = None,
-    key_map: Any = None,
-    progress: bool = False,
-    runner: Any = None,
+    path: str | Path | None, **options: Any
 ) -> tuple[list[int], list[int], list[str]]:
-    """Per-record total and trainable token counts in file order, and the formats read."""
-    lengths, trainable, formats, _ = count_lengths_and_media(
-        path,
-        tokenizer=tokenizer,
-        format=format,
-        config=config,
-        key_map=key_map,
-        progress=progress,
-        runner=runner,
-    )
+    """Per-record total and trainable token counts in file order, and the formats read
+    (``options`` as for `count_lengths_and_media`)."""
+    lengths, trainable, formats, _ = count_lengths_and_media(path, **options)
     return lengths, trainable, formats
 
 
