@@ -1,11 +1,15 @@
 """sftprep: prepare and validate instruction fine-tuning (SFT) datasets.
 
 >>> import sftprep
->>> report = sftprep.check("examples/qa_dataset.jsonl")  # doctest: +SKIP
->>> for conversation in sftprep.load("examples/qa_dataset.jsonl"): ...  # doctest: +SKIP
->>> stats = sftprep.count_tokens("examples/qa_dataset.jsonl")  # doctest: +SKIP
+>>> sftprep.check("examples/qa_dataset.jsonl").summary["errors"]
+0
+>>> [c.messages[0].role for c in sftprep.load("examples/qa_dataset.jsonl")][:2]
+['user', 'user']
+>>> sftprep.count_tokens("examples/qa_dataset.jsonl").to_dict()["tokens"]["total"]
+999
 >>> sftprep.estimate_training([812, 640, 1_024], provider="openai",
-...                           model="gpt-4o-mini-2024-07-18")  # doctest: +SKIP
+...                           model="gpt-4o-mini-2024-07-18").api["cost_usd"]
+0.1857
 
 `count_tokens`, `estimate_training`, `convert`, `fix`, `split` and `new_dataset` are imported on
 first use, so ``import sftprep`` stays light (no tokenizer, pyarrow or matplotlib).
