@@ -14,7 +14,10 @@ DRONE = REAL / "openai-cookbook__drone_training.jsonl"
 API = ["--provider", "openai", "--model", "gpt-4o-mini-2024-07-18"]
 LOCAL = ["--model", "llama-3.1-8b", "--method", "full", "--gpu", "rtx-6000-ada", "--epochs", "1"]
 
-pytestmark = pytest.mark.skipif(not DRONE.exists(), reason="needs ../shared/data/real")
+pytestmark = [
+    pytest.mark.skipif(not DRONE.exists(), reason="needs ../shared/data/real"),
+    pytest.mark.real_data,
+]
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

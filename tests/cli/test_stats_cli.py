@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
-from hfkit import QWEN
 
 from sftprep.cli.main import main
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tokens"))  # hfkit
+from hfkit import QWEN
 
 
 @pytest.fixture

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hfkit import DEEPSEEK, QWEN
 
 from sftprep.check import check
 from sftprep.model import Conversation, Location, Message, ToolCall
 from sftprep.rules.base import RecordContext, get_rule
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tokens"))  # hfkit
+from hfkit import DEEPSEEK, QWEN
 
 TOKEN_RULES = ("too-long", "no-trainable-tokens", "eot-not-trained", "chat-template-error")
 

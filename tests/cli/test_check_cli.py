@@ -11,7 +11,7 @@ import pytest
 
 from sftprep.cli.main import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FLAWED = ROOT / "examples" / "qa_flawed.jsonl"
 CLEAN = ROOT / "examples" / "qa_dataset.jsonl"
 
