@@ -163,3 +163,35 @@ def test_subprocess_exit_codes(tmp_path: Path) -> None:
     missing = _sftprep("check", str(tmp_path / "missing.jsonl"))
     assert missing.returncode == 2
     assert missing.stderr.count("\n") == 1 and "Traceback" not in missing.stderr
+
+
+def _jsonl(path: Path, rows: list[object]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+MSG = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}
+
+
+@pytest.mark.unseen
+def test_empty_objects_are_a_clear_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "e.jsonl"
+    path.write_text("{}\n{}\n")
+    assert main(["check", "--quiet", str(path)]) == 2
+    err = capsys.readouterr().err
+    start = f"sftprep: error: {path}: could not recognise the format (keys seen: none"
+    assert err.startswith(start)
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.unseen
+def test_negative_max_findings_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _jsonl(tmp_path / "m.jsonl", [MSG])
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "--max-findings", "-1", str(path)])
+    assert exc.value.code == 2
+    assert "expected a number >= 0" in capsys.readouterr().err
