@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -204,3 +205,44 @@ def test_cli_empty_dataset(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     path.write_text("", encoding="utf-8")
     code, out, err = _cli(capsys, str(path), "--model", "gpt-4o-mini-2024-07-18")
     assert code == 2 and out == "" and "Traceback" not in err
+
+
+def _write(path: Path, rows: list[Any]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _out(capsys: pytest.CaptureFixture[str]) -> str:
+    return " ".join(capsys.readouterr().out.split())  # rich wraps long lines
+
+
+KTO = [
+    {
+        "messages": [
+            {"role": "user", "content": f"Name a fruit, {i}."},
+            {"role": "assistant", "content": f"Apple number {i}." if i % 2 else "Rock."},
+        ],
+        "label": bool(i % 2),
+    }
+    for i in range(4)
+]
+
+
+@pytest.mark.unseen
+def test_estimate_says_how_non_sft_data_is_priced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path / "kto.jsonl", KTO * 3)
+    args = ["estimate", str(path), "--model", "gpt-4o-mini-2024-07-18", "--json", "--quiet"]
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["assumptions"][1:3] == [
+        "KTO preference data, priced as SFT on the desirable completions only (the undesirable "
+        "ones are counted, not trained); hosted SFT has no KTO",
+        "6 KTO records without a desirable completion are not priced",
+    ]
+    assert doc["tokens"]["trainable"] == 30 and doc["api"]["epochs"] == 16
+    rl = _write(tmp_path / "rl.jsonl", [{"prompt": "2+2?", "ground_truth": "4"}])
+    assert main(["estimate", str(rl), "--quiet"]) == 1
+    headline = _out(capsys)
+    assert "0 trainable" in headline and "trained (all epochs)" not in headline

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sftprep.check import check
 from sftprep.io import read
 from sftprep.io.base import RawRecord
 
@@ -76,3 +77,35 @@ def test_a_record_with_a_data_list_is_not_unwrapped(tmp_path: Path) -> None:
     path = tmp_path / "one.json"
     path.write_text(json.dumps(one, indent=2))
     assert _items(path) == [("RawRecord", one, 1, 0)]
+
+
+def test_every_list_of_a_json_object_is_read_or_reported(tmp_path: Path) -> None:
+    path = tmp_path / "splits.json"
+    path.write_text(
+        json.dumps(
+            {
+                "validation": [{"instruction": "Bye", "output": "Goodbye"}],
+                "train": [{"instruction": "Hi", "output": "Hello"}],
+                "notes": "Collected by the NLP group in 2023.",
+                "version": "1.0",
+            }
+        ),
+        encoding="utf-8",
+    )
+    report = check(path)
+    assert report.files[0].records == 1
+    assert [(f.rule, f.severity.value, f.field, f.message) for f in report.findings] == [
+        (
+            "unknown-key",
+            "warning",
+            "validation",
+            "`validation` (a list of 1 record) beside `train` is not read: sftprep reads the "
+            "records of `train`",
+        ),
+        (
+            "unknown-key",
+            "warning",
+            "notes",
+            "`notes` (text) beside `train` is not read: sftprep reads the records of `train`",
+        ),
+    ]
