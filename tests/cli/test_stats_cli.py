@@ -5,19 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from sftprep.check import check
 from sftprep.cli.main import main
+from sftprep.count import count_tokens
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tokens"))  # hfkit
-from pathlib import Path
-from typing import Any
-
 from hfkit import QWEN
-
-from sftprep.check import check
-from sftprep.count import count_tokens
 
 
 @pytest.fixture
