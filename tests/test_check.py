@@ -193,7 +193,7 @@ def _commentary(
     """Answers holding a commentary phrase, less the records the rule reads against their
     prompt and finds legitimate (``not_commentary``: a tip, a policy, a clarifying question,
     an excuse the user asked for, an identity answer), plus refusals no phrase here names
-    (``also``); tests/rules/test_precision_real.py pins each of them."""
+    (``also``); the real_data tests of tests/rules/test_quality.py pin each of them."""
 
     def compute() -> list[tuple[int, str | None]]:
         rs = records(name)
