@@ -27,8 +27,8 @@ demo: $(DEMO_STAMP)
 	$(BIN)/sftprep report examples/qa_dataset.jsonl -o report.html
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks conftest.py
+	$(BIN)/ruff format --check src tests benchmarks conftest.py
 
 # The layers of pyproject's [tool.importlinter] contract (docs/architecture.md).
 layers: $(STAMP)

@@ -3,8 +3,8 @@
 The dataset (a file, several, a folder of shard files, a glob, or the entries of an
 aiDAPTIV+ config) is read on the engine: every core by default, or Ray.
 
->>> report = check("examples/qa_dataset.jsonl")  # doctest: +SKIP
->>> report.summary["errors"]  # doctest: +SKIP
+>>> report = check("examples/qa_dataset.jsonl")
+>>> report.summary["errors"]
 0
 """
 

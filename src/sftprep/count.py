@@ -9,8 +9,8 @@ quicktok's exact C++ BPE when it serves the vocabulary, else the reference),
 ``"reference"`` (tiktoken / Hugging Face tokenizers) or ``"fast"``; the stats'
 ``tokenizer`` entry names the one that counted.
 
->>> stats = count_tokens("examples/qa_dataset.jsonl")  # doctest: +SKIP
->>> stats.to_dict()["tokens"]  # doctest: +SKIP
+>>> stats = count_tokens("examples/qa_dataset.jsonl")
+>>> stats.to_dict()["tokens"]
 {'total': 999, 'prompt': 293, 'trainable': 706}
 """
 

@@ -170,7 +170,9 @@ def load(
 ) -> Iterator[Conversation]:
     """Yield the conversations of a dataset file, each with its location.
 
-    >>> convs = list(load("examples/qa.jsonl"))  # doctest: +SKIP
+    >>> convs = list(load("examples/qa_dataset.jsonl"))
+    >>> len(convs), convs[1].location
+    (12, Location(path='examples/qa_dataset.jsonl', line=2, record=1))
     """
     for source in open_sources(path, format=format, config=config):
         for sample in iter_samples(source):

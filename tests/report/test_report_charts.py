@@ -103,3 +103,14 @@ def test_empty_inputs_make_empty_charts(empty: ch.Chart) -> None:
 )
 def test_fmt_number(value: float, text: str) -> None:
     assert ch.fmt_number(value) == text
+
+
+@pytest.mark.qa
+def test_turns_of_one_value_are_one_bar_among_empty_slots() -> None:
+    chart = ch.counts([2, 2, 2], title="t", x_label="turns")
+    (bars,) = chart.layers
+    assert isinstance(bars, ch.Bars)
+    assert bars.edges == (-0.5, 0.5, 1.5, 2.5, 3.5, 4.5)
+    assert bars.counts == (0, 0, 3, 0, 0)
+    wide = ch.counts([2, 4, 40], title="t", x_label="turns")
+    assert isinstance(wide.layers[0], ch.Bars) and wide.layers[0].edges[0] == 1.5

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from sftprep.report import display
+from sftprep.report.data import TokenExample
+from sftprep.report.display import show_invisible, token_spans
 
 STATS = {
     "tokenizer": {"name": "cl100k_base", "backend": "tiktoken"},
@@ -79,3 +81,15 @@ def test_value_html_escapes_and_formats() -> None:
     html = display.value_html({"name": "<b>x</b>", "n": 1234567, "share": 0.123456})
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "1,234,567" in html and "0.1235" in html
     assert display.value_html([]) == '<ul style="margin:2px 0 8px"></ul>'
+
+
+@pytest.mark.qa
+def test_token_view_names_bidi_controls_and_isolates_each_token() -> None:
+    example = TokenExample("r", (("\u202ereversed", True), ("\u200b<b>", False)), 2, 1)
+    html = token_spans(example)
+    assert "\u202e" not in html and "\u200b" not in html
+    assert '<span class="ctl">⟨U+202E⟩</span>reversed' in html
+    assert '<span class="ctl">⟨U+200B⟩</span>&lt;b&gt;' in html
+    inline = token_spans(example, inline=True)
+    assert inline.count("unicode-bidi:isolate") == 2 and "⟨U+202E⟩" in inline
+    assert show_invisible("שלום 👋") == "שלום 👋"  # RTL letters and emoji stay as they are

@@ -6,6 +6,11 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
+from sftprep.findings import Finding, Severity
+from sftprep.model import Location
+from sftprep.report.data import ReportData
 from sftprep.report.html import render_body, render_html, write_html
 
 
@@ -79,3 +84,22 @@ def test_write_html_is_atomic_and_small(report_data, tmp_path: Path) -> None:  #
     assert out.stat().st_size < 400_000
     assert not list(out.parent.glob("*.tmp"))
     assert re.search(r"<svg[^>]*data-chart=", out.read_text(encoding="utf-8"))
+
+
+@pytest.mark.qa
+def test_findings_table_shows_the_file_name_and_keeps_the_path_as_tooltip() -> None:
+    data = ReportData("/very/long/dir/data.jsonl", records=1)
+    where = Location("/very/long/dir/data.jsonl", 7, 6)
+    data.add_findings([Finding("empty-text", Severity.ERROR, "empty", where, field="output")])
+    page = data.to_html()
+    assert '<td class="where" title="/very/long/dir/data.jsonl:7">data.jsonl:7</td>' in page
+    assert 'data-where="/very/long/dir/data.jsonl:7"' in page
+
+
+@pytest.mark.qa
+def test_an_empty_dataset_says_so_instead_of_a_table_of_zeros() -> None:
+    page = ReportData("empty.jsonl", records=0).to_html()
+    assert "No record could be tokenized: the file has no records." in page
+    assert "tokens per record</th>" not in page
+    unreadable = ReportData("bad.jsonl", records=4).to_html()
+    assert "all 4 records failed to read or convert" in unreadable

@@ -350,3 +350,36 @@ def test_cli_groups_by_default_and_lists_all_with_show_all(
     assert main(["check", "--json", "--show-all", str(path)]) == 1
     doc = json.loads(capsys.readouterr().out)
     assert len(doc["findings"]) == 30 and all("excerpt" in f for f in doc["findings"])
+
+
+def _jsonl(path: Path, rows: list[object]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.unseen
+def test_terminal_shows_errors_before_infos(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows: list[object] = [
+        {"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": "a"}]}
+        for i in range(30)
+    ]
+    rows.append(
+        {"messages": [{"role": "user", "content": "last"}, {"role": "assistant", "content": ""}]}
+    )
+    path = _jsonl(tmp_path / "m.jsonl", rows)
+    # grouped: one error (empty-text) and 31 infos of one shape (missing-system)
+    assert main(["check", "--quiet", "--max-findings", "2", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "32 findings in 2 groups (errors first, then the biggest)" in out
+    listed = out.split("then the biggest)", 1)[1]
+    assert listed.index("error    empty-text  ") < listed.index("info     missing-system ×31  ")
+    assert listed.count("missing-system") == 1
+    # capped at one group: the error is shown, the 31 infos are not
+    assert main(["check", "--quiet", "--max-findings", "1", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "First 1 of 2 groups of findings (32 findings; errors first" in out
+    listed = out.split("then the biggest)", 1)[1]
+    assert "error    empty-text  " in listed and "info     missing-system" not in listed
+    assert "… 1 more group not shown (31 findings)" in listed

@@ -382,3 +382,53 @@ def test_kto_and_dpo_notes(tmp_path: Path) -> None:
         "not trained (dpo format's own keys): `rejected` (3 records, not an SFT target: "
         "see not-sft-data)"
     )
+
+
+@pytest.mark.unseen
+def test_unknown_key_counts_records_not_places(tmp_path: Path) -> None:
+    rows = [
+        {
+            "messages": [
+                {"role": "user", "content": "a", "meta": "x"},
+                {"role": "assistant", "content": "b", "meta": "y"},
+            ]
+        }
+    ] * 2
+    report = check(_write(tmp_path / "m.jsonl", rows), select=["unknown-key"])
+    (finding,) = report.findings
+    assert finding.message.startswith("`messages[*].meta` (2 records)")
+
+
+@pytest.mark.unseen
+@pytest.mark.parametrize(
+    ("text", "severity"),
+    [
+        ("这句话很简单，主语是天气。", "warning"),  # CJK prose has no spaces
+        ("Answer in French.", "warning"),  # a short sentence
+        ("open_qa", "info"),  # a label
+    ],
+)
+def test_short_prose_is_text_not_a_label(tmp_path: Path, text: str, severity: str) -> None:
+    rows = [{"instruction": f"Task {i}", "output": "Done.", "note": text} for i in range(2)]
+    (finding,) = check(_write(tmp_path / "p.jsonl", rows)).findings
+    assert (finding.rule, finding.severity.value) == ("unknown-key", severity)
+
+
+@pytest.mark.unseen
+def test_a_key_beside_the_one_it_resembles_is_no_misspelling(tmp_path: Path) -> None:
+    rows = [
+        {"instruction": "Q?", "output": "A.", "instructions": "Always answer in British English."}
+    ]
+    (finding,) = check(_write(tmp_path / "i.jsonl", rows)).findings
+    assert "misspelling" not in finding.message
+    assert finding.hint == "read it as the system prompt (--map system=instructions), or drop it"
+
+
+@pytest.mark.unseen
+def test_a_key_beside_the_singular_it_resembles_is_not_a_misspelling(tmp_path: Path) -> None:
+    """WildChat: `conversation_hash` beside `conversation` (read as `conversations`)."""
+    turns = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
+    row = {"conversation_hash": "c9ec5b440fbdd2a269333dd241f32f64", "conversation": turns}
+    found = check(_write(tmp_path / "w.jsonl", [row]), select=["unknown-key"]).findings
+    assert [(f.field, f.severity.value) for f in found] == [("conversation_hash", "info")]
+    assert "misspelling" not in found[0].message

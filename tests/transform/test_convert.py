@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from sftprep.check import check
 from sftprep.cli.main import main
@@ -263,3 +264,148 @@ def test_a_record_invalid_in_the_output_format_is_refused(tmp_path: Path) -> Non
     assert reason.endswith(
         "the record's `context` would collide with the target format's own `context`"
     )
+
+
+def _jsonl(path: Path, rows: list[Any]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return path
+
+
+def _read(path: Path) -> list[Any]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+QA = [{"question": f"Question {i}?", "cot_answer": f"Answer {i}."} for i in range(3)]
+
+
+def _chat(user: str, assistant: str, **extra: Any) -> dict[str, Any]:
+    turns = [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+    return {"messages": turns, **extra}
+
+
+@pytest.mark.unseen
+def test_convert_refuses_rejects_that_would_overwrite_the_input(tmp_path: Path) -> None:
+    source = _jsonl(tmp_path / "in.jsonl", QA)
+    before = _sha(source)
+    with pytest.raises(UsageError, match=r"--rejects .* is the input file"):
+        convert(source, tmp_path / "out.jsonl", to="messages", rejects=source)
+    assert _sha(source) == before
+
+
+@pytest.mark.unseen
+def test_aidaptiv_from_alpaca_writes_the_question_under_question(tmp_path: Path) -> None:
+    rows = [
+        {"instruction": "Translate to French.", "input": "Good morning", "output": "Bonjour"},
+        {"instruction": "Name a colour.", "input": "", "output": "Blue."},
+    ]
+    source = tmp_path / "alpaca.json"
+    source.write_text(json.dumps(rows), "utf-8")
+    out = tmp_path / "qa.jsonl"
+    summary = convert(source, out, target="aidaptiv")
+    assert summary.records_out == 2 and summary.rejected == 0
+    config = yaml.safe_load(out.with_suffix(".yaml").read_text("utf-8"))
+    assert config["question_key"] == "question" and config["answer_key"] == "cot_answer"
+    assert _read(out) == [
+        {"question": "Translate to French.\n\nGood morning", "cot_answer": "Bonjour"},
+        {"question": "Name a colour.", "cot_answer": "Blue."},
+    ]
+    assert check(config=out.with_suffix(".yaml")).summary["errors"] == 0
+
+
+@pytest.mark.unseen
+def test_aidaptiv_rejects_a_record_whose_question_key_differs(tmp_path: Path) -> None:
+    rows = [
+        {"question": "Short?", "instruction": "<DOCUMENT>d</DOCUMENT>\nShort?", "cot_answer": "A"},
+        {"question": "Plain?", "cot_answer": "B"},
+    ]
+    out = tmp_path / "qa.jsonl"
+    summary = convert(_jsonl(tmp_path / "raft.jsonl", rows), out, target="aidaptiv")
+    assert (summary.records_out, summary.rejected) == (1, 1)
+    assert yaml.safe_load(out.with_suffix(".yaml").read_text())["question_key"] == "instruction"
+    (entry,) = _read(tmp_path / "qa.rejects.jsonl")
+    assert entry["record"] == rows[1] and entry["rules"] == ["lossy-conversion"]
+    assert "one question_key per dataset YAML" in entry["reasons"][0]
+
+
+@pytest.mark.unseen
+def test_llama_factory_dataset_info_names_only_columns_the_file_has(tmp_path: Path) -> None:
+    plain = [{"conversations": [{"from": "human", "value": "Q"}, {"from": "gpt", "value": "A"}]}]
+    tools = json.dumps([{"name": "f", "description": "d", "parameters": {"type": "object"}}])
+    with_tools = [{**plain[0], "tools": tools, "system": "Be brief."}]
+    out_dir = tmp_path / "data"
+    convert(_jsonl(tmp_path / "a.jsonl", plain), out_dir / "plain.jsonl", target="llama-factory")
+    convert(
+        _jsonl(tmp_path / "b.jsonl", with_tools), out_dir / "tools.jsonl", target="llama-factory"
+    )
+    info = json.loads((out_dir / "dataset_info.json").read_text("utf-8"))
+    assert info["plain"]["columns"] == {"messages": "conversations"}
+    assert info["tools"]["columns"] == {
+        "messages": "conversations",
+        "system": "system",
+        "tools": "tools",
+    }
+    alpaca = [{"instruction": "Say hi.", "output": "Hi."}]
+    convert(
+        _jsonl(tmp_path / "c.jsonl", alpaca),
+        out_dir / "alp.csv",
+        target="llama-factory",
+        to="alpaca",
+    )
+    info = json.loads((out_dir / "dataset_info.json").read_text("utf-8"))
+    assert info["alp"] == {
+        "file_name": "alp.csv",
+        "columns": {"prompt": "instruction", "response": "output"},
+    }
+
+
+@pytest.mark.unseen
+def test_openai_output_is_canonical_even_from_messages(tmp_path: Path) -> None:
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    row = {
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "value": "Hi"}]},
+            {"role": "assistant", "content": [{"type": "text", "value": "Hello"}]},
+        ],
+        "tools": json.dumps(tools),
+    }
+    out = tmp_path / "openai.jsonl"
+    summary = convert(_jsonl(tmp_path / "lf.jsonl", [row]), out, target="openai")
+    assert summary.records_out == 1
+    assert _read(out) == [
+        {
+            "messages": [
+                {"role": "user", "content": "Hi"},
+                {"role": "assistant", "content": "Hello"},
+            ],
+            "tools": tools,
+        }
+    ]
+
+
+@pytest.mark.unseen
+def test_openai_rejects_empty_assistant_content(tmp_path: Path) -> None:
+    rows = [_chat("Q", ""), _chat("Q2", "A2")]
+    out = tmp_path / "openai.jsonl"
+    summary = convert(_jsonl(tmp_path / "in.jsonl", rows), out, target="openai")
+    assert (summary.records_out, summary.rejected) == (1, 1)
+    (entry,) = _read(tmp_path / "openai.rejects.jsonl")
+    assert entry["record"] == rows[0] and entry["rules"] == ["target-openai"]
+    assert "missing_content" in entry["reasons"][0]
+
+
+@pytest.mark.unseen
+@pytest.mark.parametrize(
+    ("target", "name"),
+    [("openai", "x.csv"), ("openai", "x.parquet"), ("mistral", "x.json"), ("aidaptiv", "x.csv")],
+)
+def test_targets_refuse_file_types_the_platform_cannot_load(
+    tmp_path: Path, target: str, name: str
+) -> None:
+    source = _jsonl(tmp_path / "in.jsonl", [_chat("Q", "A")])
+    with pytest.raises(UsageError, match=r"loads .* files"):
+        convert(source, tmp_path / name, target=target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]

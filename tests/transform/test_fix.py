@@ -183,3 +183,62 @@ def test_truncation_between_records_loses_no_record(tmp_path: Path) -> None:
     source.write_text('[{"question": "a", "cot_answer": "b"}')
     summary = fix(source, tmp_path / "out.jsonl", rejects=tmp_path / "rej.jsonl")
     assert (summary.records_in, summary.records_out, summary.rejected) == (1, 1, 0)
+
+
+def _jsonl(path: Path, rows: list[Any]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return path
+
+
+def _read(path: Path) -> list[Any]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+QA = [{"question": f"Question {i}?", "cot_answer": f"Answer {i}."} for i in range(3)]
+
+
+@pytest.mark.unseen
+def test_fix_refuses_rejects_that_would_overwrite_the_input(tmp_path: Path) -> None:
+    source = _jsonl(tmp_path / "in.jsonl", QA)
+    before = _sha(source)
+    with pytest.raises(UsageError, match=r"--rejects .* is the input file"):
+        fix(source, tmp_path / "out.jsonl", rejects=source)
+    assert _sha(source) == before and not (tmp_path / "out.jsonl").exists()
+
+
+@pytest.mark.unseen
+def test_fix_maps_chatgpt_and_friends_to_the_format_roles(tmp_path: Path) -> None:
+    rows = [
+        {"messages": [{"role": "human", "content": "Hi"}, {"role": "chatgpt", "content": "Yo"}]},
+        {"messages": [{"role": "prompter", "content": "A"}, {"role": "AI", "content": "B"}]},
+    ]
+    source = _jsonl(tmp_path / "in.jsonl", rows)
+    out, rejects = tmp_path / "out.jsonl", tmp_path / "r.jsonl"
+    summary = fix(source, out, rejects=rejects)
+    assert summary.rejected == 0 and summary.repaired["roles"] == 2
+    assert [[m["role"] for m in r["messages"]] for r in _read(out)] == [["user", "assistant"]] * 2
+    sharegpt = [{"conversations": [{"from": "user", "value": "Q"}, {"from": "Bard", "value": "A"}]}]
+    out2 = tmp_path / "sg.jsonl"
+    fix(_jsonl(tmp_path / "sg_in.jsonl", sharegpt), out2, rejects=tmp_path / "r2.jsonl")
+    assert [t["from"] for t in _read(out2)[0]["conversations"]] == ["human", "gpt"]
+
+
+@pytest.mark.unseen
+def test_fix_duplicate_reason_names_the_first_record(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pylist([QA[0], QA[1], QA[0]]), source)
+    rejects = tmp_path / "r.jsonl"
+    summary = fix(source, tmp_path / "out.jsonl", rejects=rejects)
+    assert summary.records_in == 3 and summary.records_out == 2 and summary.rejected == 1
+    (entry,) = _read(rejects)
+    assert entry["record"] == QA[0] and entry["index"] == 2 and entry["line"] is None
+    assert entry["rules"] == ["duplicate"]
+    assert entry["reasons"] == ["exact duplicate of record 0"]

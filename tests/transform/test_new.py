@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,3 +97,18 @@ def test_cli_new_then_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert json.loads(capsys.readouterr().out)["format"] == "messages"
     assert main(["check", str(out), "--json", "--quiet"]) == 0
     assert json.loads(capsys.readouterr().out)["findings"] == []
+
+
+def _jsonl(path: Path, rows: list[Any]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return path
+
+
+QA = [{"question": f"Question {i}?", "cot_answer": f"Answer {i}."} for i in range(3)]
+
+
+@pytest.mark.unseen
+def test_new_refuses_an_output_below_a_file(tmp_path: Path) -> None:
+    blocker = _jsonl(tmp_path / "f.jsonl", QA)
+    with pytest.raises(UsageError, match="is a file, not a directory"):
+        new_dataset("qa", blocker / "x.jsonl")

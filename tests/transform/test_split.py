@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from pathlib import Path
@@ -157,3 +158,53 @@ def test_cli_split_prints_json_summary(tmp_path: Path, capsys: pytest.CaptureFix
     prompts = {normalise_prompt(r["prompt"]) for r in read_records(MLX)}
     assert summary["records"] == 1800 and summary["groups"] == len(prompts) < 271
     assert sum(summary["counts"].values()) == 1800
+
+
+def _jsonl(path: Path, rows: list[Any]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return path
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+QA = [{"question": f"Question {i}?", "cot_answer": f"Answer {i}."} for i in range(3)]
+
+
+@pytest.mark.unseen
+def test_split_refuses_a_directory_where_a_split_file_is_the_input(tmp_path: Path) -> None:
+    source = _jsonl(tmp_path / "train.jsonl", QA)
+    before = _sha(source)
+    with pytest.raises(UsageError, match="would replace the input"):
+        split(source, tmp_path, val_fraction=0.3, seed=1)
+    assert _sha(source) == before
+
+
+@pytest.mark.unseen
+@pytest.mark.parametrize("records", [1, 2, 3])
+def test_tiny_split_always_keeps_train(tmp_path: Path, records: int) -> None:
+    source = _jsonl(tmp_path / "in.jsonl", QA[:records])
+    summary = split(source, tmp_path / "s", val_fraction=0.34, test_fraction=0.34, seed=1)
+    assert summary.counts["train"] >= 1
+    assert sum(summary.counts.values()) == records
+    again = split(source, tmp_path / "t", val_fraction=0.34, test_fraction=0.34, seed=1)
+    for name in summary.counts:
+        first = (tmp_path / "s" / f"{name}.jsonl").read_bytes()
+        assert first == (tmp_path / "t" / f"{name}.jsonl").read_bytes()
+    assert again.counts == summary.counts
+
+
+@pytest.mark.unseen
+def test_split_two_records_gives_one_to_train(tmp_path: Path) -> None:
+    source = _jsonl(tmp_path / "in.jsonl", QA[:2])
+    summary = split(source, tmp_path / "s", val_fraction=0.34, test_fraction=0.34, seed=1)
+    assert summary.counts == {"train": 1, "validation": 1, "test": 0}
+
+
+@pytest.mark.unseen
+def test_stratify_on_a_field_no_record_has_is_refused(tmp_path: Path) -> None:
+    source = _jsonl(tmp_path / "in.jsonl", QA)
+    with pytest.raises(UsageError, match="no record has a top-level `label`"):
+        split(source, tmp_path / "s", val_fraction=0.3, seed=1, stratify="label")
+    assert not (tmp_path / "s").exists()

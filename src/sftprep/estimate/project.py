@@ -9,10 +9,9 @@ longest micro batch the data can form: ``per_device_train_batch_size`` records p
 to the longest record (cut at ``max_seq_len``). Every setting used names the file and
 line it came from.
 
->>> from sftprep.formats.aidaptiv_project import load_project  # doctest: +SKIP
->>> p = load_project("examples/aidaptiv/env_config.yaml")  # doctest: +SKIP
+>>> from sftprep.formats.aidaptiv_project import load_project
+>>> p = load_project("examples/aidaptiv/env_config.yaml")
 >>> estimate_project(p, [300] * 12, [200] * 12, gpu="rtx-4000-ada").training["optimizer_steps"]
-... # doctest: +SKIP
 6
 """
 

@@ -22,7 +22,9 @@ A document holding the entry keys directly (no name) is read too.
 findings name the config key and its line) and returns the valid entries;
 `ConfigEntry.format()` is the adapter that applies an entry to records.
 
->>> entries, findings = load_config("examples/aidaptiv_qa.yaml")  # doctest: +SKIP
+>>> entries, findings = load_config("examples/aidaptiv_qa.yaml")
+>>> [(e.strategy, str(e.data_path)) for e in entries], findings
+([('qa', 'examples/qa_dataset.jsonl')], [])
 """
 
 from __future__ import annotations

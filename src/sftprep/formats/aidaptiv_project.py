@@ -16,8 +16,8 @@ that do not apply). Relative paths in the env config resolve against the env con
 folder: Phison's examples are launched from that folder, where ``./QA_dataset_config.yaml``
 sits.
 
->>> project = load_project("examples/aidaptiv/env_config.yaml")  # doctest: +SKIP
->>> project.settings.num_train_epochs, [str(p) for p in project.train_configs]  # doctest: +SKIP
+>>> project = load_project("examples/aidaptiv/env_config.yaml")
+>>> project.settings.num_train_epochs, [str(p) for p in project.train_configs]
 (3, ['examples/aidaptiv/qa_dataset_config.yaml'])
 """
 

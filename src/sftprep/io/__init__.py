@@ -1,7 +1,8 @@
 """Streaming readers (JSONL, JSON, CSV/TSV, Parquet, HF datasets) and atomic writers.
 
->>> from sftprep.io import read  # doctest: +SKIP
->>> for item in read("data.jsonl"): ...  # RawRecord or Finding
+>>> from sftprep.io import read
+>>> [type(item).__name__ for item in read("examples/qa_flawed.jsonl")][-2:]
+['RawRecord', 'Finding']
 
 `reader_for` gives the `FileReader` of a path, whose ``plan`` cuts the file into shards
 for the engine and ``read_shard`` reads one.

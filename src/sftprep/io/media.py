@@ -12,7 +12,9 @@ record (a Parquet image column) are decoded and read the same way.
 A relative path is looked up under ``--media-root`` first, then beside the dataset
 file. Files are probed once per process (keyed by path, size and modification time).
 
->>> info = probe_bytes("image", b"GIF89a\\x01\\x00\\x01\\x00\\x00\\x00\\x00;", "x")
+>>> gif = b"GIF89a\\x01\\x00\\x01\\x00\\x00\\x00\\x00"  # 1 x 1 pixels, no colour table
+>>> gif += b",\\x00\\x00\\x00\\x00\\x01\\x00\\x01\\x00\\x00;"  # one frame: Pillow needs it
+>>> info = probe_bytes("image", gif, "x")
 >>> info.status, info.format, info.width, info.height
 ('ok', 'GIF', 1, 1)
 """

@@ -10,7 +10,7 @@ next write beside it. `Outputs` stages several files and renames them together a
 the end, so a command that fails on its second file keeps the first one's old
 contents too.
 
->>> write_records("out.jsonl", [{"question": "q", "cot_answer": "a"}])  # doctest: +SKIP
+>>> write_records("out.jsonl", [{"question": "q", "cot_answer": "a"}])
 1
 """
 
@@ -111,8 +111,11 @@ def _umask() -> int:
 class Staged:
     """One output being written: a temporary file that becomes ``path`` on `commit`.
 
-    >>> staged = Staged("out.txt")  # doctest: +SKIP
-    >>> staged.file.write("hello"); staged.commit()  # doctest: +SKIP
+    >>> staged = Staged("out.txt")
+    >>> staged.file.write("hello"); staged.commit()
+    5
+    >>> Path("out.txt").read_text()
+    'hello'
     """
 
     def __init__(

@@ -5,8 +5,9 @@ rendering that is also counted), the token counts and statistics, and the first
 renderings for the token view; no record is kept, only per-record counts. The
 estimate is computed from the collected per-record lengths.
 
->>> data = build_report_data("examples/qa_dataset.jsonl")  # doctest: +SKIP
->>> data.save("report.html")  # doctest: +SKIP
+>>> data = build_report_data("examples/qa_dataset.jsonl")
+>>> data.save("report.html")
+PosixPath('report.html')
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ tiktoken, text that looks like a special token is ordinary text. Text with a cod
 point Unicode 14.0 does not assign, or a lone surrogate, goes to tiktoken
 (`sftprep.tokens.unassigned`): the two libraries' Unicode tables may disagree there.
 
->>> tok = get_tokenizer("cl100k_base", backend="fast")  # doctest: +SKIP
->>> tok.count("<|endoftext|>")  # ordinary text, as the reference counts it  # doctest: +SKIP
+>>> from sftprep.tokens import get_tokenizer
+>>> tok = get_tokenizer("cl100k_base", backend="fast")
+>>> tok.count("<|endoftext|>")  # ordinary text, as the reference counts it
 7
 """
 

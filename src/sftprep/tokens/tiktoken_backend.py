@@ -81,8 +81,8 @@ MAX_CACHED_ROLES = 64
 class TiktokenTokenizer(BaseTokenizer):
     """An OpenAI encoding with the cookbook chat convention (see the module docstring).
 
-    >>> tok = TiktokenTokenizer.load("cl100k_base")  # doctest: +SKIP
-    >>> tok.count("<|endoftext|>")  # ordinary text  # doctest: +SKIP
+    >>> tok = TiktokenTokenizer.load("cl100k_base")
+    >>> tok.count("<|endoftext|>")  # ordinary text
     7
     """
 

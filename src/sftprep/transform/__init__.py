@@ -8,7 +8,7 @@
 Each streams its input once (`split` twice), writes outputs atomically, never
 modifies the input, and returns a summary whose counts reconcile.
 
->>> from sftprep.transform.convert import convert  # doctest: +SKIP
->>> convert("alpaca.json", "chat.jsonl", to="messages").rejected  # doctest: +SKIP
+>>> from sftprep.transform.convert import convert
+>>> convert("examples/qa_dataset.jsonl", "chat.jsonl", to="messages").rejected
 0
 """

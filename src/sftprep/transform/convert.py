@@ -9,8 +9,8 @@ rejected`` always holds. With a target profile the converted record is also chec
 against the platform's rules, and metadata keys the platform rejects are removed
 (and counted).
 
->>> summary = convert("alpaca.json", "chat.jsonl", to="messages")  # doctest: +SKIP
->>> summary.records_in == summary.records_out + summary.rejected  # doctest: +SKIP
+>>> summary = convert("examples/qa_dataset.jsonl", "chat.jsonl", to="messages")
+>>> summary.records_in == summary.records_out + summary.rejected
 True
 """
 

@@ -4,7 +4,7 @@ A task's records are stored once, in their native format; other formats are made
 by the format adapters (native -> `Conversation` -> target format), so `new` is
 also a small demonstration of `convert`.
 
->>> new_dataset("qa", "starter.jsonl")  # doctest: +SKIP
+>>> new_dataset("qa", "starter.jsonl")
 NewSummary(task='qa', format='qa', records=12, out='starter.jsonl')
 """
 

@@ -1,9 +1,9 @@
 """Output paths are checked before anything is read: the input is never overwritten,
 outputs are distinct, and a destination that cannot be written is a one-line error.
 
->>> check_outputs("in.jsonl", [("-o", "in.jsonl")])  # doctest: +SKIP
+>>> check_outputs("in.jsonl", [("-o", "in.jsonl")])
 Traceback (most recent call last):
-UsageError: -o in.jsonl is the input file; the input is never modified
+sftprep.errors.UsageError: -o in.jsonl is the input file; the input is never modified
 """
 
 from __future__ import annotations

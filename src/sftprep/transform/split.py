@@ -20,7 +20,8 @@ folder (so they still point at the files).
 >>> from sftprep.formats.keys import normalise_prompt  # the group key's normalisation
 >>> normalise_prompt("  What is UP?!  ")
 'what is up'
->>> summary = split("data.jsonl", "splits/", val_fraction=0.1, seed=13)  # doctest: +SKIP
+>>> split("examples/qa_dataset.jsonl", "splits/", val_fraction=0.1, seed=13).counts
+{'train': 11, 'validation': 1}
 """
 
 from __future__ import annotations

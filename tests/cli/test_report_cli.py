@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -67,3 +68,16 @@ def test_real_dataset_report_is_small_and_offline(tmp_path: Path) -> None:
     assert out.stat().st_size < 5_000_000
     assert not EXTERNAL.search(page)
     assert "alpaca" in page and "2,017" in page
+
+
+def _write(path: Path, rows: list[dict[str, str]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.qa
+def test_cli_summary_says_one_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path / "one.jsonl", [{"instruction": "Say hi", "output": "Hi!"}])
+    assert main(["report", str(path), "-o", str(tmp_path / "r.html")]) == 0
+    said = capsys.readouterr().out
+    assert ": 1 record, 0 findings, 5 charts" in said

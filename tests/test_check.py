@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,13 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rulekit import family_record_rules
 
 from sftprep.check import check
 from sftprep.findings import Finding, Report
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
-pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason=f"{REAL} not found")
+sys.path.insert(0, str(Path(__file__).resolve().parent / "rules"))  # rulekit
+from rulekit import family_record_rules
+
+REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
+pytestmark = [
+    pytest.mark.skipif(not REAL.is_dir(), reason=f"{REAL} not found"),
+    pytest.mark.real_data,
+]
 
 RECORD_RULES = family_record_rules()
 
@@ -187,7 +193,7 @@ def _commentary(
     """Answers holding a commentary phrase, less the records the rule reads against their
     prompt and finds legitimate (``not_commentary``: a tip, a policy, a clarifying question,
     an excuse the user asked for, an identity answer), plus refusals no phrase here names
-    (``also``); tests/rules/test_precision_real.py pins each of them."""
+    (``also``); the real_data tests of tests/rules/test_quality.py pin each of them."""
 
     def compute() -> list[tuple[int, str | None]]:
         rs = records(name)

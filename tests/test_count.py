@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hfkit import DEEPSEEK, QWEN, SHARED, load, marked_template, openai_variants, reference
 
 from sftprep.count import count_records
 from sftprep.io import READERS
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "tokens"))  # hfkit
+from hfkit import DEEPSEEK, QWEN, SHARED, load, marked_template, openai_variants, reference
+
 REAL = SHARED / "data" / "real"
+pytestmark = pytest.mark.real_data
 FILES = sorted(p for p in REAL.iterdir() if p.suffix in (".json", ".jsonl", ".csv"))
 HF_FILES = [
     "llamafactory__glaive_toolcall_en_demo.json",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ DRONE = REAL / "openai-cookbook__drone_training.jsonl"
 API = ["--provider", "openai", "--model", "gpt-4o-mini-2024-07-18"]
 LOCAL = ["--model", "llama-3.1-8b", "--method", "full", "--gpu", "rtx-6000-ada", "--epochs", "1"]
 
-pytestmark = pytest.mark.skipif(not DRONE.exists(), reason="needs ../shared/data/real")
+needs_drone = pytest.mark.skipif(not DRONE.exists(), reason="needs ../shared/data/real")
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -23,6 +24,8 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
     return code, out, err
 
 
+@needs_drone
+@pytest.mark.real_data
 def test_api_cost_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, *API)
     assert code == 0
@@ -31,6 +34,8 @@ def test_api_cost_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
     assert "assumptions" in out
 
 
+@needs_drone
+@pytest.mark.real_data
 def test_api_cost_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, *API, "--json")
     assert code == 0
@@ -42,12 +47,16 @@ def test_api_cost_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert doc["gpu"] is None and doc["memory"] is None
 
 
+@needs_drone
+@pytest.mark.real_data
 def test_local_time_uses_the_aidaptiv_table(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, *LOCAL)
     assert code == 0
     assert "2,151 tokens/s" in out and "aiDAPTIV+" in out
 
 
+@needs_drone
+@pytest.mark.real_data
 def test_local_time_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, *LOCAL, "--json")
     assert code == 0
@@ -64,6 +73,8 @@ def test_local_time_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert doc["api"] is None
 
 
+@needs_drone
+@pytest.mark.real_data
 def test_packing_section(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, *LOCAL, "--max-seq-len", "4096", "--batch-size", "4", "--json")
     assert code == 0
@@ -72,6 +83,8 @@ def test_packing_section(capsys: pytest.CaptureFixture[str]) -> None:
     assert pk["packed"]["steps_per_epoch"] < pk["padded"]["steps_per_epoch"]
 
 
+@needs_drone
+@pytest.mark.real_data
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -89,11 +102,15 @@ def test_usage_errors_are_one_line_and_exit_2(
     assert message in err and err.count("\n") == 1
 
 
+@needs_drone
+@pytest.mark.real_data
 def test_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["estimate", "no/such.jsonl", "--quiet"]) == 2
     assert "no such file" in capsys.readouterr().err
 
 
+@needs_drone
+@pytest.mark.real_data
 def test_counts_of_the_drone_file() -> None:
     from sftprep.estimate.dataset import count_lengths
 
@@ -102,6 +119,8 @@ def test_counts_of_the_drone_file() -> None:
     assert (len(lengths), sum(lengths), sum(trainable)) == (103, 104_178, 1_087)
 
 
+@needs_drone
+@pytest.mark.real_data
 def test_two_gpus_and_a_toml_price_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, _ = _run(capsys, *LOCAL, "--gpus", "2", "--json")
     assert code == 0 and json.loads(out)["gpu"]["tokens_per_s"] == 3854.0
@@ -112,6 +131,8 @@ def test_two_gpus_and_a_toml_price_file(capsys: pytest.CaptureFixture[str], tmp_
     assert code == 0 and api["cost_usd"] == round(api["billed_tokens"] / 1e6, 4)
 
 
+@needs_drone
+@pytest.mark.real_data
 def test_no_offload_fits_gpu_memory_alone(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, *LOCAL, "--json", "--no-offload")
     assert code == 0
@@ -120,6 +141,8 @@ def test_no_offload_fits_gpu_memory_alone(capsys: pytest.CaptureFixture[str]) ->
     assert any("memory fit above is for GPU memory alone" in a for a in doc["assumptions"])
 
 
+@needs_drone
+@pytest.mark.real_data
 def test_offload_capacities_given(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, *LOCAL, "--json", "--dram-gb", "16", "--cache-gb", "100")
     assert code == 0
@@ -129,3 +152,97 @@ def test_offload_capacities_given(capsys: pytest.CaptureFixture[str]) -> None:
     assert mem["dram"]["fits"] is True
     code, _, err = _run(capsys, *LOCAL, "--cache-gb", "100")
     assert code == 2 and "give both --dram-gb and --cache-gb" in err
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["estimate", *args, "--quiet"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.qa
+@pytest.mark.real_data
+@needs_drone
+def test_cli_json_is_one_document_with_every_key(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--model", "8B", "--gpu", "h100", "--max-seq-len", "512", "--batch-size", "4"]
+    code, out, _ = _cli(capsys, str(DRONE), *args, "--json")
+    assert code == 0
+    doc = json.loads(out)  # the whole of stdout
+    assert list(doc) == [
+        "problem", "tokens", "api", "gpu", "packing", "sweep", "memory", "assumptions"
+    ]  # fmt: skip
+    assert (
+        doc["gpu"]["hours"] == doc["tokens"]["trained_tokens"] / doc["gpu"]["tokens_per_s"] / 3600
+    )
+    # every drone record is over 512 tokens: 103 rows of 512, 103 x 512 x 3 epochs trained
+    assert doc["packing"]["packed"]["rows"] == 103 == doc["packing"]["truncated_records"]
+    assert doc["tokens"]["trained_tokens"] == 103 * 512 * 3
+
+
+@pytest.mark.qa
+@pytest.mark.real_data
+@needs_drone
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "0B", "--gpu", "h100"], "parameter count"),
+        (["--model", "8B", "--gpu", "h100", "--throughput", "0"], "throughput"),
+        (["--model", "8B", "--gpu", "h100", "--epochs", "0"], "epochs"),
+        (["--model", "8B", "--gpu", "h100", "--max-seq-len", "-4"], "max_seq_len"),
+        (["--model", "gpt-4o-mini-2024-07-18", "--prices", "/nonexistent/p.toml"], "no such"),
+    ],
+)
+def test_cli_bad_values_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, out, err = _cli(capsys, str(DRONE), *args)
+    assert code == 2 and out == "" and message in err and err.count("\n") == 1
+
+
+@pytest.mark.qa
+def test_cli_empty_dataset(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("", encoding="utf-8")
+    code, out, err = _cli(capsys, str(path), "--model", "gpt-4o-mini-2024-07-18")
+    assert code == 2 and out == "" and "Traceback" not in err
+
+
+def _write(path: Path, rows: list[Any]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _out(capsys: pytest.CaptureFixture[str]) -> str:
+    return " ".join(capsys.readouterr().out.split())  # rich wraps long lines
+
+
+KTO = [
+    {
+        "messages": [
+            {"role": "user", "content": f"Name a fruit, {i}."},
+            {"role": "assistant", "content": f"Apple number {i}." if i % 2 else "Rock."},
+        ],
+        "label": bool(i % 2),
+    }
+    for i in range(4)
+]
+
+
+@pytest.mark.unseen
+def test_estimate_says_how_non_sft_data_is_priced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path / "kto.jsonl", KTO * 3)
+    args = ["estimate", str(path), "--model", "gpt-4o-mini-2024-07-18", "--json", "--quiet"]
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["assumptions"][1:3] == [
+        "KTO preference data, priced as SFT on the desirable completions only (the undesirable "
+        "ones are counted, not trained); hosted SFT has no KTO",
+        "6 KTO records without a desirable completion are not priced",
+    ]
+    assert doc["tokens"]["trainable"] == 30 and doc["api"]["epochs"] == 16
+    rl = _write(tmp_path / "rl.jsonl", [{"prompt": "2+2?", "ground_truth": "4"}])
+    assert main(["estimate", str(rl), "--quiet"]) == 1
+    headline = _out(capsys)
+    assert "0 trainable" in headline and "trained (all epochs)" not in headline

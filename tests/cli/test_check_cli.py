@@ -6,12 +6,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sftprep.cli.main import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FLAWED = ROOT / "examples" / "qa_flawed.jsonl"
 CLEAN = ROOT / "examples" / "qa_dataset.jsonl"
 
@@ -163,3 +164,101 @@ def test_subprocess_exit_codes(tmp_path: Path) -> None:
     missing = _sftprep("check", str(tmp_path / "missing.jsonl"))
     assert missing.returncode == 2
     assert missing.stderr.count("\n") == 1 and "Traceback" not in missing.stderr
+
+
+def _jsonl(path: Path, rows: list[object]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+MSG = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}
+
+
+@pytest.mark.unseen
+def test_empty_objects_are_a_clear_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "e.jsonl"
+    path.write_text("{}\n{}\n")
+    assert main(["check", "--quiet", str(path)]) == 2
+    err = capsys.readouterr().err
+    start = f"sftprep: error: {path}: could not recognise the format (keys seen: none"
+    assert err.startswith(start)
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.unseen
+def test_negative_max_findings_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _jsonl(tmp_path / "m.jsonl", [MSG])
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "--max-findings", "-1", str(path)])
+    assert exc.value.code == 2
+    assert "expected a number >= 0" in capsys.readouterr().err
+
+
+def _write(path: Path, rows: list[Any]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.unseen
+def test_map_reads_columns_under_the_names_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [{"premise": f"A man sleeps {i}.", "target": "entailment"} for i in range(2)]
+    path = _write(tmp_path / "nli.jsonl", rows)
+    assert main(["check", str(path), "--quiet"]) == 2  # no format has these keys
+    capsys.readouterr()
+    args = ["--map", "user=premise", "--map", "assistant=target"]
+    assert main(["check", "--json", str(path), *args]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["files"][0]["format"] == "prompt-completion"
+    (note,) = [f for f in doc["findings"] if f["rule"] == "mapped-names"]
+    assert note["message"] == (
+        "names read through the alias table: `premise` as `prompt` (--map) (2 records), "
+        "`target` as `completion` (--map) (2 records)"
+    )
+    assert main(["stats", "--json", "--quiet", str(path), *args]) == 0
+    assert json.loads(capsys.readouterr().out)["tokens"]["trainable"] == 6
+    assert main(["check", str(path), "--map", "premise"]) == 2
+    assert "expected NAME=KEY" in capsys.readouterr().err
+
+
+@pytest.mark.unseen
+def test_one_unreadable_file_among_several_is_a_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = _write(tmp_path / "good.jsonl", [{"prompt": "Hi", "completion": "Yo"}])
+    odd = _write(tmp_path / "odd.jsonl", [{"premise": "x", "hypothesis": "y"}])
+    assert main(["check", "--json", str(good), str(odd), str(tmp_path / "gone.jsonl")]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert [(f["path"], f["format"], f["records"]) for f in doc["files"]] == [
+        (str(good), "prompt-completion", 1),
+        (str(odd), "unreadable", 0),
+        (str(tmp_path / "gone.jsonl"), "unreadable", 0),
+    ]
+    assert [(f["rule"], f["path"], f["message"]) for f in doc["findings"]] == [
+        (
+            "unreadable-file",
+            str(odd),
+            "could not recognise the format (keys seen: premise, hypothesis); pass --format, "
+            "one of: alpaca, dolly, dpo, gemini, kto, messages, prompt-completion, "
+            "prompt-only, qa, sharegpt, tasks, text",
+        ),
+        ("unreadable-file", str(tmp_path / "gone.jsonl"), "no such file"),
+    ]
+    assert main(["check", str(odd)]) == 2  # alone: one line naming the file
+    assert capsys.readouterr().err.startswith(f"sftprep: error: {odd}: could not recognise")
+
+
+@pytest.mark.unseen
+def test_a_yaml_given_as_the_dataset_says_which_option_takes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "env_config.yaml"
+    config.write_text("path_settings: {}\n", encoding="utf-8")
+    assert main(["check", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "a YAML file is a config, not a dataset" in err and "--aidaptiv-env" in err

@@ -17,6 +17,8 @@ import pytest
 from sftprep.findings import Finding
 from sftprep.io import RawRecord, read
 
+pytestmark = pytest.mark.real_data
+
 COUNTS = {
     "axolotl__conversation.missingturns.json": 1,
     "codealpaca__code_alpaca_2k.json": 2017,

@@ -1,4 +1,4 @@
-"""Unseen datasets of every shape, counted record by record against independent numbers.
+"""Token counts record by record against independent numbers, and the statistics of them.
 
 The expected numbers were computed outside sftprep: the OpenAI cookbook's
 ``num_tokens_from_messages`` (3 per message + every string value, +1 per name, +3
@@ -18,6 +18,9 @@ import pytest
 
 from sftprep.cli.main import main
 from sftprep.count import count_tokens_multi
+
+pytestmark = [pytest.mark.unseen, pytest.mark.qa]
+
 
 TOOLS = [
     {
@@ -113,15 +116,21 @@ CHAT: list[dict[str, Any]] = [
     },
     _pair("Bold?", "<b>bold</b>"),
 ]
+
+
 # (total, trainable) per CHAT row.
 COOKBOOK = [
     (26, 3), (41, 6), (106, 18), (114, 24), (21, 6), (44, 12),
     (18, 0), (419, 6), (26, 8), (31, 6), (19, 6),
 ]  # fmt: skip
+
+
 QWEN_COUNTS = [
     (26, 4), (61, 7), (220, 31), (247, 49), (41, 7), (44, 4),
     (38, 0), (729, 7), (41, 3), (53, 8), (39, 7),
 ]  # fmt: skip
+
+
 # None: the DeepSeek-R1 template itself fails (transformers raises too).
 DEEPSEEK_COUNTS = [
     (15, 4), (27, 7), None, (85, 9), (14, 7), (37, 13),
@@ -146,6 +155,8 @@ def chat_file(tmp_path: Path) -> Path:
 
 
 CHAT_LINES = [1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12]  # the blank line shifts the rest
+
+
 CHAT_SKIPPED = {"json-syntax": 1, "no-messages": 2}
 
 
@@ -295,9 +306,6 @@ def test_cli_json_terminal_and_per_record_agree(
     )
 
 
-# --- Hugging Face chat templates (../shared tokenizers) -----------------------------------
-
-
 @pytest.fixture(scope="module")
 def tokenizers_dir() -> Path:
     pytest.importorskip("transformers")
@@ -358,17 +366,3 @@ def test_lone_surrogates_count_as_replacement_characters(
     # transformers on the same text with U+FFFD: 37 tokens
     assert [(r[0].total, r[0].trainable) for r in rows] == [(37, 3)]
     assert stats[0].skipped == {}
-
-
-def test_check_token_rules_skip_records_without_messages(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """`no-assistant-turn` / `wrong-type` report them; the token rules add nothing."""
-    path = tmp_path / "m.jsonl"
-    rows = [{"messages": []}, {"messages": "hi"}, _pair("Hi", "")]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    main(["check", str(path), "--tokenizer", "cl100k_base", "--json"])
-    findings = json.loads(capsys.readouterr().out)["findings"]
-    token_rules = {"too-long", "no-trainable-tokens", "eot-not-trained", "chat-template-error"}
-    got = [(f["rule"], f["line"]) for f in findings if f["rule"] in token_rules]
-    assert got == [("no-trainable-tokens", 3)]

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hfkit import DEEPSEEK, QWEN
 
 from sftprep.check import check
+from sftprep.cli.main import main
 from sftprep.model import Conversation, Location, Message, ToolCall
 from sftprep.rules.base import RecordContext, get_rule
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tokens"))  # hfkit
+from hfkit import DEEPSEEK, QWEN
 
 TOKEN_RULES = ("too-long", "no-trainable-tokens", "eot-not-trained", "chat-template-error")
 
@@ -140,3 +144,28 @@ def test_reasoning_a_template_drops_is_reported() -> None:
     assert finding.field == "messages[1]" and "(22 characters)" in finding.message
     plain = [Message("user", "2+2?"), Message("assistant", "4")]
     assert not list(rule.check(_ctx(plain, tokenizer=str(DEEPSEEK))))
+
+
+def _pair(user: Any, assistant: Any, **extra: Any) -> dict[str, Any]:
+    return {
+        "messages": [
+            {"role": "user", "content": user},
+            {"role": "assistant", "content": assistant, **extra},
+        ]
+    }
+
+
+@pytest.mark.unseen
+@pytest.mark.qa
+def test_check_token_rules_skip_records_without_messages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`no-assistant-turn` / `wrong-type` report them; the token rules add nothing."""
+    path = tmp_path / "m.jsonl"
+    rows = [{"messages": []}, {"messages": "hi"}, _pair("Hi", "")]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    main(["check", str(path), "--tokenizer", "cl100k_base", "--json"])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    token_rules = {"too-long", "no-trainable-tokens", "eot-not-trained", "chat-template-error"}
+    got = [(f["rule"], f["line"]) for f in findings if f["rule"] in token_rules]
+    assert got == [("no-trainable-tokens", 3)]

@@ -1,0 +1,141 @@
+"""Format detection: the format each file is read as, and what the detector says about it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sftprep.check import check
+from sftprep.pipeline import Sample, iter_samples, open_source
+
+
+def _jsonl(path: Path, rows: list[object]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _found(path: Path, **kwargs: object) -> list[tuple[str, int | None, int | None, str | None]]:
+    report = check(path, **kwargs)  # type: ignore[arg-type]
+    return [(f.rule, f.location.line, f.location.record, f.field) for f in report.findings]
+
+
+MSG = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}
+
+
+SHARE = {"conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": ""}]}
+
+
+@pytest.mark.unseen
+def test_mixed_formats_are_named_once_and_still_checked(tmp_path: Path) -> None:
+    rows = [
+        {"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": "a"}]}
+        for i in range(5)
+    ]
+    rows.insert(2, SHARE)  # a ShareGPT row, whose assistant text is empty
+    found = _found(_jsonl(tmp_path / "m.jsonl", rows), ignore=["missing-system"])
+    assert found == [
+        ("mixed-format", 3, 2, "conversations"),
+        ("empty-text", 3, 2, "conversations[1].value"),
+    ]
+
+
+@pytest.mark.unseen
+def test_mixed_format_names_the_distinguishing_key(tmp_path: Path) -> None:
+    rows = [{"instruction": f"i{i}", "input": "", "output": f"o{i}"} for i in range(4)]
+    rows.append({"instruction": "late", "context": "", "response": "r", "category": "qa"})
+    report = check(_jsonl(tmp_path / "a.jsonl", rows), ignore=["untrained-fields"])
+    [finding] = report.findings
+    # Alpaca reads `response` as its output, so Dolly's `context` tells the two apart
+    assert (finding.rule, finding.location.line, finding.field) == ("mixed-format", 5, "context")
+    assert finding.message == "record is in the dolly format, but the file was detected as alpaca"
+    assert report.files[0].valid_records == 4
+
+
+@pytest.mark.unseen
+def test_a_given_format_is_applied_to_every_record(tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "m.jsonl", [MSG, SHARE])
+    found = _found(path, format="messages", select=["mixed-format", "missing-key"])
+    assert found == [("missing-key", 2, 1, "messages")]
+
+
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
+
+
+# file -> (detected format, record count from SOURCES.md)
+EXPECTED = {
+    "axolotl__conversation.missingturns.json": ("sharegpt", 1),
+    "codealpaca__code_alpaca_2k.json": ("alpaca", 2017),
+    "fastchat__dummy_conversation.json": ("sharegpt", 500),
+    "functionary__test_case.json": ("messages", 1),
+    "georgian-llm-finetuning-toolkit__example_data_alpaca.csv": ("alpaca", 23),
+    "gorilla-pr918__raft_en_test.jsonl": ("qa", 20),
+    "gorilla__raft_sample_ds4.jsonl": ("qa", 15),
+    "litgpt__dolly_fixture.json": ("dolly", 12),
+    "llamafactory-pr10357__zena007_train_sft.jsonl": ("alpaca", 413),
+    "llamafactory__alpaca_en_demo.json": ("alpaca", 999),
+    "llamafactory__glaive_toolcall_en_demo.json": ("sharegpt", 300),
+    "llamafactory__reason_tool_use_demo_50.jsonl": ("messages", 50),
+    "llm-foundry__dolly_hhrlhf_train_small.jsonl": ("prompt-completion", 1000),
+    "mlx-examples__wwdc25_train.jsonl": ("prompt-completion", 1800),
+    "openai-cookbook__drone_training.jsonl": ("messages", 103),
+    "self-instruct__t0_ag_news_classify_with_choices.jsonl": ("prompt-completion", 200),
+}
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="../shared/data/real is absent")
+@pytest.mark.real_data
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_detected_format_and_count(name: str) -> None:
+    fmt, count = EXPECTED[name]
+    source = open_source(REAL / name)
+    assert source.format.name == fmt, source.detection
+    samples = [s for s in iter_samples(source) if isinstance(s, Sample)]
+    assert len(samples) == count
+    assert all(s.conversation is not None for s in samples)
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="../shared/data/real is absent")
+@pytest.mark.real_data
+@pytest.mark.parametrize(
+    ("name", "detection"),
+    [
+        (
+            "fastchat__dummy_conversation.json",
+            "detected format sharegpt (100%): 200/200 sampled records have its keys",
+        ),
+        (
+            "litgpt__dolly_fixture.json",
+            # Alpaca reads Dolly's `response` through an alias, but not its `context`
+            "detected format dolly (100%): 12/12 sampled records have its keys; "
+            "next best alpaca (96%)",
+        ),
+        (
+            # four metadata keys per record cost a little confidence
+            "llamafactory-pr10357__zena007_train_sft.jsonl",
+            "detected format alpaca (96%): 200/200 sampled records have its keys; "
+            "next best prompt-completion (42%)",
+        ),
+    ],
+)
+def test_detection_explains_the_choice(name: str, detection: str) -> None:
+    assert open_source(REAL / name).detection == detection
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="../shared/data/real is absent")
+@pytest.mark.real_data
+def test_format_can_be_given(tmp_path: Path) -> None:
+    source = open_source(REAL / "fastchat__dummy_conversation.json", format="messages")
+    assert (source.format.name, source.detection) == ("messages", "format messages (given)")
+    samples = [s for s in iter_samples(source) if isinstance(s, Sample)]
+    assert len(samples) == 500
+    # keys a format does not read are noted once per file by `check`, not per record
+    assert {f.rule for s in samples for f in s.findings} == {"missing-key"}
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="../shared/data/real is absent")
+@pytest.mark.real_data
+def test_every_real_file_is_covered() -> None:
+    on_disk = {p.name for p in REAL.iterdir() if p.name != "SOURCES.md"}
+    assert on_disk == set(EXPECTED)
