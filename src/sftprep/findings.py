@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import itertools
 import json
@@ -22,6 +21,7 @@ from enum import Enum
 from typing import IO, Any
 
 from sftprep.model import Location
+from sftprep.views import show
 
 
 class Severity(str, Enum):
@@ -289,23 +289,8 @@ class Report:
         out.write("}")
 
     def _repr_html_(self) -> str:
-        """A compact HTML table for Jupyter."""
-        s = self.summary
-        head = (
-            f"<p><b>{s['records']}</b> records, <b>{s['errors']}</b> errors, "
-            f"<b>{s['warnings']}</b> warnings, <b>{s['infos']}</b> infos</p>"
-        )
-        rows = "".join(
-            f"<tr><td>{html.escape(f.rule)}</td><td>{f.severity.value}</td>"
-            f"<td>{html.escape(str(f.location))}</td><td>{html.escape(f.field or '')}</td>"
-            f"<td>{html.escape(f.message)}</td></tr>"
-            for f in self.findings[:200]
-        )
-        table = (
-            "<table><tr><th>rule</th><th>severity</th><th>where</th><th>field</th>"
-            f"<th>message</th></tr>{rows}</table>"
-        )
-        return head + table
+        """A compact HTML table for Jupyter (`sftprep.report.display.report_html`)."""
+        return str(show("html", self))
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")

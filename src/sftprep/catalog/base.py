@@ -14,7 +14,7 @@ generated. See `sftprep.rules.base` for how record and dataset rules run.
 >>> get_rule("json-syntax").severity
 <Severity.ERROR: 'error'>
 >>> make_finding("json-syntax", "Expecting value", Location("a.jsonl", 3, 2)).location.line
-2
+3
 """
 
 from __future__ import annotations

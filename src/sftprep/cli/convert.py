@@ -56,6 +56,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sftprep.errors import UsageError
+    from sftprep.report.transform import print_convert
     from sftprep.transform.convert import convert
 
     if args.path is None and args.config is None:
@@ -76,42 +77,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json_text(summary.to_dict()) + "\n")
         return 0
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    target = f" for [bold]{summary.target}[/]" if summary.target else ""
-    console.print(
-        f"[cyan]{summary.path}[/] ({summary.source_format}) -> [cyan]{summary.out}[/] "
-        f"({summary.to}){target}: [bold]{summary.records_in}[/] in = "
-        f"[bold green]{summary.records_out}[/] out + [bold red]{summary.rejected}[/] rejected"
-    )
-    if summary.rejected_by_rule:
-        table = Table(title=f"Rejected (written to {summary.rejects_path})", expand=False)
-        table.add_column("rule")
-        table.add_column("records", justify="right")
-        for rule, count in sorted(summary.rejected_by_rule.items(), key=lambda kv: -kv[1]):
-            table.add_row(rule, str(count))
-        console.print(table)
-    if summary.removed_keys:
-        keys = ", ".join(f"{_shown(k)} ({n})" for k, n in summary.removed_keys.most_common())
-        why = f"{summary.target} does not accept" if summary.target else "not SFT targets"
-        console.print(f"removed keys ({why}): {keys}")
-    if summary.untrained_text:
-        keys = ", ".join(f"`{_shown(k)}` ({n})" for k, n in summary.untrained_text.most_common())
-        console.print(
-            f"[yellow]kept as extra keys, holding text that is not trained:[/] {keys}; "
-            "map them into the conversation (--map) or drop them"
-        )
-    for path in summary.companion_files:
-        console.print(f"wrote [cyan]{path}[/]")
+    print_convert(summary)
     return 0
-
-
-def _shown(key: str) -> str:
-    """A key from the data, for the terminal: one line, no rich markup."""
-    from rich.markup import escape
-
-    from sftprep.io.text import one_line
-
-    return escape(one_line(key))

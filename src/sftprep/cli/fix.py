@@ -67,9 +67,9 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sftprep.report.transform import print_fix
     from sftprep.tokens.base import with_choice
     from sftprep.transform.fix import fix
-    from sftprep.transform.repairs import REPAIRS
 
     summary = fix(
         args.path,
@@ -89,44 +89,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json_text(summary.to_dict()) + "\n")
         return 0
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    table = Table(title=f"fix {summary.path} ({summary.format})", expand=False)
-    table.add_column("step")
-    table.add_column("records", justify="right")
-    table.add_column("what it means")
-    table.add_row("read", str(summary.records_in), "records in the input (parsed or not)")
-    for name in summary.repairs:
-        table.add_row(
-            f"repaired: {name}", str(summary.repaired.get(name, 0)), REPAIRS.get(name).explanation
-        )
-    for reason, count in summary.dropped.most_common():
-        table.add_row(f"dropped: {reason}", str(count), _DROPS.get(reason, ""))
-    table.add_row("[green]written[/]", str(summary.records_out), summary.out)
-    table.add_row("[red]rejected[/]", str(summary.rejected), summary.rejects_path)
-    console.print(table)
-    if summary.dropped_by_rule:
-        rules = ", ".join(f"{r} ({n})" for r, n in summary.dropped_by_rule.most_common())
-        console.print(f"rejected by rule: {rules}")
-    if summary.dataset_findings:
-        console.print(
-            f"[yellow]{len(summary.dataset_findings)} dataset-level finding(s)[/] cannot be "
-            "fixed per record; run `sftprep check` on the output to see them"
-        )
-    console.print(
-        f"[bold]{summary.records_in}[/] in = [bold green]{summary.records_out}[/] out + "
-        f"[bold red]{summary.rejected}[/] rejected"
-    )
+    print_fix(summary)
     return 0
-
-
-_DROPS = {
-    "unparseable": "not valid JSON/UTF-8: kept as raw text in the rejects",
-    "duplicate": "exact duplicate (after repair) of an earlier record",
-    "near-duplicate": "near-copy of the record kept from its cluster",
-    "invalid": "still has an error finding after repair (rule ids in the rejects)",
-    "max-tokens": "longer than --max-tokens",
-    "lossy-conversion": "--to format cannot carry the record",
-}

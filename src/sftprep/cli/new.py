@@ -39,6 +39,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sftprep.report.transform import print_new
     from sftprep.transform.new import new_dataset
 
     summary = new_dataset(args.task, args.output, format=args.format, n=args.n)
@@ -47,10 +48,5 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.quiet:
         return 0
-    from rich.console import Console
-
-    Console().print(
-        f"wrote [bold]{summary.records}[/] {summary.task} records ({summary.format}) to "
-        f"[cyan]{summary.out}[/]; check them with `sftprep check {summary.out}`"
-    )
+    print_new(summary)
     return 0

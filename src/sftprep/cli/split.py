@@ -6,7 +6,6 @@ import argparse
 import sys
 from typing import Any
 
-from sftprep import units
 from sftprep.cli.common import (
     add_engine_options,
     add_format_option,
@@ -52,6 +51,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sftprep.report.transform import print_split
     from sftprep.transform.split import split
 
     summary = split(
@@ -70,39 +70,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json_text(summary.to_dict()) + "\n")
         return 0
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(
-        title=f"split {summary.path} (seed {summary.seed}): {summary.records} records in "
-        f"{summary.groups} groups of {summary.grouping} (largest {summary.largest_group}"
-        + (
-            f"; {summary.near_duplicates} near-copies kept with their cluster)"
-            if summary.near_duplicates
-            else ")"
-        ),
-        expand=False,
-    )
-    table.add_column("split")
-    table.add_column("records", justify="right")
-    table.add_column("share", justify="right")
-    table.add_column("file")
-    for name, count in summary.counts.items():
-        share = units.percent(count / summary.records) if summary.records else "-"
-        table.add_row(name, str(count), share, summary.files.get(name, ""))
-    Console().print(table)
-    if summary.removed:
-        Console().print(
-            f"removed {', '.join(summary.removed)}: written by an earlier split of this folder, "
-            "not part of this one",
-            highlight=False,
-        )
-    if summary.strata:
-        strata = Table(title="records per stratum", expand=False)
-        strata.add_column("value")
-        for name in summary.counts:
-            strata.add_column(name, justify="right")
-        for value, row in summary.strata.items():
-            strata.add_row(value, *(str(row[name]) for name in summary.counts))
-        Console().print(strata)
+    print_split(summary)
     return 0

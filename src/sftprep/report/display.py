@@ -25,7 +25,10 @@ from sftprep import units
 from sftprep.report import charts as ch
 from sftprep.report.svg import to_svg
 
-if TYPE_CHECKING:  # data.py renders through this module: the type only, no cycle
+if TYPE_CHECKING:
+    from sftprep.findings import (
+        Report,  # data.py renders through this module: the type only, no cycle
+    )
     from sftprep.report.data import TokenExample
 
 TABLE_STYLE = "border-collapse:collapse;margin:4px 0 10px;font-size:13px"
@@ -418,3 +421,23 @@ def token_view_html(example: TokenExample) -> str:
         "white-space:pre-wrap;word-break:break-word;line-height:1.9;border:1px solid #d8dee4;"
         f'border-radius:6px;padding:8px 10px">{token_spans(example, inline=True)}</div>'
     )
+
+
+def report_html(report: Report) -> str:
+    """A check's `Report` for Jupyter: the summary line and the first 200 findings."""
+    s = report.summary
+    head = (
+        f"<p><b>{s['records']}</b> records, <b>{s['errors']}</b> errors, "
+        f"<b>{s['warnings']}</b> warnings, <b>{s['infos']}</b> infos</p>"
+    )
+    rows = "".join(
+        f"<tr><td>{escape(f.rule)}</td><td>{f.severity.value}</td>"
+        f"<td>{escape(str(f.location))}</td><td>{escape(f.field or '')}</td>"
+        f"<td>{escape(f.message)}</td></tr>"
+        for f in report.findings[:200]
+    )
+    table = (
+        "<table><tr><th>rule</th><th>severity</th><th>where</th><th>field</th>"
+        f"<th>message</th></tr>{rows}</table>"
+    )
+    return head + table

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sftprep.report.display import estimate_html, token_stats_html
+from sftprep.report.display import estimate_html, report_html, token_stats_html
 from sftprep.report.estimate import renderable
 from sftprep.views import VIEWS
 
@@ -15,6 +15,7 @@ def _token_stats_html(stats: Any) -> str:
     )
 
 
+VIEWS.add("Report.html", report_html)
 VIEWS.add("TokenStats.html", _token_stats_html)
 VIEWS.add("Estimate.html", lambda e: str(estimate_html(e.to_dict())))
 VIEWS.add("Estimate.rich", lambda e: renderable(e.to_dict()))

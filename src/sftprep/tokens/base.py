@@ -354,15 +354,17 @@ def register_backend(
     specs: str = "",
     order: int = 100,
 ) -> None:
-    """Add a backend (see `Backend`); a name taken already is a ``ValueError``.
-
-    >>> register_backend("words", lambda s: s == "words", Words.load)  # doctest: +SKIP
-    """
+    """Add a backend (see `Backend`); a name taken already is a ``ValueError``. A backend
+    module calls it when imported (tests/plugins/sftprep_words_backend.py is one)."""
     BACKENDS.add(name, Backend(name, accepts, load, description, specs, order))
 
 
 def list_backends() -> list[str]:
-    """The backends' names, in the order `get_tokenizer` asks them."""
+    """The backends' names, in the order `get_tokenizer` asks them.
+
+    >>> list_backends()
+    ['tiktoken', 'hf']
+    """
     return [backend.name for backend in _ordered()]
 
 
