@@ -355,7 +355,7 @@ def register_backend(
     order: int = 100,
 ) -> None:
     """Add a backend (see `Backend`); a name taken already is a ``ValueError``. A backend
-    module calls it when imported (tests/plugins/sftprep_words_backend.py is one)."""
+    module calls it when imported (docs/architecture.md, "Adding a unit")."""
     BACKENDS.add(name, Backend(name, accepts, load, description, specs, order))
 
 
