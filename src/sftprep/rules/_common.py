@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sftprep.formats.base import Capability
 from sftprep.model import Conversation, FieldPath, Message, field_path
 from sftprep.rules.base import RecordContext
 
@@ -19,7 +18,7 @@ BUILTIN_TOOLS: Mapping[str, frozenset[str]] = {
 
 def is_raw_text(ctx: RecordContext) -> bool:
     """Raw text is not a conversation: role and turn rules skip it."""
-    return Capability.RAW_TEXT in ctx.capabilities
+    return ctx.raw_text
 
 
 def messages_field(conv: Conversation) -> str | None:

@@ -88,6 +88,12 @@ class RecordContext:
         return capabilities_of(self.format)
 
     @cached_property
+    def raw_text(self) -> bool:
+        """Whether the record is raw text, not a conversation (turn rules skip it); asked
+        by many rules per record, so answered once."""
+        return Capability.RAW_TEXT in self.capabilities
+
+    @cached_property
     def digest(self) -> bytes:
         """`record_digest` of the raw record, computed once for every rule that needs it."""
         return record_digest(self.record)
