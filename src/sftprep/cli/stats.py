@@ -26,7 +26,6 @@ from sftprep.cli.common import (
     runner_from,
 )
 from sftprep.io.write import json_text
-from sftprep.report.stats import HIST_BINS, print_stats
 
 
 def add_parser(subparsers: Any) -> None:
@@ -104,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json_text(document, indent=2) + "\n")
     else:
+        from sftprep.report.stats import HIST_BINS, print_stats
+
         print_stats(document, stats[0].total.histogram(HIST_BINS), per_record=args.per_record)
     return 0
 
@@ -143,6 +144,8 @@ def _run_project(args: argparse.Namespace, specs: list[str]) -> int:
         documents[part] = doc
         if not args.json:
             print(f"== {part} ({', '.join(str(c) for c in configs)})")
+            from sftprep.report.stats import HIST_BINS, print_stats
+
             print_stats(doc, stats[0].total.histogram(HIST_BINS))
     if args.json:
         sys.stdout.write(json.dumps(documents, ensure_ascii=False, indent=2) + "\n")
