@@ -131,3 +131,23 @@ def test_a_plugin_that_fails_to_import_is_one_line(data: Path) -> None:
         == f"sftprep: error: plugin 'no_such_plugin_module' failed to import: {missing}\n"
     )
     assert "Traceback" not in done.stderr
+
+
+def test_a_plugin_taking_a_built_in_name_is_one_line(data: Path) -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(PLUGINS), os.environ.get("PYTHONPATH", "")]),
+        "SFTPREP_PLUGINS": "sftprep_clashing_format",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "sftprep", "check", str(data)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (
+        2,
+        "sftprep: error: format 'alpaca' is already registered "
+        "(a plugin and a built-in use the same name)\n",
+    )

@@ -64,9 +64,11 @@ def _on_sigterm(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     try:
         load_plugins()  # before the parser: its help lists what plugins register
+        parser = build_parser()
     except SftprepError as exc:
         return _fail(str(exc))
-    parser = build_parser()
+    except ValueError as exc:  # a plugin took a name a built-in unit registers
+        return _fail(f"{exc} (a plugin and a built-in use the same name)")
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
