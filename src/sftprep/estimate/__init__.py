@@ -5,10 +5,9 @@
 >>> e.gpu["tokens_per_s"], e.gpu["throughput_source"].startswith("published")
 (2151.0, True)
 
-Tables (plain data, a source and date per row): `prices.PRICES` (a dict `--prices FILE`
-extends), the registries `hardware.GPUS` and
-`hardware.MODELS`, `throughput.PUBLISHED`; `sftprep.report.estimate.render(estimate,
-console)` prints one.
+Tables (plain data, a source and date per row): `prices.PRICES` (a dict that ``--prices
+FILE`` extends), the registries `hardware.GPUS` and `hardware.MODELS`, and
+`throughput.PUBLISHED`. Showing an estimate is report/'s: `sftprep.report.estimate.render`.
 """
 
 from sftprep.estimate.core import Estimate, estimate
