@@ -15,7 +15,7 @@ class PingPlatform(Target):
     title = "Ping Platform"
     shape = "ping-pong"
     accepts = ("ping-pong",)
-    sources = ("https://example.invalid/ping-platform",)
+    sources = ("the Ping Platform manual (a made-up platform)",)
     hint = "keep answers to 20 characters"
 
     def check_conversation(
