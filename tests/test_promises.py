@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 import sftprep.io.write as write
+from datakit import write_jsonl
 from sftprep.cli.main import main
 from sftprep.errors import UsageError
 from sftprep.io.write import SET_MANIFEST, TEMP_SUFFIX
@@ -30,11 +31,6 @@ REPO = Path(__file__).resolve().parents[1]
 QWEN = REPO.parent / "shared" / "tokenizers" / "qwen2.5"
 QA = [{"question": f"What is {i} plus {i}?", "cot_answer": f"It is {2 * i}."} for i in range(30)]
 COMMANDS = ("check", "stats", "report", "estimate", "fix", "convert", "split")
-
-
-def _jsonl(path: Path, rows: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -51,7 +47,7 @@ def _one_line(err: str) -> str:
 
 def _with_a_broken_line(path: Path) -> Path:
     """Three good records and a line that does not parse: every command rejects it."""
-    _jsonl(path, QA[:3])
+    write_jsonl(path, QA[:3])
     with path.open("a") as fh:
         fh.write('{"question": "cut\n')
     return path
@@ -67,7 +63,7 @@ def _temporaries(folder: Path) -> list[str]:
 def test_report_onto_its_own_input_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = _jsonl(tmp_path / "data.jsonl", QA)
+    data = write_jsonl(tmp_path / "data.jsonl", QA)
     before = data.read_bytes()
     code, _, err = _run(capsys, "report", str(data), "-o", str(data), "--quiet")
     assert code == 2 and "is an input file" in _one_line(err)
@@ -77,7 +73,7 @@ def test_report_onto_its_own_input_is_refused(
 def test_report_onto_a_link_to_its_input_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = _jsonl(tmp_path / "data.jsonl", QA)
+    data = write_jsonl(tmp_path / "data.jsonl", QA)
     (tmp_path / "link.html").symlink_to(data)
     os.link(data, tmp_path / "hard.html")
     before = data.read_bytes()
@@ -90,7 +86,7 @@ def test_report_onto_a_link_to_its_input_is_refused(
 def test_stats_per_record_onto_its_input_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = _jsonl(tmp_path / "data.jsonl", QA)
+    data = write_jsonl(tmp_path / "data.jsonl", QA)
     before = data.read_bytes()
     code, _, err = _run(capsys, "stats", str(data), "--per-record", str(data), "--quiet")
     assert code == 2 and "--per-record" in _one_line(err) and "input" in err
@@ -101,7 +97,7 @@ def test_fix_with_a_long_rejects_name_writes_both(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # 248 characters: the name fits; the temporary file beside it must fit too.
-    data = _jsonl(tmp_path / "in.jsonl", [*QA[:3], {"question": "", "cot_answer": ""}])
+    data = write_jsonl(tmp_path / "in.jsonl", [*QA[:3], {"question": "", "cot_answer": ""}])
     keep = tmp_path / "keep.jsonl"
     rejects = tmp_path / ("r" * 242 + ".jsonl")
     code, _, err = _run(capsys, "fix", str(data), "-o", str(keep), "--rejects", str(rejects))
@@ -156,7 +152,7 @@ def test_rejects_failing_while_written_keeps_the_old_output(
 def test_an_output_onto_a_pipe_or_a_device_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
-    data = _jsonl(tmp_path / "in.jsonl", QA)
+    data = write_jsonl(tmp_path / "in.jsonl", QA)
     fifo = tmp_path / "out.jsonl"
     os.mkfifo(fifo)
     for target in (str(fifo), os.devnull):
@@ -185,7 +181,7 @@ def _split(
 def test_split_removes_the_test_file_of_an_earlier_split(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = _jsonl(tmp_path / "in.jsonl", QA)
+    data = write_jsonl(tmp_path / "in.jsonl", QA)
     out = tmp_path / "splits"
     first = _split(capsys, data, out, "--test-fraction", "0.2")
     assert sorted(first["files"]) == ["test", "train", "validation"] and first["removed"] == []
@@ -210,7 +206,7 @@ def test_split_removes_the_test_file_of_an_earlier_split(
 def test_split_output_in_another_extension_replaces_the_earlier_set(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = _jsonl(tmp_path / "in.jsonl", QA)
+    data = write_jsonl(tmp_path / "in.jsonl", QA)
     out = tmp_path / "splits"
     _split(capsys, data, out)
     second = _split(capsys, data, out, "--ext", "json")
@@ -220,7 +216,7 @@ def test_split_output_in_another_extension_replaces_the_earlier_set(
 def test_split_never_removes_an_input_named_like_a_split(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = _jsonl(tmp_path / "test.json", QA)  # a JSON Lines file named test.json
+    data = write_jsonl(tmp_path / "test.json", QA)  # a JSON Lines file named test.json
     before = data.read_bytes()
     summary = _split(capsys, data, tmp_path, "--ext", "jsonl")
     assert summary["removed"] == [] and data.read_bytes() == before
@@ -229,7 +225,7 @@ def test_split_never_removes_an_input_named_like_a_split(
 def test_a_split_stopped_between_its_renames_is_refused_by_readers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data = _jsonl(tmp_path / "in.jsonl", QA)
+    data = write_jsonl(tmp_path / "in.jsonl", QA)
     out = tmp_path / "splits"
     _split(capsys, data, out)
     old_validation = (out / "validation.jsonl").read_bytes()
@@ -275,7 +271,7 @@ def _wait_for(predicate: Any, seconds: float = 60) -> bool:
 
 
 def test_sigterm_removes_the_temporary_file_and_keeps_the_old_output(tmp_path: Path) -> None:
-    data = _jsonl(tmp_path / "in.jsonl", QA * 4000)  # 120,000 records: seconds of work
+    data = write_jsonl(tmp_path / "in.jsonl", QA * 4000)  # 120,000 records: seconds of work
     out = tmp_path / "out.jsonl"
     out.write_text("old\n")
     cmd = [sys.executable, "-m", "sftprep", "convert", str(data), "-o", str(out),
@@ -298,7 +294,7 @@ def test_sigterm_removes_the_temporary_file_and_keeps_the_old_output(tmp_path: P
 def test_every_output_gets_the_umask_permissions(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], umask: int
 ) -> None:
-    data = _jsonl(tmp_path / "in.jsonl", [*QA, {"question": "", "cot_answer": ""}])
+    data = write_jsonl(tmp_path / "in.jsonl", [*QA, {"question": "", "cot_answer": ""}])
     previous = os.umask(umask)
     try:
         runs = [
@@ -344,7 +340,7 @@ def test_a_pipe_as_input_is_refused_at_once(
         ["convert", str(fifo), "-o", str(tmp_path / "o.jsonl"), "--to", "messages"],
         ["split", str(fifo), "-o", str(tmp_path / "s"), "--val-fraction", "0.2", "--seed", "1"],
         ["check", str(fifo.parent)],  # a folder holding the pipe: the pipe is no dataset file
-        ["estimate", str(_jsonl(tmp_path / "d.json", QA)), "--prices", str(fifo)],
+        ["estimate", str(write_jsonl(tmp_path / "d.json", QA)), "--prices", str(fifo)],
     ]
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(60)  # a hang fails the test instead of the suite
@@ -397,7 +393,7 @@ def test_a_tokenizer_panic_is_a_finding_or_one_line(
     panicking_tokenizer: None,
     argv: list[str],
 ) -> None:
-    data = _jsonl(tmp_path / "in.jsonl", QA[:3])
+    data = write_jsonl(tmp_path / "in.jsonl", QA[:3])
     args = [a.format(data=data, tmp=tmp_path) for a in argv]
     code, out, err = _run(capsys, *args, "--quiet")
     assert code in (0, 1, 2), err
@@ -410,7 +406,7 @@ def test_a_million_spaces_are_counted_or_reported(tmp_path: Path) -> None:
     from sftprep.tokens.fast import import_quicktok
 
     rows = [{"question": " " * 1_000_000 + "what?", "cot_answer": "that"}, QA[0]]
-    data = _jsonl(tmp_path / "in.jsonl", rows)
+    data = write_jsonl(tmp_path / "in.jsonl", rows)
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "RUST_BACKTRACE": "1"}
     for backend in ("reference", "auto"):
         for argv in (["stats", "--json"], ["check", "--tokenizer", "cl100k_base"]):
@@ -468,7 +464,7 @@ def test_a_runaway_chat_template_costs_one_record_a_finding(
         {"messages": [{"role": "user", "content": content},
                       {"role": "assistant", "content": "ok"}]},
     ]  # fmt: skip
-    data = _jsonl(tmp_path / "in.jsonl", rows)
+    data = write_jsonl(tmp_path / "in.jsonl", rows)
     started = time.monotonic()
     code, out, err = _run(capsys, "check", str(data), "--tokenizer", str(folder), "--json",
                           "--quiet", "--workers", "1")  # fmt: skip
@@ -606,7 +602,7 @@ def test_parquet_binary_time_and_decimal_columns_to_jsonl(
 def test_symlink_loops_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     loop = tmp_path / "loop.jsonl"
     loop.symlink_to(loop)
-    data = _jsonl(tmp_path / "in.jsonl", QA)
+    data = write_jsonl(tmp_path / "in.jsonl", QA)
     for argv in (
         ["check", str(loop)],
         ["fix", str(loop), "-o", str(tmp_path / "o.jsonl"), "--rejects", str(tmp_path / "r.jsonl")],
@@ -624,7 +620,7 @@ def test_symlink_loops_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_bad_output_paths_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    data = _jsonl(tmp_path / "in.jsonl", QA)
+    data = write_jsonl(tmp_path / "in.jsonl", QA)
     folder = tmp_path / "folder"
     folder.mkdir()
     a_file = tmp_path / "file.txt"
@@ -652,14 +648,14 @@ def test_bad_output_paths_are_one_line(tmp_path: Path, capsys: pytest.CaptureFix
 def test_read_only_and_unreadable_folders_are_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = _jsonl(tmp_path / "in.jsonl", QA)
+    data = write_jsonl(tmp_path / "in.jsonl", QA)
     locked = tmp_path / "locked"
     locked.mkdir()
-    hidden = _jsonl(locked / "h.jsonl", QA)
+    hidden = write_jsonl(locked / "h.jsonl", QA)
     locked.chmod(0o500)
     closed = tmp_path / "closed"
     closed.mkdir()
-    _jsonl(closed / "c.jsonl", QA)
+    write_jsonl(closed / "c.jsonl", QA)
     closed.chmod(0)
     try:
         for argv in (
@@ -732,7 +728,7 @@ def test_writer_turns_non_finite_floats_into_null(tmp_path: Path) -> None:
 
 
 def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
-    data = _jsonl(tmp_path / "in.jsonl", QA * 50)
+    data = write_jsonl(tmp_path / "in.jsonl", QA * 50)
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     for argv in (["rules"], ["check", str(data), "--json"], ["check", str(data), "--show-all"]):
         proc = subprocess.Popen(
@@ -751,7 +747,7 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
 def test_every_command_accepts_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from sftprep.cli.main import COMMANDS as ALL
 
-    data = _jsonl(tmp_path / "in.jsonl", QA)
+    data = write_jsonl(tmp_path / "in.jsonl", QA)
     argv = {
         "check": ["check", str(data)],
         "rules": ["rules"],
@@ -777,7 +773,7 @@ def test_every_command_accepts_quiet(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_max_tokens_must_be_positive(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, value: str
 ) -> None:
-    data = _jsonl(tmp_path / "in.jsonl", QA)
+    data = write_jsonl(tmp_path / "in.jsonl", QA)
     extra = {
         "fix": ["-o", str(tmp_path / "o.jsonl"), "--rejects", str(tmp_path / "r.jsonl"),
                 "--tokenizer", "cl100k_base"],
@@ -815,7 +811,7 @@ def test_data_quoted_in_output_stays_on_one_line(
         assert "\x1b" not in err
     rows = [{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}],
              "\udc80k\x1b[31m": "v"} for _ in range(10)]  # fmt: skip
-    data = _jsonl(tmp_path / "keys.jsonl", rows)
+    data = write_jsonl(tmp_path / "keys.jsonl", rows)
     code, out, err = _run(capsys, "convert", str(data), "-o", str(tmp_path / "o.jsonl"),
                           "--target", "openai")  # fmt: skip
     assert code == 0, err
@@ -824,7 +820,7 @@ def test_data_quoted_in_output_stays_on_one_line(
 
 
 def test_an_unreachable_hub_tokenizer_is_one_line_at_once(tmp_path: Path) -> None:
-    data = _jsonl(tmp_path / "in.jsonl", QA[:2])
+    data = write_jsonl(tmp_path / "in.jsonl", QA[:2])
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO / "src"),
@@ -862,7 +858,7 @@ def test_no_escape_sequence_from_the_data_reaches_the_terminal(
     evil = "\x1b[2J\x1b[31mred\x1b]0;title\x07"
     rows = [{"instruction": evil, "output": "\x1b[5mblink", f"{evil}key": "v"}, *[
         {"instruction": f"q{i}", "output": f"a{i}"} for i in range(12)]]  # fmt: skip
-    data = _jsonl(tmp_path / "in.jsonl", rows)
+    data = write_jsonl(tmp_path / "in.jsonl", rows)
     for argv in (
         ["check", str(data)],
         ["check", str(data), "--show-all"],

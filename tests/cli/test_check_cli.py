@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from datakit import write_jsonl
 from sftprep.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,11 +167,6 @@ def test_subprocess_exit_codes(tmp_path: Path) -> None:
     assert missing.stderr.count("\n") == 1 and "Traceback" not in missing.stderr
 
 
-def _jsonl(path: Path, rows: list[object]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
 MSG = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}
 
 
@@ -191,7 +187,7 @@ def test_empty_objects_are_a_clear_usage_error(
 def test_negative_max_findings_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = _jsonl(tmp_path / "m.jsonl", [MSG])
+    path = write_jsonl(tmp_path / "m.jsonl", [MSG])
     with pytest.raises(SystemExit) as exc:
         main(["check", "--max-findings", "-1", str(path)])
     assert exc.value.code == 2

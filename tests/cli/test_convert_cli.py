@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from datakit import read_jsonl, terminal_text, write_jsonl
 from sftprep.cli.main import main
 
 pytestmark = [pytest.mark.unseen]
-
-
-def _write(path: Path, rows: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-def _out(capsys: pytest.CaptureFixture[str]) -> str:
-    return " ".join(capsys.readouterr().out.split())  # rich wraps long lines
-
-
-def _read(path: Path) -> list[Any]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def test_images_an_alpaca_file_cannot_hold_are_rejected_not_dropped(
@@ -39,19 +25,19 @@ def test_images_an_alpaca_file_cannot_hold_are_rejected_not_dropped(
         },
         {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]},
     ]
-    path = _write(tmp_path / "mm.jsonl", rows)
+    path = write_jsonl(tmp_path / "mm.jsonl", rows)
     out, rejects = tmp_path / "a.jsonl", tmp_path / "r.jsonl"
     args = ["convert", str(path), "-o", str(out), "--to", "alpaca", "--rejects", str(rejects)]
     assert main([*args, "--quiet"]) == 0
-    assert "2 in = 1 out + 1 rejected" in _out(capsys)
-    (rejected,) = _read(rejects)
+    assert "2 in = 1 out + 1 rejected" in terminal_text(capsys)
+    (rejected,) = read_jsonl(rejects)
     assert rejected["reasons"] == [
         "alpaca would lose images, other content parts or keys of the messages"
     ]
     # to messages (written anew: `User` becomes `user`) the part survives, where it was
     back = tmp_path / "m.jsonl"
     assert main(["convert", str(path), "-o", str(back), "--to", "messages", "--quiet"]) == 0
-    assert _read(back)[0]["messages"][0]["content"] == [
+    assert read_jsonl(back)[0]["messages"][0]["content"] == [
         part,
         {"type": "text", "text": "Who is this?"},
     ]
@@ -60,7 +46,7 @@ def test_images_an_alpaca_file_cannot_hold_are_rejected_not_dropped(
 def test_nothing_converted_registers_nothing(tmp_path: Path) -> None:
     """Every record rejected for LLaMA-Factory: no dataset_info.json entry for an empty file."""
     prompt = [{"role": "user", "content": "2+2?"}]
-    path = _write(tmp_path / "p.jsonl", [{"messages": prompt}] * 2)
+    path = write_jsonl(tmp_path / "p.jsonl", [{"messages": prompt}] * 2)
     out = tmp_path / "out" / "data.json"
     out.parent.mkdir()
     assert main(["convert", str(path), "-o", str(out), "--target", "llama-factory"]) in (0, 1)

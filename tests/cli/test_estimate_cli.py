@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from datakit import terminal_text, write_jsonl
 from sftprep.cli.main import main
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
@@ -207,15 +207,6 @@ def test_cli_empty_dataset(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     assert code == 2 and out == "" and "Traceback" not in err
 
 
-def _write(path: Path, rows: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-def _out(capsys: pytest.CaptureFixture[str]) -> str:
-    return " ".join(capsys.readouterr().out.split())  # rich wraps long lines
-
-
 KTO = [
     {
         "messages": [
@@ -232,7 +223,7 @@ KTO = [
 def test_estimate_says_how_non_sft_data_is_priced(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = _write(tmp_path / "kto.jsonl", KTO * 3)
+    path = write_jsonl(tmp_path / "kto.jsonl", KTO * 3)
     args = ["estimate", str(path), "--model", "gpt-4o-mini-2024-07-18", "--json", "--quiet"]
     assert main(args) == 0
     doc = json.loads(capsys.readouterr().out)
@@ -242,7 +233,7 @@ def test_estimate_says_how_non_sft_data_is_priced(
         "6 KTO records without a desirable completion are not priced",
     ]
     assert doc["tokens"]["trainable"] == 30 and doc["api"]["epochs"] == 16
-    rl = _write(tmp_path / "rl.jsonl", [{"prompt": "2+2?", "ground_truth": "4"}])
+    rl = write_jsonl(tmp_path / "rl.jsonl", [{"prompt": "2+2?", "ground_truth": "4"}])
     assert main(["estimate", str(rl), "--quiet"]) == 1
-    headline = _out(capsys)
+    headline = terminal_text(capsys)
     assert "0 trainable" in headline and "trained (all epochs)" not in headline

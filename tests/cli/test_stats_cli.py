@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from datakit import write_jsonl
 from sftprep.check import check
 from sftprep.cli.main import main
 from sftprep.count import count_tokens
@@ -137,18 +138,13 @@ def test_missing_file_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "no such file" in capsys.readouterr().err
 
 
-def _write(path: Path, rows: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
 @pytest.mark.unseen
 @pytest.mark.parametrize("role", [["user"], {"name": "user"}, 7])
 def test_a_role_that_is_not_a_string_is_a_finding_in_stats_too(tmp_path: Path, role: Any) -> None:
     """The counting fast path hands such a record to the adapter, which reports it."""
     ok = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
     bad = [{"role": role, "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
-    path = _write(tmp_path / "r.jsonl", [{"messages": ok}, {"messages": bad}])
+    path = write_jsonl(tmp_path / "r.jsonl", [{"messages": ok}, {"messages": bad}])
     assert main(["stats", str(path), "--json", "--quiet"]) == 0
     assert count_tokens(path).records == 2
     wrong = [f for f in check(path).findings if f.rule == "wrong-type"]

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from datakit import write_jsonl
 from sftprep.check import check
 from sftprep.count import count_records, count_tokens
 from sftprep.engine import EngineError, Job, Runner, plan_inputs, run
@@ -31,11 +32,6 @@ RUNNERS = [
     Runner(workers=1, shard_bytes=1),  # one record (or element, row) per shard
     Runner(workers=2, shard_bytes=300),
 ]
-
-
-def _jsonl(path: Path, rows: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 def _qa(i: int) -> dict[str, Any]:
@@ -180,8 +176,8 @@ def test_locations_of_counted_records_are_the_readers(inputs: list[Path]) -> Non
 def test_a_folder_of_shard_files_is_one_dataset(tmp_path: Path) -> None:
     folder = tmp_path / "shards"
     folder.mkdir()
-    _jsonl(folder / "part-0.jsonl", [_qa(i) for i in range(5)])
-    _jsonl(folder / "part-1.jsonl", [_qa(i) for i in range(5, 9)] + [_qa(2)])
+    write_jsonl(folder / "part-0.jsonl", [_qa(i) for i in range(5)])
+    write_jsonl(folder / "part-1.jsonl", [_qa(i) for i in range(5, 9)] + [_qa(2)])
     for runner in (Runner(workers=1), Runner(workers=2, shard_bytes=100)):
         report = check(folder, runner=runner)
         assert [(Path(f.path).name, f.records) for f in report.files] == [
@@ -196,7 +192,7 @@ def test_a_folder_of_shard_files_is_one_dataset(tmp_path: Path) -> None:
 
 
 def test_a_worker_that_dies_is_one_error_naming_the_shard(tmp_path: Path) -> None:
-    path = _jsonl(tmp_path / "qa.jsonl", [_qa(i) for i in range(60)])
+    path = write_jsonl(tmp_path / "qa.jsonl", [_qa(i) for i in range(60)])
     files = plan_inputs(path, shard_bytes=400)
     job = Job(rules=frozenset(), transform=_KillAt(30))
     with pytest.raises(EngineError, match=r"worker process died while reading .*qa\.jsonl bytes"):

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from datakit import write_jsonl
 from sftprep.check import check
 
 pytestmark = [pytest.mark.unseen]
-
-
-def _write(path: Path, rows: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 def test_a_folder_with_a_dataset_card_is_read_as_shards(tmp_path: Path) -> None:
@@ -24,8 +18,8 @@ def test_a_folder_with_a_dataset_card_is_read_as_shards(tmp_path: Path) -> None:
     (folder / "dataset_info.json").write_text('{"features": {}, "splits": {}}')
     (folder / "README.md").write_text("# card")
     row = {"prompt": "Hi", "completion": "Yo"}
-    _write(folder / "train-0.jsonl", [row])
-    _write(folder / "train-1.jsonl", [row])
+    write_jsonl(folder / "train-0.jsonl", [row])
+    write_jsonl(folder / "train-1.jsonl", [row])
     report = check(folder)
     assert [f.path for f in report.files] == [
         str(folder / "train-0.jsonl"),

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from datakit import write_jsonl
 from sftprep.check import check
 from sftprep.cli.main import main
 from sftprep.formats import get_format
@@ -30,11 +31,6 @@ MISSING_COMPLETION = (
     "required key `completion` (or `response`, `solution`, `output`, `answer`) is missing"
 )
 Found = list[tuple[str, int | None, int | None, str | None]]
-
-
-def _jsonl(path: Path, rows: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 def _found(path: Path, **kwargs: Any) -> Found:
@@ -179,7 +175,9 @@ def test_alpaca_input_only_file_findings(tmp_path: Path) -> None:
         {"output": "y"},
         {"input": "Hi", "output": ""},
     ]
-    path = _jsonl(tmp_path / "io.jsonl", [*rows, {"input": "Hey", "output": "Hello", "tier": 2}])
+    path = write_jsonl(
+        tmp_path / "io.jsonl", [*rows, {"input": "Hey", "output": "Hello", "tier": 2}]
+    )
     source = open_source(path)
     assert source.format.name == "alpaca"
     assert source.detection == (
@@ -212,7 +210,7 @@ def test_alpaca_records_come_back_unchanged(record: dict[str, Any]) -> None:
 def test_alpaca_input_only_rows_among_alpaca_rows_are_not_mixed(tmp_path: Path) -> None:
     rows: list[Any] = [{"instruction": f"i{i}", "input": "", "output": f"o{i}"} for i in range(5)]
     rows.insert(2, INPUT_ONLY)
-    path = _jsonl(tmp_path / "a.jsonl", rows)
+    path = write_jsonl(tmp_path / "a.jsonl", rows)
     samples = [s for s in iter_samples(open_source(path)) if isinstance(s, Sample)]
     assert [s.format for s in samples] == ["alpaca"] * 6
     assert _found(path) == []
@@ -223,7 +221,7 @@ def test_alpaca_input_only_row_in_a_dolly_file_is_mixed(tmp_path: Path) -> None:
         {"instruction": f"Who is {i}?", "context": "", "response": f"{i}", "category": "qa"}
         for i in range(3)
     ]
-    path = _jsonl(tmp_path / "d.jsonl", [*dolly, {"input": "Hi", "output": ""}])
+    path = write_jsonl(tmp_path / "d.jsonl", [*dolly, {"input": "Hi", "output": ""}])
     assert _found(path, ignore=["untrained-fields"]) == [
         ("mixed-format", 4, 3, "input"),
         ("empty-text", 4, 3, "output"),
@@ -296,7 +294,7 @@ def test_query_response_message_lists_keep_their_keys() -> None:
 
 def test_query_response_file_findings(tmp_path: Path) -> None:
     rows = [QUERY, {"query": "", "response": "5"}, {"query": "q"}, {"query": "Hi", "response": ""}]
-    path = _jsonl(tmp_path / "mm.jsonl", rows)
+    path = write_jsonl(tmp_path / "mm.jsonl", rows)
     source = open_source(path)
     assert source.format.name == "prompt-completion"
     assert source.detection == (
@@ -332,7 +330,7 @@ def test_query_row_in_a_messages_file_is_mixed(tmp_path: Path) -> None:
         for i in range(5)
     ]
     rows.insert(3, {"query": "What is 2+2?", "response": ""})
-    path = _jsonl(tmp_path / "m.jsonl", rows)
+    path = write_jsonl(tmp_path / "m.jsonl", rows)
     assert _found(path, ignore=["missing-system", "mapped-names"]) == [
         ("mixed-format", 4, 3, "query"),
         ("empty-text", 4, 3, "response"),
@@ -341,7 +339,7 @@ def test_query_row_in_a_messages_file_is_mixed(tmp_path: Path) -> None:
 
 def test_query_response_round_trip_through_other_formats_keeps_content(tmp_path: Path) -> None:
     rows = [QUERY, {"query": "Name a colour", "response": "Blue", "type": "x"}]
-    path = _jsonl(tmp_path / "mm.jsonl", rows)
+    path = write_jsonl(tmp_path / "mm.jsonl", rows)
     for to in ("messages", "sharegpt", "alpaca", "dolly", "qa"):
         there, back = tmp_path / f"{to}.jsonl", tmp_path / f"{to}.back.jsonl"
         assert convert(path, there, to=to).rejected == 0
@@ -353,7 +351,7 @@ def test_query_response_round_trip_through_other_formats_keeps_content(tmp_path:
 
 def test_input_only_round_trip_through_other_formats_keeps_content(tmp_path: Path) -> None:
     rows = [INPUT_ONLY, {"input": "Add 2+2", "output": "4", "id": 1}]
-    path = _jsonl(tmp_path / "io.jsonl", rows)
+    path = write_jsonl(tmp_path / "io.jsonl", rows)
     for to in ("messages", "sharegpt", "prompt-completion", "dolly", "qa"):
         there, back = tmp_path / f"{to}.jsonl", tmp_path / f"{to}.back.jsonl"
         assert convert(path, there, to=to).rejected == 0
@@ -400,7 +398,7 @@ def _check_json(capsys: pytest.CaptureFixture[str], path: Path) -> tuple[int, di
 
 
 def test_check_json_input_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _jsonl(
+    path = write_jsonl(
         tmp_path / "io.jsonl", [INPUT_ONLY, {"input": "", "output": "x"}, {"output": "y"}]
     )
     code, doc = _check_json(capsys, path)
@@ -415,7 +413,9 @@ def test_check_json_input_only(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_check_json_query_response(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _jsonl(tmp_path / "mm.jsonl", [QUERY, {"query": "", "response": "5"}, {"query": "q"}])
+    path = write_jsonl(
+        tmp_path / "mm.jsonl", [QUERY, {"query": "", "response": "5"}, {"query": "q"}]
+    )
     code, doc = _check_json(capsys, path)
     assert code == 1
     assert doc["files"] == [
@@ -434,7 +434,7 @@ def test_check_json_clean_files_pass(tmp_path: Path, capsys: pytest.CaptureFixtu
         ("io.jsonl", [INPUT_ONLY, {"input": "Add 2+2", "output": "4"}]),
         ("mm.jsonl", [{"query": "What is 2+2?", "response": "4"}]),
     ):
-        code, doc = _check_json(capsys, _jsonl(tmp_path / name, rows))
+        code, doc = _check_json(capsys, write_jsonl(tmp_path / name, rows))
         # nothing wrong; reading `query`/`response` as prompt/completion is said once
         notes = [(f["rule"], f["severity"]) for f in doc["findings"]]
         assert (code, notes) == (0, [("mapped-names", "info")] if name == "mm.jsonl" else []), name

@@ -9,19 +9,11 @@ from typing import Any
 
 import pytest
 
+from datakit import read_jsonl, write_jsonl
 from sftprep.check import check
 from sftprep.cli.main import main
 
 pytestmark = [pytest.mark.unseen]
-
-
-def _write(path: Path, rows: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-def _read(path: Path) -> list[Any]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def test_gemini_rows_round_trip_and_gzip_is_read(tmp_path: Path) -> None:
@@ -43,9 +35,9 @@ def test_gemini_rows_round_trip_and_gzip_is_read(tmp_path: Path) -> None:
     assert list(report.findings) == []
     out, back = tmp_path / "m.jsonl", tmp_path / "g2.jsonl"
     assert main(["convert", str(packed), "-o", str(out), "--to", "messages", "--quiet"]) == 0
-    assert _read(out)[0]["messages"][0] == {"role": "system", "content": "Be brief."}
+    assert read_jsonl(out)[0]["messages"][0] == {"role": "system", "content": "Be brief."}
     assert main(["convert", str(out), "-o", str(back), "--to", "gemini", "--quiet"]) == 0
-    assert _read(back) == rows
+    assert read_jsonl(back) == rows
 
 
 def _gemini_weather(declare: str = "functionDeclarations") -> dict[str, Any]:
@@ -68,14 +60,14 @@ def _gemini_weather(declare: str = "functionDeclarations") -> dict[str, Any]:
 def test_gemini_function_calling_is_read_whole(tmp_path: Path, declare: str) -> None:
     """Declared functions are the record's tools, each functionResponse is a tool reply
     of its own, a thought part is reasoning; fix keeps `model` as it is."""
-    path = _write(tmp_path / "g.jsonl", [_gemini_weather(declare)])
+    path = write_jsonl(tmp_path / "g.jsonl", [_gemini_weather(declare)])
     assert [f.rule for f in check(path).findings] == []
     out, rejects = tmp_path / "f.jsonl", tmp_path / "r.jsonl"
     assert main(["fix", str(path), "-o", str(out), "--rejects", str(rejects), "--quiet"]) == 0
     assert out.read_bytes() == path.read_bytes()
     converted = tmp_path / "m.jsonl"
     assert main(["convert", str(path), "-o", str(converted), "--to", "messages"]) == 0
-    (record,) = _read(converted)
+    (record,) = read_jsonl(converted)
     assert [m["role"] for m in record["messages"]] == [
         "user",
         "assistant",
@@ -93,7 +85,7 @@ def test_gemini_function_calling_is_read_whole(tmp_path: Path, declare: str) -> 
 def test_gemini_assistant_role_is_a_warning(tmp_path: Path) -> None:
     row = {"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}
     row["contents"].append({"role": "assistant", "parts": [{"text": "Hello"}]})
-    (found,) = check(_write(tmp_path / "g.jsonl", [row])).findings
+    (found,) = check(write_jsonl(tmp_path / "g.jsonl", [row])).findings
     assert (found.rule, found.severity.value, found.field) == (
         "invalid-role",
         "warning",

@@ -8,16 +8,12 @@ from typing import Any
 
 import pytest
 
+from datakit import read_jsonl, write_jsonl
 from sftprep.check import check
 from sftprep.cli.main import main
 from sftprep.count import count_tokens
 
 pytestmark = [pytest.mark.unseen]
-
-
-def _jsonl(path: Path, rows: list[object]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 MSG = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}
@@ -33,7 +29,7 @@ def test_positions_in_messages_are_field_paths(tmp_path: Path) -> None:
             {"from": "gpt", "value": "c"},
         ],
     }
-    report = check(_jsonl(tmp_path / "s.jsonl", [row]))
+    report = check(write_jsonl(tmp_path / "s.jsonl", [row]))
     got = {f.rule: (f.field, f.message) for f in report.findings}
     assert got["role-order"] == (
         "conversations[1].from",
@@ -52,7 +48,7 @@ def test_messages_that_are_not_a_list_give_one_finding(tmp_path: Path) -> None:
         {"messages": '[{"role": "user", "content": "cut'},
         {"messages": []},
     ]
-    report = check(_jsonl(tmp_path / "m.jsonl", rows), ignore=["missing-system"])
+    report = check(write_jsonl(tmp_path / "m.jsonl", rows), ignore=["missing-system"])
     got = [(f.rule, f.location.line, f.field, f.message) for f in report.findings]
     assert got == [
         (
@@ -78,17 +74,13 @@ def _write(path: Path, rows: list[Any]) -> Path:
     return path
 
 
-def _read(path: Path) -> list[Any]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
 def test_anthropic_system_column_goes_into_the_messages(tmp_path: Path) -> None:
     turns = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]
     rows = [{"system": "Be brief.", "messages": turns}]
     out = tmp_path / "m.jsonl"
     path = _write(tmp_path / "a.jsonl", rows)
     assert main(["convert", str(path), "-o", str(out), "--to", "messages", "--quiet"]) == 0
-    assert _read(out) == [
+    assert read_jsonl(out) == [
         {
             "messages": [
                 {"role": "system", "content": "Be brief."},
@@ -166,7 +158,7 @@ def test_legacy_openai_functions_are_checked_as_such(tmp_path: Path) -> None:
     assert out.read_bytes() == path.read_bytes()
     converted = tmp_path / "c.jsonl"
     assert main(["convert", str(path), "-o", str(converted), "--target", "openai"]) == 0
-    first = _read(converted)[0]
+    first = read_jsonl(converted)[0]
     assert sorted(first) == ["messages", "tools"]
     call_id = first["messages"][1]["tool_calls"][0]["id"]
     assert first["messages"][2]["tool_call_id"] == call_id
@@ -217,7 +209,7 @@ def test_anthropic_blocks_and_responses_parts_are_read(tmp_path: Path) -> None:
     assert found == []
     converted = tmp_path / "m.jsonl"
     assert main(["convert", str(path), "-o", str(converted), "--to", "messages"]) == 0
-    first, second, third = _read(converted)
+    first, second, third = read_jsonl(converted)
     assert [m["role"] for m in first["messages"]] == [
         "system",
         "user",

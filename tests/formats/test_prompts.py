@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from datakit import terminal_text, write_jsonl
 from sftprep.check import check
 from sftprep.cli.main import main
 from sftprep.count import count_tokens
@@ -15,28 +14,19 @@ from sftprep.count import count_tokens
 pytestmark = [pytest.mark.unseen]
 
 
-def _write(path: Path, rows: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-def _out(capsys: pytest.CaptureFixture[str]) -> str:
-    return " ".join(capsys.readouterr().out.split())  # rich wraps long lines
-
-
 def test_rl_prompts_are_not_converted_into_sft(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rows = [{"prompt": [{"role": "user", "content": f"{i}+1?"}], "ground_truth": str(i + 1)}
             for i in range(2)]  # fmt: skip
-    path = _write(tmp_path / "rl.jsonl", rows)
+    path = write_jsonl(tmp_path / "rl.jsonl", rows)
     out = tmp_path / "m.jsonl"
     assert main(["convert", str(path), "-o", str(out), "--to", "messages", "--quiet"]) == 0
-    assert "2 in = 0 out + 2 rejected" in _out(capsys)
+    assert "2 in = 0 out + 2 rejected" in terminal_text(capsys)
     fixed, rejects = tmp_path / "f.jsonl", tmp_path / "r.jsonl"
     args = ["fix", str(path), "-o", str(fixed), "--rejects", str(rejects), "--quiet"]
     assert main(args) == 0
-    assert "2 in = 2 out + 0 rejected" in _out(capsys)
+    assert "2 in = 2 out + 0 rejected" in terminal_text(capsys)
 
 
 def test_a_chat_with_a_copy_of_its_first_prompt_is_chat_not_rl(tmp_path: Path) -> None:
@@ -44,7 +34,7 @@ def test_a_chat_with_a_copy_of_its_first_prompt_is_chat_not_rl(tmp_path: Path) -
     rows = [
         {"prompt": "Any advice?", "prompt_id": f"{i:064x}", "messages": turns} for i in range(3)
     ]
-    report = check(_write(tmp_path / "ultrachat.jsonl", rows))
+    report = check(write_jsonl(tmp_path / "ultrachat.jsonl", rows))
     assert [f.format for f in report.files] == ["messages"]
     assert count_tokens(tmp_path / "ultrachat.jsonl").trainable.values[0] > 0
 
@@ -54,9 +44,9 @@ def test_prompts_without_answers_in_messages_are_not_converted(
 ) -> None:
     rows = [{"messages": [{"role": "user", "content": "2+2?"}], "reference_answer": "4"}]
     out = tmp_path / "m.jsonl"
-    path = _write(tmp_path / "rft.jsonl", rows)
+    path = write_jsonl(tmp_path / "rft.jsonl", rows)
     assert main(["convert", str(path), "-o", str(out), "--to", "messages", "--quiet"]) == 0
-    assert "1 in = 0 out + 1 rejected" in _out(capsys)
+    assert "1 in = 0 out + 1 rejected" in terminal_text(capsys)
 
 
 def test_chat_records_without_answers_are_rl_prompts(tmp_path: Path) -> None:
@@ -65,7 +55,7 @@ def test_chat_records_without_answers_are_rl_prompts(tmp_path: Path) -> None:
     that says what it is. A chat file with one broken record of three gets no such note."""
     prompt = [{"role": "developer", "content": "Answer."}, {"role": "user", "content": "2+2?"}]
     rows = [{"messages": prompt, "reference_answer": "4"}] * 2 + [{"messages": prompt}]
-    found = check(_write(tmp_path / "rft.jsonl", rows)).findings
+    found = check(write_jsonl(tmp_path / "rft.jsonl", rows)).findings
     assert [f.rule for f in found].count("no-assistant-turn") == 3
     (note,) = [f for f in found if f.rule == "not-sft-data"]
     assert (note.severity.value, note.location.record) == ("warning", 0)
@@ -75,4 +65,4 @@ def test_chat_records_without_answers_are_rl_prompts(tmp_path: Path) -> None:
     )
     chat = [*prompt, {"role": "assistant", "content": "4"}]
     rows = [{"messages": chat}, {"messages": prompt}, {"messages": chat}]
-    assert not check(_write(tmp_path / "chat.jsonl", rows), select=["not-sft-data"]).findings
+    assert not check(write_jsonl(tmp_path / "chat.jsonl", rows), select=["not-sft-data"]).findings

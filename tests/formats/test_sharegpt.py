@@ -8,15 +8,11 @@ from typing import Any
 
 import pytest
 
+from datakit import read_jsonl, write_jsonl
 from sftprep.check import check
 from sftprep.cli.main import main
 
 pytestmark = [pytest.mark.unseen]
-
-
-def _jsonl(path: Path, rows: list[object]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 def _found(path: Path, **kwargs: object) -> list[tuple[str, int | None, int | None, str | None]]:
@@ -38,7 +34,7 @@ def test_sharegpt_parallel_function_calls(tmp_path: Path) -> None:
         ],
         "tools": json.dumps([{"name": "w"}]),
     }
-    found = _found(_jsonl(tmp_path / "p.jsonl", [row]), ignore=["missing-system"])
+    found = _found(write_jsonl(tmp_path / "p.jsonl", [row]), ignore=["missing-system"])
     assert found == [
         ("tool-call-arguments", 1, 0, "conversations[1].value[1]"),
         ("tool-undeclared", 1, 0, "conversations[1].value[1]"),
@@ -48,10 +44,6 @@ def test_sharegpt_parallel_function_calls(tmp_path: Path) -> None:
 def _write(path: Path, rows: list[Any]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
-
-
-def _read(path: Path) -> list[Any]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 SLIMORCA = [
@@ -71,7 +63,7 @@ def test_sharegpt_float_weights_are_the_convention_not_errors(tmp_path: Path) ->
     assert list(check(path).findings) == []
     out = tmp_path / "m.jsonl"
     assert main(["convert", str(path), "-o", str(out), "--to", "messages", "--quiet"]) == 0
-    assert _read(out)[0]["messages"][1:] == [
+    assert read_jsonl(out)[0]["messages"][1:] == [
         {"role": "user", "content": "Question 0?"},
         {"role": "assistant", "content": "Answer 0.", "weight": 1},
     ]
@@ -87,4 +79,4 @@ def test_an_empty_system_column_is_no_system_prompt(tmp_path: Path) -> None:
     assert [f.rule for f in check(path).findings] == ["missing-system"]
     out = tmp_path / "m.jsonl"
     assert main(["convert", str(path), "-o", str(out), "--to", "messages", "--quiet"]) == 0
-    assert [m["role"] for m in _read(out)[0]["messages"]] == ["user", "assistant"]
+    assert [m["role"] for m in read_jsonl(out)[0]["messages"]] == ["user", "assistant"]

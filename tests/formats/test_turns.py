@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from datakit import read_jsonl, write_jsonl
 from sftprep.check import check
 from sftprep.cli.main import main
 from sftprep.count import count_tokens
 
 pytestmark = [pytest.mark.unseen]
-
-
-def _write(path: Path, rows: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-def _read(path: Path) -> list[Any]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def test_ms_swift_history_is_read_as_earlier_turns(tmp_path: Path) -> None:
@@ -33,7 +23,7 @@ def test_ms_swift_history_is_read_as_earlier_turns(tmp_path: Path) -> None:
         },
         {"query": "Capital of Peru?", "response": "Lima.", "history": []},
     ]
-    path = _write(tmp_path / "swift.jsonl", rows)
+    path = write_jsonl(tmp_path / "swift.jsonl", rows)
     assert [f.rule for f in check(path).findings] == ["mapped-names"]
     from sftprep.tokens import get_tokenizer
 
@@ -42,10 +32,10 @@ def test_ms_swift_history_is_read_as_earlier_turns(tmp_path: Path) -> None:
     assert count_tokens(path, template="none").trainable.total == answers
     out, rejects = tmp_path / "f.jsonl", tmp_path / "r.jsonl"
     assert main(["fix", str(path), "-o", str(out), "--rejects", str(rejects), "--quiet"]) == 0
-    assert _read(out) == rows
+    assert read_jsonl(out) == rows
     converted = tmp_path / "m.jsonl"
     assert main(["convert", str(path), "-o", str(converted), "--to", "messages"]) == 0
-    first = _read(converted)[0]
+    first = read_jsonl(converted)[0]
     assert list(first) == ["messages"]
     assert [m["content"] for m in first["messages"]] == [
         "Thanks in German?",
@@ -53,7 +43,7 @@ def test_ms_swift_history_is_read_as_earlier_turns(tmp_path: Path) -> None:
         "And in French?",
         "Merci.",
     ]
-    bad = _write(tmp_path / "bad.jsonl", [{"query": "q", "response": "r", "history": "no"}])
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"query": "q", "response": "r", "history": "no"}])
     assert [(f.rule, f.field) for f in check(bad).findings if f.rule == "wrong-type"] == [
         ("wrong-type", "history")
     ]
@@ -65,13 +55,13 @@ def test_rounds_of_speakers_are_turns(tmp_path: Path) -> None:
         {"system": "Be brief.", "conversation": [{"human": "Hi", "assistant": "Hello"}]},
         {"conversation": [{"human": "A", "assistant": "B"}, {"human": "C", "assistant": "D"}]},
     ]
-    path = _write(tmp_path / "r.jsonl", rows)
+    path = write_jsonl(tmp_path / "r.jsonl", rows)
     report = check(path)
     assert report.files[0].format == "sharegpt"
     assert [f.rule for f in report.findings] == ["missing-system"]
     out, rejects = tmp_path / "f.jsonl", tmp_path / "x.jsonl"
     assert main(["fix", str(path), "-o", str(out), "--rejects", str(rejects), "--quiet"]) == 0
-    assert _read(out) == rows
+    assert read_jsonl(out) == rows
     converted = tmp_path / "m.jsonl"
     assert main(["convert", str(path), "-o", str(converted), "--to", "messages"]) == 0
-    assert [m["content"] for m in _read(converted)[1]["messages"]] == ["A", "B", "C", "D"]
+    assert [m["content"] for m in read_jsonl(converted)[1]["messages"]] == ["A", "B", "C", "D"]

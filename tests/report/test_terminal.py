@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from datakit import write_jsonl
 from sftprep.cli.main import main
 from sftprep.findings import FileSummary, Finding, FindingStore, Report, Severity
 from sftprep.model import Location
@@ -352,11 +353,6 @@ def test_cli_groups_by_default_and_lists_all_with_show_all(
     assert len(doc["findings"]) == 30 and all("excerpt" in f for f in doc["findings"])
 
 
-def _jsonl(path: Path, rows: list[object]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
 @pytest.mark.unseen
 def test_terminal_shows_errors_before_infos(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -368,7 +364,7 @@ def test_terminal_shows_errors_before_infos(
     rows.append(
         {"messages": [{"role": "user", "content": "last"}, {"role": "assistant", "content": ""}]}
     )
-    path = _jsonl(tmp_path / "m.jsonl", rows)
+    path = write_jsonl(tmp_path / "m.jsonl", rows)
     # grouped: one error (empty-text) and 31 infos of one shape (missing-system)
     assert main(["check", "--quiet", "--max-findings", "2", str(path)]) == 1
     out = capsys.readouterr().out

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from datakit import write_jsonl
 from sftprep.check import check
 
 pytestmark = [pytest.mark.unseen]
-
-
-def _write(path: Path, rows: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 def test_two_system_prompts_are_reported(tmp_path: Path) -> None:
@@ -29,7 +23,7 @@ def test_two_system_prompts_are_reported(tmp_path: Path) -> None:
             ],
         }
     ]
-    (finding,) = check(_write(tmp_path / "s.jsonl", rows)).findings
+    (finding,) = check(write_jsonl(tmp_path / "s.jsonl", rows)).findings
     assert (finding.rule, finding.message) == (
         "role-order",
         "two system prompts (system and messages[0])",

@@ -8,14 +8,10 @@ from typing import Any
 
 import pytest
 
+from datakit import write_jsonl
 from sftprep.check import check
 
 pytestmark = [pytest.mark.unseen]
-
-
-def _jsonl(path: Path, rows: list[object]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 def _found(path: Path, **kwargs: object) -> list[tuple[str, int | None, int | None, str | None]]:
@@ -34,7 +30,7 @@ def test_orphan_reply_points_at_its_tool_call_id(tmp_path: Path) -> None:
         ],
         "tools": [{"type": "function", "function": {"name": "f"}}],
     }
-    found = _found(_jsonl(tmp_path / "t.jsonl", [row]), select=["tool-response-orphan"])
+    found = _found(write_jsonl(tmp_path / "t.jsonl", [row]), select=["tool-response-orphan"])
     assert found == [("tool-response-orphan", 1, 0, "messages[2].tool_call_id")]
 
 

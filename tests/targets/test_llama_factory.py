@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from datakit import write_jsonl
 from sftprep.check import check
 
 pytestmark = [pytest.mark.unseen]
-
-
-def _write(path: Path, rows: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 def test_llamafactory_target_refuses_an_answer_weighted_zero(tmp_path: Path) -> None:
@@ -29,7 +23,7 @@ def test_llamafactory_target_refuses_an_answer_weighted_zero(tmp_path: Path) -> 
             ]
         }
     ]
-    path = _write(tmp_path / "w.jsonl", rows)
+    path = write_jsonl(tmp_path / "w.jsonl", rows)
     (finding,) = [f for f in check(path, target="llama-factory").findings if f.rule.startswith("t")]
     assert finding.message == (
         "message 1 is an answer weighted 0 (not to be trained); LLaMA-Factory reads no "

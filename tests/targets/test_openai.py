@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from datakit import write_jsonl
 from sftprep.check import check
 
 pytestmark = [pytest.mark.unseen]
-
-
-def _write(path: Path, rows: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 def test_target_openai_rejects_role_names_it_does_not_know(tmp_path: Path) -> None:
@@ -28,7 +22,7 @@ def test_target_openai_rejects_role_names_it_does_not_know(tmp_path: Path) -> No
         }
         for i in range(10)
     ]
-    report = check(_write(tmp_path / "cohere.jsonl", rows), target="openai")
+    report = check(write_jsonl(tmp_path / "cohere.jsonl", rows), target="openai")
     roles = [f for f in report.findings if f.rule == "target-openai"]
     assert len(roles) == 10
     assert roles[0].message == (
@@ -42,7 +36,7 @@ def test_target_openai_needs_ten_examples(tmp_path: Path) -> None:
     rows = [
         {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}
     ] * 3
-    report = check(_write(tmp_path / "few.jsonl", rows), target="openai", select=["duplicate"])
+    report = check(write_jsonl(tmp_path / "few.jsonl", rows), target="openai", select=["duplicate"])
     found = [(f.rule, f.location.line, f.message) for f in report.findings]
     assert (
         "target-openai",

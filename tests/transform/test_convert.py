@@ -271,10 +271,6 @@ def _jsonl(path: Path, rows: list[Any]) -> Path:
     return path
 
 
-def _read(path: Path) -> list[Any]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
-
-
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -309,7 +305,7 @@ def test_aidaptiv_from_alpaca_writes_the_question_under_question(tmp_path: Path)
     assert summary.records_out == 2 and summary.rejected == 0
     config = yaml.safe_load(out.with_suffix(".yaml").read_text("utf-8"))
     assert config["question_key"] == "question" and config["answer_key"] == "cot_answer"
-    assert _read(out) == [
+    assert read_jsonl(out) == [
         {"question": "Translate to French.\n\nGood morning", "cot_answer": "Bonjour"},
         {"question": "Name a colour.", "cot_answer": "Blue."},
     ]
@@ -326,7 +322,7 @@ def test_aidaptiv_rejects_a_record_whose_question_key_differs(tmp_path: Path) ->
     summary = convert(_jsonl(tmp_path / "raft.jsonl", rows), out, target="aidaptiv")
     assert (summary.records_out, summary.rejected) == (1, 1)
     assert yaml.safe_load(out.with_suffix(".yaml").read_text())["question_key"] == "instruction"
-    (entry,) = _read(tmp_path / "qa.rejects.jsonl")
+    (entry,) = read_jsonl(tmp_path / "qa.rejects.jsonl")
     assert entry["record"] == rows[1] and entry["rules"] == ["lossy-conversion"]
     assert "one question_key per dataset YAML" in entry["reasons"][0]
 
@@ -375,7 +371,7 @@ def test_openai_output_is_canonical_even_from_messages(tmp_path: Path) -> None:
     out = tmp_path / "openai.jsonl"
     summary = convert(_jsonl(tmp_path / "lf.jsonl", [row]), out, target="openai")
     assert summary.records_out == 1
-    assert _read(out) == [
+    assert read_jsonl(out) == [
         {
             "messages": [
                 {"role": "user", "content": "Hi"},
@@ -392,7 +388,7 @@ def test_openai_rejects_empty_assistant_content(tmp_path: Path) -> None:
     out = tmp_path / "openai.jsonl"
     summary = convert(_jsonl(tmp_path / "in.jsonl", rows), out, target="openai")
     assert (summary.records_out, summary.rejected) == (1, 1)
-    (entry,) = _read(tmp_path / "openai.rejects.jsonl")
+    (entry,) = read_jsonl(tmp_path / "openai.rejects.jsonl")
     assert entry["record"] == rows[0] and entry["rules"] == ["target-openai"]
     assert "missing_content" in entry["reasons"][0]
 

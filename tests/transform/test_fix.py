@@ -190,10 +190,6 @@ def _jsonl(path: Path, rows: list[Any]) -> Path:
     return path
 
 
-def _read(path: Path) -> list[Any]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
-
-
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -220,11 +216,13 @@ def test_fix_maps_chatgpt_and_friends_to_the_format_roles(tmp_path: Path) -> Non
     out, rejects = tmp_path / "out.jsonl", tmp_path / "r.jsonl"
     summary = fix(source, out, rejects=rejects)
     assert summary.rejected == 0 and summary.repaired["roles"] == 2
-    assert [[m["role"] for m in r["messages"]] for r in _read(out)] == [["user", "assistant"]] * 2
+    assert [[m["role"] for m in r["messages"]] for r in read_jsonl(out)] == [
+        ["user", "assistant"]
+    ] * 2
     sharegpt = [{"conversations": [{"from": "user", "value": "Q"}, {"from": "Bard", "value": "A"}]}]
     out2 = tmp_path / "sg.jsonl"
     fix(_jsonl(tmp_path / "sg_in.jsonl", sharegpt), out2, rejects=tmp_path / "r2.jsonl")
-    assert [t["from"] for t in _read(out2)[0]["conversations"]] == ["human", "gpt"]
+    assert [t["from"] for t in read_jsonl(out2)[0]["conversations"]] == ["human", "gpt"]
 
 
 @pytest.mark.unseen
@@ -238,7 +236,7 @@ def test_fix_duplicate_reason_names_the_first_record(tmp_path: Path) -> None:
     rejects = tmp_path / "r.jsonl"
     summary = fix(source, tmp_path / "out.jsonl", rejects=rejects)
     assert summary.records_in == 3 and summary.records_out == 2 and summary.rejected == 1
-    (entry,) = _read(rejects)
+    (entry,) = read_jsonl(rejects)
     assert entry["record"] == QA[0] and entry["index"] == 2 and entry["line"] is None
     assert entry["rules"] == ["duplicate"]
     assert entry["reasons"] == ["exact duplicate of record 0"]
