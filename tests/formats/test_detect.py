@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from datakit import REAL_FORMATS as EXPECTED
 from datakit import write_jsonl
 from sftprep.check import check
 from sftprep.pipeline import Sample, iter_samples, open_source
@@ -56,27 +57,6 @@ def test_a_given_format_is_applied_to_every_record(tmp_path: Path) -> None:
 
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
-
-
-# file -> (detected format, record count from SOURCES.md)
-EXPECTED = {
-    "axolotl__conversation.missingturns.json": ("sharegpt", 1),
-    "codealpaca__code_alpaca_2k.json": ("alpaca", 2017),
-    "fastchat__dummy_conversation.json": ("sharegpt", 500),
-    "functionary__test_case.json": ("messages", 1),
-    "georgian-llm-finetuning-toolkit__example_data_alpaca.csv": ("alpaca", 23),
-    "gorilla-pr918__raft_en_test.jsonl": ("qa", 20),
-    "gorilla__raft_sample_ds4.jsonl": ("qa", 15),
-    "litgpt__dolly_fixture.json": ("dolly", 12),
-    "llamafactory-pr10357__zena007_train_sft.jsonl": ("alpaca", 413),
-    "llamafactory__alpaca_en_demo.json": ("alpaca", 999),
-    "llamafactory__glaive_toolcall_en_demo.json": ("sharegpt", 300),
-    "llamafactory__reason_tool_use_demo_50.jsonl": ("messages", 50),
-    "llm-foundry__dolly_hhrlhf_train_small.jsonl": ("prompt-completion", 1000),
-    "mlx-examples__wwdc25_train.jsonl": ("prompt-completion", 1800),
-    "openai-cookbook__drone_training.jsonl": ("messages", 103),
-    "self-instruct__t0_ag_news_classify_with_choices.jsonl": ("prompt-completion", 200),
-}
 
 
 @pytest.mark.skipif(not REAL.is_dir(), reason="../shared/data/real is absent")
