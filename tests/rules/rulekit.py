@@ -1,13 +1,39 @@
-"""Test helpers building a `RecordContext` by hand, independent of the format adapters."""
+"""Test helpers building a `RecordContext` by hand, independent of the format adapters,
+and the real files' findings of the text rules, checked once per process."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+from sftprep.check import check
+from sftprep.findings import Finding
 from sftprep.model import Conversation, Location, Message, ToolCall
 from sftprep.rules.base import RecordContext
+
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
+# The text rules whose precision the real files measure (tests/rules/test_precision.py).
+PRECISION_RULES = ["model-commentary", "literal-escape", "lost-unicode-escape",
+                   "special-token-leak", "encoding-damage", "empty-text"]  # fmt: skip
+
+
+def real_files() -> list[str]:
+    """The dataset files of ../shared/data/real (empty when it is absent)."""
+    return sorted(p.name for p in REAL.glob("*") if p.suffix in (".json", ".jsonl", ".csv"))
+
+
+@cache
+def real_findings(name: str, rule: str) -> list[Finding]:
+    """``rule``'s findings on a real file, from one check per file and process."""
+    return [f for f in _real_report(name) if f.rule == rule]
+
+
+@cache
+def _real_report(name: str) -> tuple[Finding, ...]:
+    return tuple(check(REAL / name, select=PRECISION_RULES).findings)
 
 
 def message(i: int, raw: Mapping[str, Any], key: str = "messages") -> Message:

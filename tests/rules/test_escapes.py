@@ -3,14 +3,11 @@ backslash; and the code, paths, LaTeX, JSON and numbers that only look like them
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
-from rulekit import chat, single
+from rulekit import REAL, chat, real_files, real_findings, single
 
-from sftprep.check import check
 from sftprep.findings import Finding, Severity
 from sftprep.rules.base import RecordContext, get_rule, list_rules
 
@@ -141,30 +138,9 @@ def test_lost_unicode_escape_excerpt_points_at_the_first() -> None:
     assert finding.excerpt == "…e. Fine. Fine. Fine. Fine. It u2019s late."
 
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
-
-
-RULES = ["model-commentary", "literal-escape", "lost-unicode-escape", "special-token-leak",
-         "encoding-damage", "empty-text"]  # fmt: skip
-
-
-def files() -> list[str]:
-    return sorted(p.name for p in REAL.glob("*") if p.suffix in (".json", ".jsonl", ".csv"))
-
-
-@cache
-def found(name: str, rule: str) -> list[Finding]:
-    return [f for f in _report(name) if f.rule == rule]
-
-
-@cache
-def _report(name: str) -> tuple[Finding, ...]:
-    return tuple(check(REAL / name, select=RULES).findings)
-
-
 @pytest.mark.skipif(not REAL.is_dir(), reason=f"{REAL} not found")
 @pytest.mark.real_data
-@pytest.mark.parametrize("name", files())
+@pytest.mark.parametrize("name", real_files())
 def test_escape_rules_stay_quiet_on_real_data(name: str) -> None:
-    assert found(name, "literal-escape") == []
-    assert found(name, "lost-unicode-escape") == []
+    assert real_findings(name, "literal-escape") == []
+    assert real_findings(name, "lost-unicode-escape") == []

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ftfy.badness import is_bad
-from rulekit import chat, single
+from rulekit import REAL, chat, real_files, real_findings, single
 
-from sftprep.check import check
 from sftprep.findings import Finding, Severity
 from sftprep.rules.base import RecordContext, get_rule
 from sftprep.rules.special_tokens import FAMILIES, families_of
@@ -339,39 +337,18 @@ def test_hf_tokenizer_special_tokens() -> None:
     )
 
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
-
-
 HHRLHF = "llm-foundry__dolly_hhrlhf_train_small.jsonl"
 
 
 SELF_INSTRUCT = "self-instruct__t0_ag_news_classify_with_choices.jsonl"
 
 
-RULES = ["model-commentary", "literal-escape", "lost-unicode-escape", "special-token-leak",
-         "encoding-damage", "empty-text"]  # fmt: skip
-
-
-def files() -> list[str]:
-    return sorted(p.name for p in REAL.glob("*") if p.suffix in (".json", ".jsonl", ".csv"))
-
-
-@cache
-def found(name: str, rule: str) -> list[Finding]:
-    return [f for f in _report(name) if f.rule == rule]
-
-
-@cache
-def _report(name: str) -> tuple[Finding, ...]:
-    return tuple(check(REAL / name, select=RULES).findings)
-
-
 @pytest.mark.skipif(not REAL.is_dir(), reason=f"{REAL} not found")
 @pytest.mark.real_data
 def test_special_tokens_only_where_they_leak() -> None:
-    counts = Counter(n for n in files() for _ in found(n, "special-token-leak"))
+    counts = Counter(n for n in real_files() for _ in real_findings(n, "special-token-leak"))
     assert counts == {SELF_INSTRUCT: 200}
-    messages = {f.message for f in found(SELF_INSTRUCT, "special-token-leak")}
+    messages = {f.message for f in real_findings(SELF_INSTRUCT, "special-token-leak")}
     assert messages == {
         "`completion` contains special-token text <|endoftext|> (OpenAI tiktoken, ChatML/Qwen, "
         "Phi-3, GPT-NeoX/Pythia, StarCoder)"
@@ -381,8 +358,8 @@ def test_special_tokens_only_where_they_leak() -> None:
 @pytest.mark.skipif(not REAL.is_dir(), reason=f"{REAL} not found")
 @pytest.mark.real_data
 def test_encoding_and_empty_findings_are_unchanged() -> None:
-    encoding = Counter(n for n in files() for _ in found(n, "encoding-damage"))
-    empty = Counter(n for n in files() for _ in found(n, "empty-text"))
+    encoding = Counter(n for n in real_files() for _ in real_findings(n, "encoding-damage"))
+    empty = Counter(n for n in real_files() for _ in real_findings(n, "empty-text"))
     assert encoding == {HHRLHF: 1}
     assert empty == {
         "axolotl__conversation.missingturns.json": 1,

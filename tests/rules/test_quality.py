@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from functools import cache
 from pathlib import Path
 
 import pytest
-from rulekit import chat, single
+from rulekit import REAL, chat, real_files, real_findings, single
 
-from sftprep.check import check
 from sftprep.findings import Finding
 from sftprep.rules.base import RecordContext, get_rule
 
@@ -394,9 +392,6 @@ def test_declining_what_the_declared_tools_cannot_do_is_taught_not_commentary() 
     assert commentary(chat(record)) == [REFUSAL]  # without tools, the same text is a refusal
 
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
-
-
 ZENA = "llamafactory-pr10357__zena007_train_sft.jsonl"
 
 
@@ -415,27 +410,10 @@ HHRLHF = "llm-foundry__dolly_hhrlhf_train_small.jsonl"
 REASON = "llamafactory__reason_tool_use_demo_50.jsonl"
 
 
-RULES = ["model-commentary", "literal-escape", "lost-unicode-escape", "special-token-leak",
-         "encoding-damage", "empty-text"]  # fmt: skip
-
-
-def files() -> list[str]:
-    return sorted(p.name for p in REAL.glob("*") if p.suffix in (".json", ".jsonl", ".csv"))
-
-
-@cache
-def found(name: str, rule: str) -> list[Finding]:
-    return [f for f in _report(name) if f.rule == rule]
-
-
-@cache
-def _report(name: str) -> tuple[Finding, ...]:
-    return tuple(check(REAL / name, select=RULES).findings)
-
-
 def kinds(name: str) -> dict[int | None, str]:
     return {
-        f.location.record: f.message.rsplit(": ", 1)[1] for f in found(name, "model-commentary")
+        f.location.record: f.message.rsplit(": ", 1)[1]
+        for f in real_findings(name, "model-commentary")
     }
 
 
@@ -447,9 +425,11 @@ COMMENTARY = {ZENA: 68, ALPACA: 24, GLAIVE: 2, FASTCHAT: 0, HHRLHF: 3, REASON: 0
 @pytest.mark.skipif(not REAL.is_dir(), reason=f"{REAL} not found")
 @pytest.mark.real_data
 def test_model_commentary_counts() -> None:
-    counts = {name: len(found(name, "model-commentary")) for name in COMMENTARY}
+    counts = {name: len(real_findings(name, "model-commentary")) for name in COMMENTARY}
     assert counts == COMMENTARY
-    others = [n for n in files() if n not in COMMENTARY and found(n, "model-commentary")]
+    others = [
+        n for n in real_files() if n not in COMMENTARY and real_findings(n, "model-commentary")
+    ]
     assert others == []
 
 
@@ -490,7 +470,7 @@ def test_former_false_positives_are_gone(name: str) -> None:
 def test_identity_answers_are_not_disclaimers() -> None:
     """FastChat's dummy set teaches the model its name: "Who are you?" -> "As a language
     model, I go by the name Vicuna" answers the question (its 24 former findings)."""
-    assert found(FASTCHAT, "model-commentary") == []
+    assert real_findings(FASTCHAT, "model-commentary") == []
 
 
 # What the rule is for, still reported.
