@@ -99,7 +99,7 @@ FAMILIES = ("content", "conversation", "tools", "dataset", "quality")
 
 
 def family_record_rules() -> list[str]:
-    from sftprep.rules.base import list_rules
+    from sftprep.catalog import list_rules
 
     modules = {f"sftprep.rules.{family}" for family in FAMILIES}
     return [r.id for r in list_rules() if r.scope == "record" and r.__module__ in modules]

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from rulekit import REAL, chat, real_files, real_findings, single
 
+from sftprep.catalog import get_rule, list_rules
 from sftprep.findings import Finding, Severity
-from sftprep.rules.base import RecordContext, get_rule, list_rules
+from sftprep.rules.base import RecordContext
 
 BS = "\\"  # one backslash, so the cases below read as the text holds them
 

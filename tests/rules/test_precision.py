@@ -12,8 +12,9 @@ import pytest
 from ftfy.badness import is_bad
 from rulekit import REAL, chat, real_files, real_findings, single
 
+from sftprep.catalog import get_rule
 from sftprep.findings import Finding, Severity
-from sftprep.rules.base import RecordContext, get_rule
+from sftprep.rules.base import RecordContext
 from sftprep.rules.special_tokens import FAMILIES, families_of
 from sftprep.tokens import BaseTokenizer
 

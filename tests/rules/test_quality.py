@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from rulekit import REAL, chat, real_files, real_findings, single
 
+from sftprep.catalog import get_rule
 from sftprep.findings import Finding
-from sftprep.rules.base import RecordContext, get_rule
+from sftprep.rules.base import RecordContext
 
 
 def qa(question: str, answer: str, line: int = 1) -> RecordContext:

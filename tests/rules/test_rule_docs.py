@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from sftprep.catalog import list_rules
 from sftprep.cli.main import main
 from sftprep.findings import Severity
-from sftprep.rules.base import Rule, list_rules
+from sftprep.rules.base import Rule
 from sftprep.rules.docs import SECTIONS, rules_markdown
 
 ROOT = Path(__file__).resolve().parents[2]

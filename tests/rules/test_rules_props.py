@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rulekit import chat, family_record_rules, single
 
-from sftprep.rules.base import MAX_EXCERPT, get_rule, run_rules
+from sftprep.catalog import MAX_EXCERPT, get_rule
+from sftprep.rules.base import run_rules
 
 RECORD_RULES = family_record_rules()
 texts = st.text(

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from rulekit import chat, family_record_rules, single
 
+from sftprep.catalog import get_rule
 from sftprep.findings import Finding, Severity
-from sftprep.rules.base import RecordContext, get_rule, run_rules
+from sftprep.rules.base import RecordContext, run_rules
 
 U = {"role": "user", "content": "What is 2+2?"}
 A = {"role": "assistant", "content": "4"}
@@ -383,8 +384,8 @@ def test_empty_text_leaves_absent_keys_to_missing_key() -> None:
 
 def test_make_finding_refuses_an_unknown_rule_id() -> None:
     """A misspelt id would be filtered out by --select/--ignore without a word."""
+    from sftprep.catalog import make_finding
     from sftprep.model import Location
-    from sftprep.rules.base import make_finding
 
     with pytest.raises(KeyError, match="json-sintax"):
         make_finding("json-sintax", "bad line", Location("f.jsonl", 1, 0))

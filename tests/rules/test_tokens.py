@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from sftprep.catalog import get_rule
 from sftprep.check import check
 from sftprep.cli.main import main
 from sftprep.model import Conversation, Location, Message, ToolCall
-from sftprep.rules.base import RecordContext, get_rule
+from sftprep.rules.base import RecordContext
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tokens"))  # hfkit
 from hfkit import DEEPSEEK, QWEN

@@ -6,6 +6,7 @@ package registers them, so naming one of those findings imports no rule code.
 
 from sftprep.catalog import structure  # noqa: F401  (registers the reader/schema ids)
 from sftprep.catalog.base import (
+    MAX_EXCERPT,
     RULES,
     Rule,
     Shift,
@@ -18,6 +19,7 @@ from sftprep.catalog.base import (
 )
 
 __all__ = [
+    "MAX_EXCERPT",
     "RULES",
     "Rule",
     "Shift",

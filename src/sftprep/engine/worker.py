@@ -17,13 +17,14 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, cast
 
+from sftprep.catalog import list_rules
 from sftprep.findings import Finding, Severity
 from sftprep.formats.aliases import KeyMap
 from sftprep.formats.base import Format
 from sftprep.io import READERS, RawRecord, Shard
 from sftprep.model import Conversation
 from sftprep.pipeline import Sample, record_format, sample_of
-from sftprep.rules.base import RecordContext, Rule, list_rules
+from sftprep.rules.base import RecordContext, Rule
 from sftprep.tokens.tally import TokenTally
 
 EXAMPLE_TOKENS = 400  # tokens of a record kept for the report's token view

@@ -1,9 +1,10 @@
 """How rules run: the context a rule sees for one record, and rules over a shard.
 
 What a rule *is* (`Rule`: id, severity, hint, docs) and the registry of rules live in
-`sftprep.catalog`, below io/ and formats/ so that they can name findings; they are
-re-exported here for the rule modules. A fresh instance of every rule is made for each
-run, so a rule may keep state across records (``duplicate`` remembers what it has seen).
+`sftprep.catalog`, below io/ and formats/ so that they can name findings; the three
+names a rule module needs (`Rule`, `Shift`, `register_rule`) are re-exported here. A fresh
+instance of every rule is made for each run, so a rule may keep state across records
+(``duplicate`` remembers what it has seen).
 
 ``scope`` says who emits it: ``"record"`` rules look at each `RecordContext` in
 `check`; ``"reader"`` and ``"schema"`` rules are emitted by the readers and the
@@ -29,37 +30,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from sftprep.catalog.base import (
-    MAX_EXCERPT,
-    RULES,
-    Rule,
-    Shift,
-    excerpt,
-    get_rule,
-    list_rules,
-    make_finding,
-    register_rule,
-    select_rules,
-)
+from sftprep.catalog.base import Rule, Shift, register_rule
 from sftprep.findings import Finding
 from sftprep.formats.base import Capability, capabilities_of
 from sftprep.formats.keys import record_digest
 from sftprep.model import Conversation, Location, MediaRef
 
-__all__ = [
-    "MAX_EXCERPT",
-    "RULES",
-    "RecordContext",
-    "Rule",
-    "Shift",
-    "excerpt",
-    "get_rule",
-    "list_rules",
-    "make_finding",
-    "register_rule",
-    "run_rules",
-    "select_rules",
-]
+__all__ = ["RecordContext", "Rule", "Shift", "register_rule", "run_rules"]
 
 
 @dataclass
@@ -140,6 +117,7 @@ def run_rules(rules: Sequence[Rule], contexts: Iterable[RecordContext]) -> list[
     """Every finding of ``rules`` over ``contexts`` read as one shard, in the order the
     engine gives them: per record, then what the shard settles, then the dataset's.
 
+    >>> from sftprep.catalog import get_rule
     >>> run_rules([get_rule("duplicate")()], [])
     []
     """

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sftprep.rules.base import RULES, Rule, list_rules
+from sftprep.catalog import RULES, list_rules
+from sftprep.rules.base import Rule
 
 SECTIONS = ("**What it does**", "**Why is this bad?**", "**Example**", "**Fix**")
 GROUP_ORDER = ("structure", "content", "conversation", "tools", "dataset", "tokens")

@@ -18,11 +18,12 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from sftprep.catalog import excerpt
 from sftprep.errors import UsageError
 from sftprep.findings import Finding, Severity
 from sftprep.model import Conversation, Location
 from sftprep.registry import Registry
-from sftprep.rules.base import RecordContext, Rule, Shift, excerpt
+from sftprep.rules.base import RecordContext, Rule, Shift
 
 
 class Target:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sftprep.catalog import list_rules
 from sftprep.engine import Job, Merged, Runner, plan_inputs, run
 from sftprep.errors import LossyConversionError, UsageError, check_max_tokens
 from sftprep.findings import Finding
@@ -34,7 +35,7 @@ from sftprep.formats.keys import record_digest
 from sftprep.formats.media import rebase_record
 from sftprep.model import Location
 from sftprep.pipeline import Sample
-from sftprep.rules.base import RecordContext, Rule, list_rules
+from sftprep.rules.base import RecordContext, Rule
 from sftprep.similarity import available
 from sftprep.transform.convert import LOSSY, NOT_SFT_TARGET, check_paths, input_paths, write_as
 from sftprep.transform.paths import os_errors_as_usage
