@@ -41,7 +41,7 @@ import pkgutil
 from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
-from sftprep.errors import UsageError
+from sftprep.errors import SftprepError, UsageError
 
 T = TypeVar("T")
 
@@ -49,6 +49,11 @@ PLUGIN_GROUP = "sftprep.plugins"
 PLUGIN_ENV = "SFTPREP_PLUGINS"
 
 _plugins_loaded = False
+
+
+class DuplicateName(SftprepError, ValueError):
+    """Two units registered under one name (a plugin's and a built-in's, say): a broken
+    installation, not a problem with the file at hand, so no reader turns it into a finding."""
 
 
 def load_plugins() -> None:
@@ -93,7 +98,7 @@ class Registry(Generic[T]):
     def register(self, name: str, factory: Callable[[], T]) -> None:
         """Add ``name``, built by ``factory()`` on first `get`."""
         if name in self._factories:
-            raise ValueError(f"{self.kind} {name!r} is already registered")
+            raise DuplicateName(f"{self.kind} {name!r} is already registered")
         self._factories[name] = factory
 
     def add(self, name: str, thing: T) -> T:

@@ -19,7 +19,6 @@ from sftprep.cli.common import (
     runner_from,
 )
 from sftprep.findings import Report, Severity
-from sftprep.targets import list_targets
 
 FAIL_LEVELS = {"error": Severity.ERROR.rank, "warning": Severity.WARNING.rank, "never": 99}
 
@@ -51,7 +50,7 @@ def add_parser(subparsers: Any) -> None:
     add_backend_option(p)
     p.add_argument(
         "--target",
-        help=f"also apply a platform's rules: {', '.join(list_targets())}",
+        help="also apply a platform's rules: {targets}",
     )
     add_project_options(p)
     add_media_options(p, deep=True)

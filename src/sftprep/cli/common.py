@@ -9,11 +9,13 @@ command that counts tokens. One place, so every command spells them alike.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from sftprep.engine import ENGINES, Runner
 from sftprep.formats.aliases import KeyMap
 from sftprep.formats.base import list_formats
+from sftprep.targets.base import list_targets
 from sftprep.tokens.base import CHOICES, list_backends
 
 
@@ -49,15 +51,13 @@ def add_backend_option(parser: Any) -> None:
         help="what counts the tokens: fast = quicktok (exact C++ BPE, pip install "
         "'sftprep[fast]'), reference = tiktoken / Hugging Face tokenizers, auto (default) = "
         "fast when it serves the tokenizer and passes its self-check, else reference "
-        f"(tokenizer backends: {', '.join(list_backends())})",
+        "(tokenizer backends: {backends})",
     )
 
 
 def add_format_option(parser: Any, help_text: str, *, metavar: str | None = None) -> None:
     """Add ``--format``, its help listing every registered format."""
-    parser.add_argument(
-        "--format", metavar=metavar, help=f"{help_text}; one of: {', '.join(list_formats())}"
-    )
+    parser.add_argument("--format", metavar=metavar, help=f"{help_text}; one of: {{formats}}")
 
 
 def runner_from(args: argparse.Namespace, *, progress: bool) -> Runner:
@@ -139,3 +139,23 @@ def media_options_from(args: argparse.Namespace) -> Any:
     from sftprep.io.media import MediaOptions
 
     return MediaOptions(root=args.media_root, deep=bool(getattr(args, "deep", False)))
+
+
+# Placeholders a help text may hold, filled from the registries only when help is printed:
+# building the parser (every command) imports no format, target or backend module.
+_REGISTERED: dict[str, Callable[[], list[str]]] = {
+    "{formats}": list_formats,
+    "{targets}": list_targets,
+    "{backends}": list_backends,
+}
+
+
+class RegistryHelpFormatter(argparse.HelpFormatter):
+    """Help with ``{formats}``, ``{targets}`` and ``{backends}`` spelled out."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help
+        for placeholder, names in _REGISTERED.items():
+            if text and placeholder in text:
+                text = text.replace(placeholder, ", ".join(names()))
+        return text

@@ -16,8 +16,9 @@ from types import ModuleType
 from typing import Any
 
 from sftprep import __version__
+from sftprep.cli.common import RegistryHelpFormatter
 from sftprep.errors import SftprepError
-from sftprep.registry import load_plugins
+from sftprep.registry import DuplicateName, load_plugins
 
 COMMANDS = ("check", "rules", "stats", "estimate", "report", "new", "convert", "fix", "split")
 EXIT_USAGE = 2
@@ -35,6 +36,10 @@ def _command_modules() -> dict[str, ModuleType]:
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", RegistryHelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         # argparse's own usage errors exit 2 already; keep them to one line plus usage.
         self.print_usage(sys.stderr)
@@ -66,9 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         load_plugins()  # before the parser: its help lists what plugins register
         parser = build_parser()
     except SftprepError as exc:
-        return _fail(str(exc))
-    except ValueError as exc:  # a plugin took a name a built-in unit registers
-        return _fail(f"{exc} (a plugin and a built-in use the same name)")
+        return _fail(_message(exc))
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except SftprepError as exc:
-        return _fail(str(exc))
+        return _fail(_message(exc))
     except KeyboardInterrupt:
         return _fail("interrupted", code=130)
     except Terminated:
@@ -133,6 +136,12 @@ def _quiet_broken_pipe() -> int:
     except (OSError, ValueError):
         pass
     return 0
+
+
+def _message(exc: SftprepError) -> str:
+    if isinstance(exc, DuplicateName):  # found when a registry imports its built-ins
+        return f"{exc} (a plugin and a built-in use the same name)"
+    return str(exc)
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> int:
