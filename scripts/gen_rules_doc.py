@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if a page is stale")
     parser.add_argument("--out", type=Path, default=DOCS, help="folder to write (default docs/)")
     args = parser.parse_args(argv)
+    if not args.check:
+        args.out.mkdir(parents=True, exist_ok=True)
     stale = []
     for name, render in PAGES.items():
         doc, text = args.out / name, render()
